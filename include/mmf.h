@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmf.h - named shared memory and memory-mapped files for Linux processes.
+ *
+ * This header is the whole public API of libmmf, and its manual.
+ *
+ * A *map* is a shared-memory object (/dev/shm/NAME) or a file that several
+ * processes map at once.  An *mmf map* carries a small header and holds one
+ * *content*: a length-framed byte string that writers replace (mmf_write) or
+ * extend (mmf_append) as a whole, and that readers copy (mmf_read) without
+ * taking a lock.  A reader always gets one whole published content, never a
+ * mix of two, and a writer killed at any instruction loses nothing: the
+ * previous content stays readable and the next writer proceeds at once.  A
+ * *raw map* (MMF_RAW) has no header: every byte is the caller's, for interop
+ * with programs that know nothing of mmf.  mmf_map_file() maps any existing
+ * file as raw bytes.
+ *
+ * Conventions, for every function below:
+ *  - Functions returning int return 0 (or a documented positive value) on
+ *    success and a negative code on failure: -errno, or one of the MMF_E*
+ *    codes below (all above errno's range).  mmf_strerror() describes each.
+ *  - Output parameters are named ret_* and are left untouched on failure.
+ *  - Failed calls change nothing: no map is created, written or removed.
+ *  - A handle (mmf_t) may be used by several threads of one process at once,
+ *    except that mmf_close() must be the last call on it.  Several processes
+ *    may open the same map, each with its own handle.
+ *  - Every file descriptor the library opens has O_CLOEXEC.  The library
+ *    never prints, never exits and never installs signal handlers.
+ *
+ * Names: a name without '/' is a POSIX shared-memory object, /dev/shm/NAME
+ * (the same object as shm_open("/NAME") or Python's SharedMemory(name=NAME)).
+ * Valid names are 1-255 characters of letters, digits, '.', '_' and '-', not
+ * starting with '.' or '-'.  A name with '/' is a file path ("./data.mmf",
+ * "/var/tmp/x"): the same kind of map, persisted on disk.
+ *
+ * See docs/FORMAT.md for the on-memory format and the publication protocol,
+ * and docs/SECURITY.md for what a hostile peer can and cannot do.
+ */
+#ifndef MMF_H
+#define MMF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MMF_BUILDING) && defined(__GNUC__)
+#define MMF_EXPORT __attribute__((visibility("default")))
+#else
+#define MMF_EXPORT
+#endif
+
+#define MMF_VERSION_MAJOR 1
+#define MMF_VERSION_MINOR 0
+#define MMF_VERSION_PATCH 0
+#define MMF_VERSION_STRING "1.0.0"
+
+/* One open map.  Opaque; made by mmf_create(), mmf_open() or mmf_map_file(),
+ * released by mmf_close(). */
+typedef struct mmf mmf_t;
+
+/* Flags (combine with |). */
+enum {
+  /* mmf_create: open the map if the name exists (create-or-open). */
+  MMF_OPEN_EXISTING = 1 << 0,
+  /* No header: every byte is the caller's (interop).  mmf_create makes an
+   * object of exactly `capacity` bytes; mmf_open opens any object so. */
+  MMF_RAW = 1 << 1,
+  /* mmf_open, mmf_map_file: map read-only. */
+  MMF_READONLY = 1 << 2,
+  /* mmf_map_file: copy-on-write; changes stay in this process. */
+  MMF_PRIVATE = 1 << 3,
+  /* mmf_create: the name is removed when the last handle of the last
+   * process that holds the map is closed, or when those processes die. */
+  MMF_TRANSIENT = 1 << 4,
+};
+
+/* Library error codes, all above errno's range.  Functions return them
+ * negated, like errno values: `if (r == -MMF_ETOOBIG) ...`. */
+enum {
+  MMF_EBASE = 4000,
+  MMF_ENAME = 4001,     /* not a valid map name or path */
+  MMF_ENOTMMF = 4002,   /* the object has no mmf header (open it MMF_RAW) */
+  MMF_EVERSION = 4003,  /* made by a newer mmf: format version unknown */
+  MMF_ECORRUPT = 4004,  /* header broken or does not fit the object */
+  MMF_ETOOBIG = 4005,   /* content larger than the map's capacity */
+  MMF_ERAW = 4006,      /* needs an mmf map; this one is raw or a file */
+  MMF_ESTUCK = 4007,    /* a live process holds the write lock too long */
+  MMF_EHOLDERS = 4008,  /* too many processes hold this map at once */
+  MMF_EOVERTAKEN = 4009, /* mmf_read_end: a writer overtook the reader */
+  MMF_EREADONLY = 4010, /* the map is open read-only */
+  MMF_ELAST = 4011,
+};
+
+/* mmf_lock() returns this positive value when it got the lock from a holder
+ * that died holding it: the lock is held, but what it guarded may be
+ * half-done. */
+#define MMF_LOCK_ABANDONED 1
+
+/* Capacity limits of mmf_create(). */
+#define MMF_CAPACITY_MAX ((size_t)1 << 44) /* 16 TiB */
+
+/* Writers wait at most this long for another live writer before giving up
+ * with -MMF_ESTUCK. */
+#define MMF_WRITE_LOCK_TIMEOUT_MS 5000
+
+/* Kinds reported by mmf_stat() and mmf_info(). */
+enum mmf_kind {
+  MMF_KIND_MMF = 0,  /* mmf map: header and framed content */
+  MMF_KIND_RAW = 1,  /* shared-memory object without header */
+  MMF_KIND_FILE = 2, /* a file mapped as raw bytes */
+};
+
+struct mmf_stat {
+  size_t capacity;     /* mmf: content capacity; raw/file: object size */
+  size_t length;       /* mmf: current content length; raw/file: size */
+  uint64_t seq;        /* mmf: seq of the current content; else 0 */
+  int raw;             /* 1 for raw maps and mapped files */
+  enum mmf_kind kind;  /* what the handle maps */
+  int readonly;        /* 1 when the handle cannot write */
+  int transient;       /* 1 for an MMF_TRANSIENT map */
+  unsigned holders;    /* live processes holding the map (mmf maps) */
+  pid_t lock_pid;      /* holder of the user lock (mmf_lock), 0 if free */
+  uint64_t object_size; /* bytes of the underlying object or file */
+};
+
+/*
+ * mmf_create - create a new map, or open it if it exists and the caller
+ * asked for MMF_OPEN_EXISTING.
+ *
+ * name:     a shared-memory name or a file path (see "Names" above).
+ * capacity: mmf maps: the largest content, 1..MMF_CAPACITY_MAX bytes; raw
+ *           maps: the exact object size.  Ignored when an existing map is
+ *           opened.
+ * flags:    MMF_OPEN_EXISTING, MMF_RAW, MMF_TRANSIENT.
+ * mode:     permission bits (at most 0777); 0 means owner-only, 0600.  The
+ *           mode is applied exactly: the umask does not narrow it.
+ * ret:      receives the handle; the caller owns it and releases it with
+ *           mmf_close().
+ *
+ * The map appears under its name only once its header is complete, so an
+ * opener never sees it half-made.  Creating never follows a symlink and never
+ * reuses an existing object unless MMF_OPEN_EXISTING is given.  Creating
+ * allocates no memory for the content: pages come as they are written.  A
+ * fresh mmf map holds empty content at seq 0.
+ *
+ * Errors: -MMF_ENAME bad name; -EINVAL zero capacity, unknown flags or mode
+ * bits, or MMF_RAW|MMF_TRANSIENT; -MMF_ETOOBIG capacity above
+ * MMF_CAPACITY_MAX; -EEXIST the name exists (without MMF_OPEN_EXISTING);
+ * -MMF_EHOLDERS too many holders; -EACCES, -ENOSPC, -ENOENT (a folder of the
+ * path is missing), or any error of mmf_open() when an existing map is
+ * opened.
+ */
+MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
+                          unsigned mode, mmf_t **ret);
+
+/*
+ * mmf_open - open, by name, a map that this or another process made.
+ *
+ * flags: MMF_READONLY maps read-only; MMF_RAW opens any object as raw bytes
+ * (also an mmf map, whose header then is just bytes).  Without MMF_READONLY,
+ * a map the caller may read but not write is opened read-only: writes then
+ * fail with -MMF_EREADONLY.
+ *
+ * Errors: -MMF_ENAME bad name; -ENOENT no such map; -EACCES no permission to
+ * read; -ELOOP the path is a symlink; -MMF_ENOTMMF the object has no mmf
+ * header; -MMF_EVERSION a newer format; -MMF_ECORRUPT the header is broken or
+ * does not fit the object; -MMF_EHOLDERS too many holders; -EINVAL unknown
+ * flags.
+ */
+MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret);
+
+/*
+ * mmf_map_file - map an existing file whole, as raw bytes.
+ *
+ * flags: MMF_READONLY maps read-only; MMF_PRIVATE maps copy-on-write (changes
+ * stay in this process).  The default is read-write and shared.  An empty
+ * file maps with mmf_size() 0 and mmf_data() NULL.  Symlinks are followed.
+ *
+ * Errors: -ENOENT, -EACCES, -EISDIR, -EINVAL (unknown flags, or not a regular
+ * file), -ENOMEM, -EFBIG (larger than the address space).
+ */
+MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
+
+/*
+ * mmf_close - release a handle: unmap, close the descriptor and, if this
+ * handle held the user lock, release it.  For an MMF_TRANSIENT map, the last
+ * close of the last live holder removes the name.  NULL is a no-op.
+ */
+MMF_EXPORT void mmf_close(mmf_t *m);
+
+/*
+ * mmf_remove - remove a map's name.  Handles already open keep working
+ * until they are closed; the memory is freed with the last of them.  A
+ * shared-memory name is removed whatever the object holds; a path is removed
+ * only if the file is an mmf map (other files are left alone).
+ *
+ * Errors: -MMF_ENAME, -ENOENT, -EACCES, -EPERM, -MMF_ENOTMMF (a path that is
+ * not an mmf map).
+ */
+MMF_EXPORT int mmf_remove(const char *name);
+
+/*
+ * mmf_write - replace the content with exactly `len` bytes of `data` (any
+ * byte values; `data` may be NULL when len is 0).
+ *
+ * mmf maps: the new content is published as a whole with seq one above the
+ * previous one; concurrent readers see either the old or the new content.
+ * Writers exclude each other; a writer killed mid-write leaves the previous
+ * content readable and the lock free for the next writer.  Raw maps and
+ * files: the bytes are copied to offset 0, with no atomicity.
+ *
+ * Errors: -MMF_ETOOBIG len exceeds the capacity (nothing is written);
+ * -MMF_EREADONLY; -ENOSPC the backing store is full (the old content stays);
+ * -MMF_ESTUCK another live writer held the lock for
+ * MMF_WRITE_LOCK_TIMEOUT_MS; -MMF_ECORRUPT the object was shrunk by a peer.
+ */
+MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len);
+
+/*
+ * mmf_append - add `sep` (sep_len bytes) and then `data` to the content, or
+ * only `data` when the content is empty, and publish the result as one new
+ * content.  mmf maps only.
+ *
+ * Errors: those of mmf_write(); -MMF_ERAW on a raw map or file.
+ */
+MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
+                          const void *sep, size_t sep_len);
+
+/*
+ * mmf_read - copy the current content into buf (cap bytes).
+ *
+ * On success *ret_len is its length and *ret_seq (either may be NULL) its
+ * seq.  The copy is always one whole published content.  Readers take no
+ * lock: under constant writing a read retries, and after a few overtaken
+ * tries it waits once for the current writer, so it always completes.  Raw
+ * maps and files: all mmf_size() bytes, seq 0.
+ *
+ * Errors: -ENOBUFS buf is too small: *ret_len (if not NULL) is set to the
+ * size needed and buf may hold partial bytes; -MMF_ECORRUPT a peer wrote an
+ * impossible length or shrank the object; -MMF_ESTUCK (read-only handles)
+ * writers overtook every try for MMF_WRITE_LOCK_TIMEOUT_MS.
+ */
+MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
+                        uint64_t *ret_seq);
+
+/*
+ * mmf_read_alloc - like mmf_read(), into a buffer allocated with malloc()
+ * that the caller releases with free().  An empty content gives a non-NULL
+ * buffer of length 0.  Errors: those of mmf_read() but -ENOBUFS; -ENOMEM.
+ */
+MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
+                              uint64_t *ret_seq);
+
+/*
+ * mmf_save - write the content (raw maps and files: all bytes) to the file
+ * at `path`, atomically: the bytes go to a temporary file in the same folder
+ * which is then renamed over `path`, so a crash never leaves a half-written
+ * file.  The file gets mode 0666 less the umask, like any new file.
+ *
+ * Errors: those of mmf_read_alloc(); -ENOENT, -EACCES, -ENOSPC, -EISDIR from
+ * the file system.
+ */
+MMF_EXPORT int mmf_save(mmf_t *m, const char *path);
+
+/*
+ * mmf_stat - describe the map held by `m` (see struct mmf_stat).  Also checks
+ * that the object still has the size the handle mapped.
+ *
+ * Errors: -MMF_ECORRUPT the object was shrunk, or its header holds an
+ * impossible length.
+ */
+MMF_EXPORT int mmf_stat(mmf_t *m, struct mmf_stat *ret);
+
+/*
+ * mmf_data, mmf_size - the mapped bytes of a raw map or a mapped file, and
+ * their number.  For an mmf map, mmf_data() is NULL and mmf_size() 0 (use
+ * mmf_read or the zero-copy calls).  The pointer is valid until mmf_close().
+ */
+MMF_EXPORT void *mmf_data(mmf_t *m);
+MMF_EXPORT size_t mmf_size(mmf_t *m);
+
+/*
+ * mmf_sync - flush the mapping to its backing file (msync MS_SYNC).  On a
+ * shared-memory object it only orders the writes.  Errors: -EIO, -ENOMEM.
+ */
+MMF_EXPORT int mmf_sync(mmf_t *m);
+
+/*
+ * mmf_wait - wait until the content's seq is greater than after_seq (at once
+ * if it already is) and store it in *ret_seq (may be NULL).
+ *
+ * timeout_ms: -1 waits without limit; 0 only checks.  The caller sleeps in
+ * the kernel on a futex inside the map and is woken by the write that
+ * publishes the content it waits for; any number of processes may wait on
+ * one map.  A signal does not end the wait early or lose the wake-up.  A
+ * handle opened read-only cannot announce itself to writers, so it sleeps in
+ * slices of at most 10 ms and sees a change within that.
+ *
+ * Errors: -ETIMEDOUT the time passed; -MMF_ERAW on a raw map or file.
+ */
+MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
+                        uint64_t *ret_seq);
+
+/*
+ * mmf_lock, mmf_unlock - the map's user lock: one per map, across processes,
+ * for callers that update a raw region in place or make several calls one
+ * step.  It is independent of the writers' internal exclusion.
+ *
+ * mmf_lock returns 0 when it took a free lock and MMF_LOCK_ABANDONED (1) when
+ * the previous holder died holding it: the lock is held either way.  A holder
+ * is a thread; the lock is released when the handle that took it is closed.
+ * timeout_ms: -1 without limit.  A lock held by a process that calls execve()
+ * stays held until that process exits.
+ *
+ * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this thread holds it already;
+ * -MMF_EREADONLY; -MMF_ERAW.  (mmf_unlock): -EPERM this thread does not hold
+ * it; -MMF_ERAW.
+ */
+MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms);
+MMF_EXPORT int mmf_unlock(mmf_t *m);
+
+/*
+ * Zero-copy publication and reading.  Same atomicity and crash guarantees as
+ * mmf_write()/mmf_read(); mmf maps only.
+ *
+ * mmf_write_begin takes the writers' lock and gives room for up to `size`
+ * bytes in the slot that is not published.  Fill it, then mmf_write_commit
+ * publishes its first `len` bytes (len <= size) and releases the lock, or
+ * mmf_write_abort releases the lock and publishes nothing.  Between begin and
+ * commit other writers wait, so keep it short.
+ *
+ * mmf_read_begin points *ret_ptr at the published content in place (no
+ * copy).  After looking at it, mmf_read_end tells whether what was seen stayed
+ * valid: 0 yes; -MMF_EOVERTAKEN a writer reused the slot meanwhile, so the
+ * bytes seen may be mixed: look again.  Nothing is held between the two.
+ *
+ * Errors: those of mmf_write()/mmf_read(); -EBUSY (write_begin) this handle
+ * already has a write in progress; -EINVAL commit without begin or len > size.
+ */
+MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size, void **ret_ptr);
+MMF_EXPORT int mmf_write_commit(mmf_t *m, size_t len);
+MMF_EXPORT void mmf_write_abort(mmf_t *m);
+MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
+                              uint64_t *ret_seq);
+MMF_EXPORT int mmf_read_end(mmf_t *m);
+
+/* What mmf_info() and mmf_list() report about one object. */
+struct mmf_info {
+  char name[256];       /* the object's name (any bytes but '/' and NUL) */
+  enum mmf_kind kind;   /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
+  int error;            /* 0, or why the header could not be read */
+  size_t capacity;      /* as in struct mmf_stat */
+  size_t length;
+  uint64_t seq;
+  uint64_t object_size; /* bytes of the object */
+  unsigned mode;        /* permission bits */
+  uid_t owner;
+  gid_t group;
+  int64_t mtime_ns;     /* last change of the object, ns since the epoch */
+  int64_t ctime_ns;
+  int transient;
+  unsigned holders;     /* live holders (mmf maps) */
+  pid_t lock_pid;       /* holder of the user lock, 0 if free */
+};
+
+/*
+ * mmf_info - describe the map `name` without keeping it open.  A raw object
+ * is reported with kind MMF_KIND_RAW; a path to a file without mmf header as
+ * MMF_KIND_FILE.  An object that starts with mmf's magic but whose header is
+ * broken is reported with kind MMF_KIND_MMF and `error` set, and the call
+ * returns that error.
+ *
+ * Errors: -MMF_ENAME, -ENOENT, -EACCES, -MMF_ECORRUPT, -MMF_EVERSION.
+ */
+MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
+
+/*
+ * mmf_list - describe every object in /dev/shm that the caller can see,
+ * sorted by name.  *ret_list is an array of *ret_count entries allocated with
+ * malloc(); free() it.  Objects whose header is broken are listed with
+ * `error` set.  Transient maps whose holders have all died are removed (and
+ * not listed).  Errors: -ENOMEM, -EACCES.
+ */
+MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count);
+
+/*
+ * mmf_strerror - a description of any code returned by this library (with or
+ * without its minus sign).  Never NULL; the string is static.
+ */
+MMF_EXPORT const char *mmf_strerror(int code);
+
+/* mmf_version - the library's version, "MAJOR.MINOR.PATCH". */
+MMF_EXPORT const char *mmf_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MMF_H */

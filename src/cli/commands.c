@@ -1,0 +1,881 @@
+/* SPDX-License-Identifier: MIT */
+/* One function per verb; each parses its options and makes a few libmmf
+ * calls.  Messages name the verb and the map and say what to do. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Progress is shown for writes larger than this, on a terminal. */
+#define PROGRESS_MIN ((uint64_t)256 << 20)
+
+/* Options shared by the verbs' getopt_long tables. */
+enum {
+  OPT_HELP = 'h',
+  OPT_SIZE = 256,
+  OPT_OR_OPEN,
+  OPT_RAW,
+  OPT_MODE,
+  OPT_APPEND,
+  OPT_SEP,
+  OPT_WAIT,
+  OPT_AFTER,
+  OPT_TIMEOUT,
+  OPT_OFFSET,
+  OPT_LENGTH,
+  OPT_JSON,
+};
+
+/* A hint for the common failures, after the library's description. */
+static const char *hint(int code) {
+  switch (code) {
+  case -ENOENT:
+    return "no such map; create it with 'mmf new NAME --size SIZE'";
+  case -EEXIST:
+    return "a map of that name exists; add --or-open to open it, or 'mmf "
+           "remove' it first";
+  case -EACCES:
+    return "permission denied; the map's mode or owner does not let you in";
+  case -MMF_ENAME:
+    return "not a valid map name: use 1-255 letters, digits, '.', '_' or "
+           "'-' (not first '.' or '-'), or a path containing '/'";
+  case -MMF_EREADONLY:
+    return "you may read this map but not write it; nothing was written";
+  case -MMF_ECORRUPT:
+    return "the map's header is broken or does not fit the object (a peer "
+           "may have truncated it); remove it and create it again";
+  case -MMF_EVERSION:
+    return "made by a newer mmf; use that version to read it";
+  case -MMF_ESTUCK:
+    return "another live process has held the map's write lock for 5 "
+           "seconds; nothing was written";
+  case -ENOSPC:
+    return "no space left for the content; nothing was written";
+  default:
+    return mmf_strerror(code);
+  }
+}
+
+static int fail_code(const char *verb, const char *name, int code) {
+  return fail(verb, name, "%s", hint(code));
+}
+
+/* Open NAME for any command: an mmf map, else a raw object or a file. */
+static int open_any(const char *name, int flags, mmf_t **ret) {
+  int r = mmf_open(name, flags, ret);
+  if (r != -MMF_ENOTMMF)
+    return r;
+  if (strchr(name, '/'))
+    return mmf_map_file(name, flags & MMF_READONLY, ret);
+  return mmf_open(name, flags | MMF_RAW, ret);
+}
+
+static int write_out(const void *p, size_t len) {
+  const char *b = p;
+  while (len) {
+    ssize_t n = write(STDOUT_FILENO, b, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    b += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Parse the options of verb v; returns -1 after reporting a usage error, 1
+ * after printing --help, else 0 with optind at the first operand. */
+typedef int (*opt_fn)(int opt, const char *arg, void *ctx);
+static int parse(const struct verb *v, int argc, char **argv,
+                 const struct option *opts, opt_fn on, void *ctx) {
+  optind = 1;
+  opterr = 0;
+  for (;;) {
+    int idx = 0;
+    int c = getopt_long(argc, argv, "h", opts, &idx);
+    if (c == -1)
+      break;
+    if (c == OPT_HELP) {
+      verb_usage(stdout, v);
+      return 1;
+    }
+    if (c == '?' || c == ':') {
+      if (optopt >= OPT_SIZE)
+        usage_error(v, "option '%s' needs a value", argv[optind - 1]);
+      else
+        usage_error(v, "unknown option '%s'", argv[optind - 1]);
+      return -1;
+    }
+    if (on(c, optarg, ctx) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+#define HELP_OPT {"help", no_argument, NULL, OPT_HELP}
+
+/* ---- new ------------------------------------------------------------------ */
+struct new_opts {
+  const struct verb *v;
+  uint64_t size;
+  bool or_open, raw;
+  unsigned mode;
+};
+static int new_opt(int c, const char *a, void *vctx) {
+  struct new_opts *o = vctx;
+  switch (c) {
+  case OPT_SIZE:
+    if (parse_size(a, &o->size) < 0)
+      return usage_error(o->v,
+                         "bad size '%s': give bytes or a number with K, M, "
+                         "G or T (1024-based), e.g. 64K",
+                         a),
+             -1;
+    return 0;
+  case OPT_OR_OPEN:
+    o->or_open = true;
+    return 0;
+  case OPT_RAW:
+    o->raw = true;
+    return 0;
+  case OPT_MODE:
+    if (parse_mode(a, &o->mode) < 0)
+      return usage_error(o->v, "bad mode '%s': give octal bits such as 600 "
+                               "or 0640",
+                         a),
+             -1;
+    return 0;
+  }
+  return -1;
+}
+
+static int cmd_new(int argc, char **argv) {
+  const struct verb *v = verb_find("new");
+  static const struct option opts[] = {
+      {"size", required_argument, NULL, OPT_SIZE},
+      {"or-open", no_argument, NULL, OPT_OR_OPEN},
+      {"raw", no_argument, NULL, OPT_RAW},
+      {"mode", required_argument, NULL, OPT_MODE},
+      HELP_OPT,
+      {0}};
+  struct new_opts o = {.v = v};
+  int p = parse(v, argc, argv, opts, new_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 1)
+    return usage_error(v, "give one map name");
+  if (!o.size)
+    return usage_error(v, "give the capacity with --size SIZE");
+  const char *name = argv[optind];
+  if (o.size > MMF_CAPACITY_MAX)
+    return usage_error(v, "size %llu is above the largest capacity, 16 TiB",
+                       (unsigned long long)o.size);
+  int flags = (o.or_open ? MMF_OPEN_EXISTING : 0) | (o.raw ? MMF_RAW : 0);
+  mmf_t *m;
+  int r = mmf_create(name, (size_t)o.size, flags, o.mode, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r < 0)
+    return fail_code("new", name, r);
+  mmf_close(m);
+  return EXIT_OK;
+}
+
+/* ---- write ---------------------------------------------------------------- */
+struct write_opts {
+  bool append;
+  const char *sep;
+};
+static int write_opt(int c, const char *a, void *vctx) {
+  struct write_opts *o = vctx;
+  if (c == OPT_APPEND)
+    o->append = true;
+  else if (c == OPT_SEP)
+    o->sep = a;
+  else
+    return -1;
+  return 0;
+}
+
+/* Read all of standard input, refusing more than `limit` bytes. */
+static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
+                       bool *ret_too_big) {
+  size_t cap = 1 << 16, len = 0;
+  uint8_t *buf = malloc(cap);
+  if (!buf)
+    return -ENOMEM;
+  *ret_too_big = false;
+  for (;;) {
+    if (len == cap) {
+      if (len > limit) {
+        *ret_too_big = true;
+        break;
+      }
+      size_t ncap = cap * 2;
+      uint8_t *nb = realloc(buf, ncap);
+      if (!nb) {
+        free(buf);
+        return -ENOMEM;
+      }
+      buf = nb;
+      cap = ncap;
+    }
+    ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      int e = -errno;
+      free(buf);
+      return e;
+    }
+    if (n == 0)
+      break;
+    len += (size_t)n;
+    if (len > PROGRESS_MIN)
+      progress("write", len, 0, false);
+    if (len > limit) {
+      *ret_too_big = true;
+      break;
+    }
+  }
+  if (len > PROGRESS_MIN)
+    progress("write", len, 0, true);
+  *ret = buf;
+  *ret_len = len;
+  return 0;
+}
+
+/* A regular file on stdin goes straight into the unpublished slot. */
+static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
+                            uint64_t cap) {
+  if (size > cap)
+    return fail("write", name,
+                "%llu bytes do not fit the %llu-byte capacity; nothing was "
+                "written",
+                (unsigned long long)size, (unsigned long long)cap);
+  void *p;
+  int r = mmf_write_begin(m, (size_t)size, &p);
+  if (r < 0)
+    return fail_code("write", name, r);
+  uint64_t done = 0;
+  while (done < size) {
+    ssize_t n = read(STDIN_FILENO, (char *)p + done,
+                     size - done > (1u << 30) ? (1u << 30) : size - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      mmf_write_abort(m);
+      return fail("write", name, "reading standard input: %s; nothing was "
+                                 "written",
+                  strerror(e));
+    }
+    if (n == 0)
+      break;
+    done += (uint64_t)n;
+    if (size > PROGRESS_MIN)
+      progress("write", done, size, done == size);
+  }
+  r = mmf_write_commit(m, (size_t)done);
+  if (r < 0)
+    return fail_code("write", name, r);
+  return EXIT_OK;
+}
+
+static int cmd_write(int argc, char **argv) {
+  const struct verb *v = verb_find("write");
+  static const struct option opts[] = {
+      {"append", no_argument, NULL, OPT_APPEND},
+      {"separator", required_argument, NULL, OPT_SEP},
+      HELP_OPT,
+      {0}};
+  struct write_opts o = {.sep = "\n"};
+  int p = parse(v, argc, argv, opts, write_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind < 1)
+    return usage_error(v, "give the map's name");
+  const char *name = argv[optind++];
+  mmf_t *m;
+  int r = open_any(name, 0, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r < 0)
+    return fail_code("write", name, r);
+  struct mmf_stat st;
+  if ((r = mmf_stat(m, &st)) < 0) {
+    mmf_close(m);
+    return fail_code("write", name, r);
+  }
+  if (st.readonly) {
+    mmf_close(m);
+    return fail_code("write", name, -MMF_EREADONLY);
+  }
+  if (o.append && st.raw) {
+    mmf_close(m);
+    return fail("write", name, "--append needs an mmf map; this one is raw");
+  }
+  uint8_t *data = NULL;
+  size_t len = 0;
+  bool owned = false;
+  int rc = EXIT_OK;
+  if (optind < argc) {
+    /* The words joined by single spaces, exactly, no newline. */
+    size_t total = 0;
+    for (int i = optind; i < argc; i++)
+      total += strlen(argv[i]) + 1;
+    data = malloc(total);
+    if (!data) {
+      mmf_close(m);
+      return fail_code("write", name, -ENOMEM);
+    }
+    owned = true;
+    for (int i = optind; i < argc; i++) {
+      size_t l = strlen(argv[i]);
+      memcpy(data + len, argv[i], l);
+      len += l;
+      if (i + 1 < argc)
+        data[len++] = ' ';
+    }
+  } else {
+    struct stat in;
+    if (!o.append && !st.raw && fstat(STDIN_FILENO, &in) == 0 &&
+        S_ISREG(in.st_mode)) {
+      off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
+      uint64_t size = (uint64_t)in.st_size - (pos > 0 ? (uint64_t)pos : 0);
+      rc = write_file_stdin(m, name, size, st.capacity);
+      mmf_close(m);
+      return rc;
+    }
+    bool too_big;
+    r = slurp_stdin(st.capacity, &data, &len, &too_big);
+    if (r < 0) {
+      mmf_close(m);
+      return fail("write", name, "reading standard input: %s; nothing was "
+                                 "written",
+                  strerror(-r));
+    }
+    owned = true;
+    if (too_big) {
+      rc = fail("write", name,
+                "standard input holds more than the %zu-byte capacity; "
+                "nothing was written",
+                st.capacity);
+      goto out;
+    }
+  }
+  if (o.append)
+    r = mmf_append(m, data, len, o.sep, strlen(o.sep));
+  else
+    r = mmf_write(m, data, len);
+  if (r == -MMF_ETOOBIG) {
+    if (o.append)
+      rc = fail("write", name,
+                "appending %zu bytes would pass the %zu-byte capacity; "
+                "nothing was written",
+                len, st.capacity);
+    else
+      rc = fail("write", name,
+                "%zu bytes do not fit the %zu-byte capacity; nothing was "
+                "written",
+                len, st.capacity);
+  } else if (r < 0) {
+    rc = fail_code("write", name, r);
+  }
+out:
+  if (owned)
+    free(data);
+  mmf_close(m);
+  return rc;
+}
+
+/* ---- read / wait ------------------------------------------------------------ */
+struct read_opts {
+  const struct verb *v;
+  bool wait, have_after, have_off, have_len;
+  uint64_t after, offset, length;
+  int timeout_ms;
+};
+static int read_opt(int c, const char *a, void *vctx) {
+  struct read_opts *o = vctx;
+  uint64_t *dst = NULL;
+  switch (c) {
+  case OPT_WAIT:
+    o->wait = true;
+    return 0;
+  case OPT_AFTER:
+    o->have_after = true;
+    dst = &o->after;
+    break;
+  case OPT_OFFSET:
+    o->have_off = true;
+    dst = &o->offset;
+    break;
+  case OPT_LENGTH:
+    o->have_len = true;
+    dst = &o->length;
+    break;
+  case OPT_TIMEOUT:
+    if (parse_seconds(a, &o->timeout_ms) < 0)
+      return usage_error(o->v, "bad timeout '%s': give seconds, e.g. 2.5", a),
+             -1;
+    return 0;
+  default:
+    return -1;
+  }
+  if (parse_u64(a, dst) < 0)
+    return usage_error(o->v, "bad number '%s': give a whole number of bytes "
+                             "or a seq",
+                       a),
+           -1;
+  return 0;
+}
+
+/* Wait as the options say; fills *ret_seq.  Returns an exit status. */
+static int do_wait(const char *verb, const char *name, mmf_t *m,
+                   struct read_opts *o, uint64_t *ret_seq) {
+  uint64_t after = o->after;
+  if (!o->have_after) {
+    struct mmf_stat st;
+    int r = mmf_stat(m, &st);
+    if (r < 0)
+      return fail_code(verb, name, r);
+    after = st.seq;
+  }
+  int r = mmf_wait(m, after, o->timeout_ms, ret_seq);
+  if (r == -ETIMEDOUT) {
+    fail(verb, name, "no content newer than seq %llu within the timeout",
+         (unsigned long long)after);
+    return EXIT_TIMEOUT;
+  }
+  if (r == -MMF_ERAW)
+    return fail(verb, name, "waiting needs an mmf map; this one is raw");
+  if (r < 0)
+    return fail_code(verb, name, r);
+  return EXIT_OK;
+}
+
+static const struct option read_options[] = {
+    {"wait", no_argument, NULL, OPT_WAIT},
+    {"after", required_argument, NULL, OPT_AFTER},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"offset", required_argument, NULL, OPT_OFFSET},
+    {"length", required_argument, NULL, OPT_LENGTH},
+    HELP_OPT,
+    {0}};
+
+static int cmd_read(int argc, char **argv) {
+  const struct verb *v = verb_find("read");
+  struct read_opts o = {.v = v, .timeout_ms = -1};
+  int p = parse(v, argc, argv, read_options, read_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 1)
+    return usage_error(v, "give one map name");
+  if ((o.have_after || o.timeout_ms >= 0) && !o.wait)
+    return usage_error(v, "--after and --timeout go with --wait");
+  const char *name = argv[optind];
+  mmf_t *m;
+  int r = open_any(name, 0, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r < 0)
+    return fail_code("read", name, r);
+  int rc = EXIT_OK;
+  struct mmf_stat st;
+  if ((r = mmf_stat(m, &st)) < 0) {
+    mmf_close(m);
+    return fail_code("read", name, r);
+  }
+  if (!st.raw && (o.have_off || o.have_len)) {
+    mmf_close(m);
+    return usage_error(v, "--offset and --length are for raw maps; '%s' is "
+                          "an mmf map",
+                       name);
+  }
+  if (st.raw) {
+    if (o.wait) {
+      rc = fail("read", name, "--wait needs an mmf map; this one is raw");
+    } else {
+      uint64_t size = mmf_size(m);
+      uint64_t off = o.have_off ? o.offset : 0;
+      uint64_t len = o.have_len ? o.length : (off <= size ? size - off : 0);
+      if (off > size || len > size - off)
+        rc = fail("read", name,
+                  "the range %llu+%llu passes the end of the %llu-byte map",
+                  (unsigned long long)off, (unsigned long long)len,
+                  (unsigned long long)size);
+      else if (len && (r = write_out((char *)mmf_data(m) + off, len)) < 0)
+        rc = fail("read", name, "writing standard output: %s", strerror(-r));
+    }
+    mmf_close(m);
+    return rc;
+  }
+  if (o.wait && (rc = do_wait("read", name, m, &o, NULL)) != EXIT_OK) {
+    mmf_close(m);
+    return rc;
+  }
+  void *data;
+  size_t len;
+  r = mmf_read_alloc(m, &data, &len, NULL);
+  if (r < 0) {
+    rc = fail_code("read", name, r);
+  } else {
+    if ((r = write_out(data, len)) < 0)
+      rc = fail("read", name, "writing standard output: %s", strerror(-r));
+    free(data);
+  }
+  mmf_close(m);
+  return rc;
+}
+
+static int cmd_wait(int argc, char **argv) {
+  const struct verb *v = verb_find("wait");
+  static const struct option opts[] = {
+      {"after", required_argument, NULL, OPT_AFTER},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      HELP_OPT,
+      {0}};
+  struct read_opts o = {.v = v, .timeout_ms = -1};
+  int p = parse(v, argc, argv, opts, read_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 1)
+    return usage_error(v, "give one map name");
+  const char *name = argv[optind];
+  mmf_t *m;
+  int r = mmf_open(name, 0, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r == -MMF_ENOTMMF)
+    return fail("wait", name, "waiting needs an mmf map; this one is raw");
+  if (r < 0)
+    return fail_code("wait", name, r);
+  uint64_t seq = 0;
+  int rc = do_wait("wait", name, m, &o, &seq);
+  if (rc == EXIT_OK)
+    printf("%llu\n", (unsigned long long)seq);
+  mmf_close(m);
+  return rc;
+}
+
+/* ---- save / remove ---------------------------------------------------------- */
+static int no_opt(int c, const char *a, void *ctx) {
+  (void)c;
+  (void)a;
+  (void)ctx;
+  return -1;
+}
+static const struct option help_only[] = {HELP_OPT, {0}};
+
+static int cmd_save(int argc, char **argv) {
+  const struct verb *v = verb_find("save");
+  int p = parse(v, argc, argv, help_only, no_opt, NULL);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 2)
+    return usage_error(v, "give a map name and a file");
+  const char *name = argv[optind], *file = argv[optind + 1];
+  mmf_t *m;
+  int r = open_any(name, 0, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r < 0)
+    return fail_code("save", name, r);
+  r = mmf_save(m, file);
+  mmf_close(m);
+  if (r < 0)
+    return fail("save", name, "cannot save to '%s': %s; the file was not "
+                              "changed",
+                file, mmf_strerror(r));
+  return EXIT_OK;
+}
+
+static int cmd_remove(int argc, char **argv) {
+  const struct verb *v = verb_find("remove");
+  int p = parse(v, argc, argv, help_only, no_opt, NULL);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind < 1)
+    return usage_error(v, "give at least one map name");
+  int rc = EXIT_OK;
+  for (int i = optind; i < argc; i++) {
+    int r = mmf_remove(argv[i]);
+    if (r == -MMF_ENAME)
+      rc = usage_error(v, "'%s': %s", argv[i], hint(r));
+    else if (r == -MMF_ENOTMMF)
+      rc = fail("remove", argv[i], "not an mmf map; a file that mmf did not "
+                                   "make is left alone (use rm)");
+    else if (r < 0)
+      rc = fail_code("remove", argv[i], r);
+  }
+  return rc;
+}
+
+/* ---- info / list ------------------------------------------------------------ */
+static int json_opt(int c, const char *a, void *ctx) {
+  (void)a;
+  if (c != OPT_JSON)
+    return -1;
+  *(bool *)ctx = true;
+  return 0;
+}
+static const struct option json_options[] = {
+    {"json", no_argument, NULL, OPT_JSON}, HELP_OPT, {0}};
+
+static int cmd_info(int argc, char **argv) {
+  const struct verb *v = verb_find("info");
+  bool json = false;
+  int p = parse(v, argc, argv, json_options, json_opt, &json);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 1)
+    return usage_error(v, "give one map name");
+  const char *name = argv[optind];
+  struct mmf_info in;
+  int r = mmf_info(name, &in);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r < 0 && !(r == -MMF_ECORRUPT || r == -MMF_EVERSION))
+    return fail_code("info", name, r);
+  if (r < 0)
+    return fail_code("info", name, r);
+  if (json) {
+    print_info_json(stdout, &in);
+    fputc('\n', stdout);
+  } else {
+    print_info_table(stdout, &in);
+  }
+  return EXIT_OK;
+}
+
+static int cmd_list(int argc, char **argv) {
+  const struct verb *v = verb_find("list");
+  bool json = false;
+  int p = parse(v, argc, argv, json_options, json_opt, &json);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 0)
+    return usage_error(v, "list takes no map name");
+  struct mmf_info *list;
+  size_t n;
+  int r = mmf_list(&list, &n);
+  if (r < 0)
+    return fail("list", "/dev/shm", "%s", mmf_strerror(r));
+  if (json) {
+    fputc('[', stdout);
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        fputc(',', stdout);
+      print_info_json(stdout, &list[i]);
+    }
+    fputs("]\n", stdout);
+  } else {
+    print_list_table(stdout, list, n);
+  }
+  free(list);
+  return EXIT_OK;
+}
+
+/* ---- cat -------------------------------------------------------------------- */
+static int cmd_cat(int argc, char **argv) {
+  const struct verb *v = verb_find("cat");
+  struct read_opts o = {.v = v, .timeout_ms = -1};
+  static const struct option opts[] = {
+      {"offset", required_argument, NULL, OPT_OFFSET},
+      {"length", required_argument, NULL, OPT_LENGTH},
+      HELP_OPT,
+      {0}};
+  int p = parse(v, argc, argv, opts, read_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind != 1)
+    return usage_error(v, "give one file");
+  const char *file = argv[optind];
+  mmf_t *m;
+  int r = mmf_map_file(file, MMF_READONLY, &m);
+  if (r < 0)
+    return fail("cat", file, "%s", mmf_strerror(r));
+  uint64_t size = mmf_size(m);
+  uint64_t off = o.have_off ? o.offset : 0;
+  uint64_t len = o.have_len ? o.length : (off <= size ? size - off : 0);
+  int rc = EXIT_OK;
+  if (off > size || len > size - off)
+    rc = fail("cat", file,
+              "the range %llu+%llu passes the end of the %llu-byte file",
+              (unsigned long long)off, (unsigned long long)len,
+              (unsigned long long)size);
+  else if (len && (r = write_out((char *)mmf_data(m) + off, len)) < 0)
+    rc = fail("cat", file, "writing standard output: %s", strerror(-r));
+  mmf_close(m);
+  return rc;
+}
+
+/* ---- lock ------------------------------------------------------------------- */
+static int cmd_lock(int argc, char **argv) {
+  const struct verb *v = verb_find("lock");
+  struct read_opts o = {.v = v, .timeout_ms = -1};
+  static const struct option opts[] = {
+      {"timeout", required_argument, NULL, OPT_TIMEOUT}, HELP_OPT, {0}};
+  int p = parse(v, argc, argv, opts, read_opt, &o);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind < 2)
+    return usage_error(v, "give a map name and, after --, a command");
+  const char *name = argv[optind];
+  char **cmd = argv + optind + 1;
+  mmf_t *m;
+  int r = mmf_open(name, 0, &m);
+  if (r == -MMF_ENAME)
+    return usage_error(v, "'%s': %s", name, hint(r));
+  if (r == -MMF_ENOTMMF)
+    return fail("lock", name, "locking needs an mmf map; this one is raw");
+  if (r < 0)
+    return fail_code("lock", name, r);
+  r = mmf_lock(m, o.timeout_ms);
+  if (r == -ETIMEDOUT) {
+    mmf_close(m);
+    fail("lock", name, "the lock stayed held for the whole timeout");
+    return EXIT_TIMEOUT;
+  }
+  if (r == -MMF_EREADONLY) {
+    mmf_close(m);
+    return fail("lock", name, "you may read this map but not lock it");
+  }
+  if (r < 0) {
+    mmf_close(m);
+    return fail_code("lock", name, r);
+  }
+  if (r == MMF_LOCK_ABANDONED)
+    fprintf(stderr, "mmf: lock %s: the previous holder died holding the "
+                    "lock; what it guarded may be half-done\n",
+            name);
+  /* The lock stays with this process: the kernel would mark it released
+   * if we exec'd.  The child dies with us, so it never runs unguarded. */
+  fflush(NULL);
+  pid_t parent = getpid();
+  pid_t child = fork();
+  if (child < 0) {
+    int e = errno;
+    mmf_close(m);
+    return fail("lock", name, "cannot start the command: %s", strerror(e));
+  }
+  if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(126);
+    execvp(cmd[0], cmd);
+    fprintf(stderr, "mmf: lock %s: cannot run '%s': %s\n", name, cmd[0],
+            strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  /* Keyboard interrupts go to the child; we wait for it either way. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  mmf_unlock(m);
+  mmf_close(m);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+/* ---- help ------------------------------------------------------------------- */
+static int cmd_help(int argc, char **argv) {
+  const struct verb *v = verb_find("help");
+  int p = parse(v, argc, argv, help_only, no_opt, NULL);
+  if (p)
+    return p < 0 ? EXIT_USAGE : EXIT_OK;
+  if (argc - optind == 0) {
+    printf("mmf %s - named shared memory and memory-mapped files\n\n"
+           "usage: mmf COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+           mmf_version());
+    for (const struct verb *w = mmf_verbs; w->name; w++)
+      printf("  %-7s %s\n", w->name, w->summary);
+    printf("\nNAME is a map in /dev/shm, or a file path when it contains "
+           "'/'.\n'mmf COMMAND --help' tells more; see also mmf(1).\n");
+    return EXIT_OK;
+  }
+  const struct verb *w = verb_find(argv[optind]);
+  if (!w)
+    return usage_error(v, "no command '%s'; 'mmf help' lists them",
+                       argv[optind]);
+  verb_usage(stdout, w);
+  return EXIT_OK;
+}
+
+const struct verb mmf_verbs[] = {
+    {"new", cmd_new, "create a map of a given capacity",
+     "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
+     "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
+     "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
+     "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
+     "--raw makes a header-less object of exactly SIZE bytes.\n\n"
+     "example:\n  mmf new Test --size 64K\n"},
+    {"write", cmd_write, "replace (or append to) a map's content",
+     "mmf write NAME [TEXT...] [--append] [--separator SEP]",
+     "Write TEXT (the words joined by single spaces, no newline added), or\n"
+     "standard input byte for byte, as the map's whole new content.  Readers\n"
+     "see the old or the new content, never a mix.  --append adds SEP\n"
+     "(default a newline) and then the text.\n\n"
+     "examples:\n  mmf write Test hello world\n"
+     "  ps -o pid,comm | mmf write Test\n"
+     "  mmf write Test --append 'one more line'\n"},
+    {"read", cmd_read, "print a map's content",
+     "mmf read NAME [--wait [--after SEQ] [--timeout SECONDS]]\n"
+     "       mmf read RAWNAME [--offset N] [--length N]",
+     "Write the content to standard output exactly as stored.  --wait first\n"
+     "waits for a content newer than SEQ (default: the current one); exit 3\n"
+     "when --timeout passes.  For raw maps, --offset and --length pick a\n"
+     "byte range.\n\n"
+     "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout 10\n"},
+    {"wait", cmd_wait, "wait for a newer content and print its seq",
+     "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
+     "Sleep until the map's content is newer than SEQ (default: the current\n"
+     "one), then print the new seq.  Uses no CPU while waiting; exit 3 when\n"
+     "--timeout passes.\n\nexample:\n  mmf wait Test --timeout 5\n"},
+    {"lock", cmd_lock, "run a command holding the map's lock",
+     "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",
+     "Take the map's lock, run COMMAND, release the lock and exit with the\n"
+     "command's status (3 when --timeout passes first).  If mmf dies, the\n"
+     "command is killed too, and the next locker is told the holder died.\n\n"
+     "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
+    {"save", cmd_save, "save a map's content to a file",
+     "mmf save NAME FILE",
+     "Write the content to FILE atomically (a temporary file renamed into\n"
+     "place).\n\nexample:\n  mmf save Test test.json\n"},
+    {"remove", cmd_remove, "remove maps",
+     "mmf remove NAME...",
+     "Remove each map's name.  Processes that have it open keep using it\n"
+     "until they close it.  A path is removed only if it is an mmf map.\n\n"
+     "example:\n  mmf remove Test\n"},
+    {"info", cmd_info, "describe a map",
+     "mmf info NAME [--json]",
+     "Show the map's kind, capacity, length, seq, mode, owner, times, live\n"
+     "holders and lock holder.\n\nexample:\n  mmf info Test --json\n"},
+    {"list", cmd_list, "list the maps in /dev/shm",
+     "mmf list [--json]",
+     "List every object in /dev/shm you can see: mmf maps, and objects of\n"
+     "other programs as raw.  Transient maps whose holders all died are\n"
+     "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
+    {"cat", cmd_cat, "print a file (or a range of it) through a mapping",
+     "mmf cat FILE [--offset N] [--length N]",
+     "Map FILE read-only and write its bytes, or LENGTH bytes from OFFSET,\n"
+     "to standard output.\n\nexample:\n  mmf cat big.bin --offset 4096 "
+     "--length 16\n"},
+    {"help", cmd_help, "show help for mmf or a command",
+     "mmf help [COMMAND]",
+     "List the commands, or show one command's help.\n\nexample:\n  mmf help "
+     "write\n"},
+    {0}};

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* What mmf prints: JSON, tables, safe names and progress. */
+#include "cli.h"
+
+#include <pwd.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_seq(const unsigned char *p) {
+  unsigned c = p[0];
+  if (c < 0x80)
+    return 1;
+  size_t n;
+  unsigned min;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    min = 0x80;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    min = 0x800;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  unsigned cp = c & (0x7f >> n);
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+bool utf8_valid(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    size_t n = utf8_seq(p);
+    if (!n)
+      return false;
+    p += n;
+  }
+  return true;
+}
+
+/* A JSON string; bytes that are not UTF-8 become U+FFFD. */
+void json_string(FILE *f, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  fputc('"', f);
+  while (*p) {
+    size_t n = utf8_seq(p);
+    if (!n) {
+      fputs("\\ufffd", f);
+      p++;
+      continue;
+    }
+    if (n > 1) {
+      fwrite(p, 1, n, f);
+    } else if (*p == '"' || *p == '\\') {
+      fprintf(f, "\\%c", *p);
+    } else if (*p < 0x20 || *p == 0x7f) {
+      fprintf(f, "\\u%04x", *p);
+    } else {
+      fputc(*p, f);
+    }
+    p += n;
+  }
+  fputc('"', f);
+}
+
+const char *printable(const char *s, char *buf, size_t cap) {
+  size_t o = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p && o + 5 < cap) {
+    size_t n = utf8_seq(p);
+    if (n > 1) {
+      memcpy(buf + o, p, n);
+      o += n;
+      p += n;
+    } else if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
+      buf[o++] = (char)*p++;
+    } else {
+      o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", *p++);
+    }
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+static const char *kind_name(enum mmf_kind k) {
+  return k == MMF_KIND_MMF ? "mmf" : k == MMF_KIND_RAW ? "raw" : "file";
+}
+
+static const char *owner_name(uid_t uid, char *buf, size_t cap) {
+  struct passwd *pw = getpwuid(uid);
+  if (pw)
+    snprintf(buf, cap, "%s", pw->pw_name);
+  else
+    snprintf(buf, cap, "%u", (unsigned)uid);
+  return buf;
+}
+
+static const char *iso_time(int64_t ns, char *buf, size_t cap) {
+  time_t t = (time_t)(ns / 1000000000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void print_info_json(FILE *f, const struct mmf_info *in) {
+  char own[64], mt[32], ct[32];
+  fputs("{\"name\":", f);
+  json_string(f, in->name);
+  if (!utf8_valid(in->name)) {
+    fputs(",\"name_hex\":\"", f);
+    for (const unsigned char *p = (const unsigned char *)in->name; *p; p++)
+      fprintf(f, "%02x", *p);
+    fputc('"', f);
+  }
+  fprintf(f, ",\"kind\":\"%s\"", kind_name(in->kind));
+  fprintf(f, ",\"capacity\":%zu,\"length\":%zu,\"seq\":%llu", in->capacity,
+          in->length, (unsigned long long)in->seq);
+  fprintf(f, ",\"object_size\":%llu", (unsigned long long)in->object_size);
+  fprintf(f, ",\"mode\":\"%04o\",\"owner\":", in->mode);
+  json_string(f, owner_name(in->owner, own, sizeof own));
+  fprintf(f, ",\"uid\":%u,\"gid\":%u", (unsigned)in->owner,
+          (unsigned)in->group);
+  fprintf(f, ",\"modified\":\"%s\",\"changed\":\"%s\"",
+          iso_time(in->mtime_ns, mt, sizeof mt),
+          iso_time(in->ctime_ns, ct, sizeof ct));
+  if (in->kind == MMF_KIND_MMF)
+    fprintf(f, ",\"transient\":%s,\"holders\":%u,\"lock_pid\":%d",
+            in->transient ? "true" : "false", in->holders, (int)in->lock_pid);
+  if (in->error) {
+    fputs(",\"error\":", f);
+    json_string(f, mmf_strerror(in->error));
+  }
+  fputc('}', f);
+}
+
+void print_info_table(FILE *f, const struct mmf_info *in) {
+  char nb[1100], own[64], mt[32];
+  fprintf(f, "name       %s\n", printable(in->name, nb, sizeof nb));
+  fprintf(f, "kind       %s\n", kind_name(in->kind));
+  if (in->error)
+    fprintf(f, "error      %s\n", mmf_strerror(in->error));
+  fprintf(f, "capacity   %zu\n", in->capacity);
+  fprintf(f, "length     %zu\n", in->length);
+  if (in->kind == MMF_KIND_MMF)
+    fprintf(f, "seq        %llu\n", (unsigned long long)in->seq);
+  fprintf(f, "object     %llu bytes\n", (unsigned long long)in->object_size);
+  fprintf(f, "mode       %04o\n", in->mode);
+  fprintf(f, "owner      %s\n", owner_name(in->owner, own, sizeof own));
+  fprintf(f, "modified   %s\n", iso_time(in->mtime_ns, mt, sizeof mt));
+  if (in->kind == MMF_KIND_MMF && !in->error) {
+    fprintf(f, "transient  %s\n", in->transient ? "yes" : "no");
+    fprintf(f, "holders    %u\n", in->holders);
+    if (in->lock_pid)
+      fprintf(f, "lock       held by pid %d\n", (int)in->lock_pid);
+    else
+      fprintf(f, "lock       free\n");
+  }
+}
+
+void print_list_table(FILE *f, const struct mmf_info *list, size_t n) {
+  int w = 4;
+  char nb[1100], own[64];
+  for (size_t i = 0; i < n; i++) {
+    int l = (int)strlen(printable(list[i].name, nb, sizeof nb));
+    if (l > w)
+      w = l;
+  }
+  fprintf(f, "%-*s  %-4s  %12s  %12s  %8s  %4s  %s\n", w, "NAME", "KIND",
+          "CAPACITY", "LENGTH", "SEQ", "MODE", "OWNER");
+  for (size_t i = 0; i < n; i++) {
+    const struct mmf_info *in = &list[i];
+    char seq[24];
+    if (in->kind == MMF_KIND_MMF && !in->error)
+      snprintf(seq, sizeof seq, "%llu", (unsigned long long)in->seq);
+    else
+      snprintf(seq, sizeof seq, "-");
+    fprintf(f, "%-*s  %-4s  %12zu  %12zu  %8s  %04o  %s%s\n", w,
+            printable(in->name, nb, sizeof nb), kind_name(in->kind),
+            in->capacity, in->length, seq, in->mode,
+            owner_name(in->owner, own, sizeof own),
+            in->error ? "  (broken header)" : "");
+  }
+}
+
+/* A progress line on a terminal, redrawn at most 4 times a second. */
+void progress(const char *verb, uint64_t done, uint64_t total, bool last) {
+  static struct timespec prev;
+  if (!isatty(STDERR_FILENO))
+    return;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double dt = (double)(now.tv_sec - prev.tv_sec) +
+              (double)(now.tv_nsec - prev.tv_nsec) / 1e9;
+  if (!last && dt < 0.25)
+    return;
+  prev = now;
+  if (total)
+    fprintf(stderr, "\rmmf: %s: %llu / %llu MiB (%d%%)", verb,
+            (unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
+            (int)(done * 100 / total));
+  else
+    fprintf(stderr, "\rmmf: %s: %llu MiB", verb,
+            (unsigned long long)(done >> 20));
+  if (last)
+    fputc('\n', stderr);
+  fflush(stderr);
+}

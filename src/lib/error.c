@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Descriptions of the library's codes. */
+#include "internal.h"
+
+#include <string.h>
+
+static const char *const messages[] = {
+    [MMF_ENAME - MMF_EBASE] =
+        "not a valid map name (1-255 letters, digits, '.', '_' or '-', not "
+        "starting with '.' or '-') or path",
+    [MMF_ENOTMMF - MMF_EBASE] = "not an mmf map (no mmf header; open it raw)",
+    [MMF_EVERSION - MMF_EBASE] =
+        "made by a newer mmf: its format version is unknown here",
+    [MMF_ECORRUPT - MMF_EBASE] =
+        "the map's header is broken or does not fit the object",
+    [MMF_ETOOBIG - MMF_EBASE] = "content larger than the map's capacity",
+    [MMF_ERAW - MMF_EBASE] = "not possible on a raw map or a mapped file",
+    [MMF_ESTUCK - MMF_EBASE] =
+        "another live process has held the map's write lock too long",
+    [MMF_EHOLDERS - MMF_EBASE] = "too many processes hold this map",
+    [MMF_EOVERTAKEN - MMF_EBASE] =
+        "a writer reused the content while it was being read",
+    [MMF_EREADONLY - MMF_EBASE] = "the map is open read-only",
+};
+
+MMF_EXPORT const char *mmf_strerror(int code) {
+  if (code < 0)
+    code = -code;
+  if (code == 0)
+    return "success";
+  if (code > MMF_EBASE && code < MMF_ELAST && messages[code - MMF_EBASE])
+    return messages[code - MMF_EBASE];
+  if (code < MMF_EBASE) {
+    /* strerror's static table entry; never the thread-unsafe buffer for
+     * known codes, and "Unknown error N" is still a description. */
+    return strerrordesc_np(code) ? strerrordesc_np(code) : "unknown error";
+  }
+  return "unknown error";
+}

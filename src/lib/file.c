@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Existing files: mapping one whole, and saving a map's content to one. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
+  if (!path || !path[0] || !ret || (flags & ~(MMF_READONLY | MMF_PRIVATE)))
+    return -EINVAL;
+  struct mmf *m = calloc(1, sizeof *m);
+  if (!m)
+    return -ENOMEM;
+  m->fd = -1;
+  m->holder_idx = -1;
+  m->kind = MMF_KIND_FILE;
+  m->readonly = flags & MMF_READONLY;
+  m->priv = flags & MMF_PRIVATE;
+  snprintf(m->name, sizeof m->name, "%s", path);
+  /* A private mapping may be written even when the file may not. */
+  int r = mmf__os_open_at(AT_FDCWD, path, !m->readonly && !m->priv, false,
+                          &m->fd);
+  if (r < 0)
+    goto fail;
+  if ((r = mmf__os_fstat(m->fd, &m->st)) < 0)
+    goto fail;
+  if (S_ISDIR(m->st.st_mode)) {
+    r = -EISDIR;
+    goto fail;
+  }
+  if (!S_ISREG(m->st.st_mode)) {
+    r = -EINVAL;
+    goto fail;
+  }
+  if ((uint64_t)m->st.st_size > SIZE_MAX / 2) {
+    r = -EFBIG;
+    goto fail;
+  }
+  m->map_len = (size_t)m->st.st_size;
+  if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, m->priv,
+                       (void **)&m->base)) < 0)
+    goto fail;
+  *ret = m;
+  return 0;
+fail:
+  mmf__os_close(m->fd);
+  free(m);
+  return r;
+}
+
+MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
+  if (!m || !path || !path[0])
+    return -EINVAL;
+  void *data;
+  size_t len;
+  int r = mmf_read_alloc(m, &data, &len, NULL);
+  if (r < 0)
+    return r;
+  /* Resolve the folder and the file's own name. */
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (!base[0]) {
+    free(data);
+    return -EISDIR;
+  }
+  if (slash) {
+    size_t dl = (size_t)(slash - path);
+    if (dl >= sizeof dir) {
+      free(data);
+      return -ENAMETOOLONG;
+    }
+    memcpy(dir, path, dl ? dl : 1);
+    dir[dl ? dl : 1] = '\0';
+  } else {
+    strcpy(dir, ".");
+  }
+  int dirfd;
+  if ((r = mmf__os_open_dir(dir, &dirfd)) < 0) {
+    free(data);
+    return r;
+  }
+  char tmp[300];
+  int fd = -1;
+  for (int tries = 0; tries < 100; tries++) {
+    snprintf(tmp, sizeof tmp, ".%.200s.mmf-save-%u-%d", base, mmf__os_pid(),
+             tries);
+    r = mmf__os_create_excl(dirfd, tmp, 0666, &fd);
+    if (r != -EEXIST)
+      break;
+  }
+  if (r < 0)
+    goto out;
+  r = mmf__os_write_all(fd, data, len);
+  if (r == 0)
+    r = mmf__os_fsync(fd);
+  mmf__os_close(fd);
+  if (r == 0)
+    r = mmf__os_rename_at(dirfd, tmp, base);
+  if (r < 0)
+    (void)mmf__os_unlink_at(dirfd, tmp);
+out:
+  mmf__os_close(dirfd);
+  free(data);
+  return r;
+}
