@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* Many writers and readers on one map; writers killed mid-write. */
+#include "util.h"
+
+#include "internal.h"
+
+#define CAP (64 * 1024)
+
+struct hammer {
+  const char *name;
+  int seconds_ms;
+  uint64_t seed;
+};
+
+/* Writers publish self-checking payloads of random sizes. */
+static int writer(void *arg) {
+  struct hammer *h = arg;
+  mmf_t *m;
+  if (mmf_open(h->name, 0, &m) < 0)
+    return 10;
+  uint8_t *buf = malloc(CAP);
+  uint64_t seed = h->seed ^ (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+  int64_t end = now_ns() + (int64_t)h->seconds_ms * 1000000;
+  unsigned n = 0;
+  while (now_ns() < end) {
+    size_t len = make_payload(buf, 24 + rnd(&seed) % (CAP - 24), n++, &seed);
+    if (mmf_write(m, buf, len) < 0)
+      return 11;
+  }
+  free(buf);
+  mmf_close(m);
+  return n > 10 ? 0 : 12;
+}
+
+/* Readers check every content they get: a torn read fails the test. */
+static int reader(void *arg) {
+  struct hammer *h = arg;
+  mmf_t *m;
+  if (mmf_open(h->name, 0, &m) < 0)
+    return 20;
+  uint8_t *buf = malloc(CAP);
+  int64_t end = now_ns() + (int64_t)h->seconds_ms * 1000000;
+  unsigned reads = 0;
+  uint64_t last = 0;
+  while (now_ns() < end) {
+    size_t len;
+    uint64_t seq;
+    if (mmf_read(m, buf, CAP, &len, &seq) < 0)
+      return 21;
+    if (seq < last)
+      return 22; /* went back in time */
+    last = seq;
+    if (seq && !check_payload(buf, len))
+      return 23; /* torn */
+    reads++;
+  }
+  free(buf);
+  mmf_close(m);
+  return reads > 10 ? 0 : 24;
+}
+
+static void hammer(void **s) {
+  (void)s;
+  struct hammer h = {.name = tname("hammer"), .seconds_ms = 1500, .seed = 42};
+  mmf_t *m;
+  assert_int_equal(mmf_create(h.name, CAP, 0, 0, &m), 0);
+  pid_t kids[6];
+  for (int i = 0; i < 3; i++)
+    kids[i] = spawn(writer, &h);
+  for (int i = 3; i < 6; i++)
+    kids[i] = spawn(reader, &h);
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(reap(kids[i], 20000), 0);
+  size_t len;
+  uint8_t *buf = malloc(CAP);
+  assert_int_equal(mmf_read(m, buf, CAP, &len, NULL), 0);
+  assert_true(check_payload(buf, len));
+  free(buf);
+  mmf_close(m);
+  mmf_remove(h.name);
+}
+
+/* Large contents so that a kill lands inside the copy. */
+#define BIG (4 << 20)
+
+static int big_writer(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  /* Two ready payloads, so that nearly all the time is spent writing. */
+  uint8_t *buf[2] = {malloc(BIG), malloc(BIG)};
+  size_t len[2];
+  uint64_t seed = (uint64_t)getpid();
+  for (int i = 0; i < 2; i++)
+    len[i] = make_payload(buf[i], BIG / 2 + rnd(&seed) % (BIG / 2), i, &seed);
+  for (unsigned n = 0;; n++)
+    if (mmf_write(m, buf[n & 1], len[n & 1]) < 0)
+      return 11;
+}
+
+static void killed_writers_lose_nothing(void **s) {
+  (void)s;
+  const char *n = tname("kill");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
+  uint8_t *buf = malloc(BIG);
+  uint64_t seed = 7;
+  size_t len = make_payload(buf, 1000, 0, &seed);
+  assert_int_equal(mmf_write(m, buf, len), 0);
+  int64_t worst = 0;
+  int mid_write = 0;
+  for (int round = 0; round < 40; round++) {
+    pid_t p = spawn(big_writer, (void *)n);
+    usleep(30000 + (useconds_t)(rnd(&seed) % 30000));
+    kill(p, SIGKILL);
+    usleep(1000);
+    /* Did the kill land while it held the writers' lock? */
+    if (atomic_load(&m->hdr->wlock.word))
+      mid_write++;
+    /* Half the time the dead writer is still a zombie when we go on. */
+    if (round % 2)
+      waitpid(p, NULL, 0);
+    uint64_t seq;
+    assert_int_equal(mmf_read(m, buf, BIG, &len, &seq), 0);
+    assert_true(check_payload(buf, len));
+    /* The next writer goes on at once. */
+    int64_t t0 = now_ns();
+    len = make_payload(buf, 5000, round, &seed);
+    assert_int_equal(mmf_write(m, buf, len), 0);
+    int64_t took = now_ns() - t0;
+    if (took > worst)
+      worst = took;
+    uint64_t seq2;
+    assert_int_equal(mmf_read(m, buf, BIG, &len, &seq2), 0);
+    assert_int_equal(seq2, seq + 1);
+    assert_int_equal(len, 5000);
+    assert_true(check_payload(buf, len));
+    if (!(round % 2))
+      waitpid(p, NULL, 0);
+  }
+  printf("kills inside a write: %d of 40; longest write after a kill: "
+         "%.3f ms\n",
+         mid_write, (double)worst / 1e6);
+  assert_true(mid_write >= 10);
+  assert_true(worst < 500 * 1000000ll);
+  free(buf);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static int slow_reader(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  uint8_t *buf = malloc(BIG);
+  for (int i = 0; i < 20; i++) {
+    size_t len;
+    if (mmf_read(m, buf, BIG, &len, NULL) < 0 || !check_payload(buf, len))
+      return 11;
+  }
+  free(buf);
+  mmf_close(m);
+  return 0;
+}
+
+static void reads_complete_under_constant_writing(void **s) {
+  (void)s;
+  const char *n = tname("busy");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
+  uint8_t *buf = malloc(BIG);
+  uint64_t seed = 3;
+  size_t len = make_payload(buf, BIG, 0, &seed);
+  assert_int_equal(mmf_write(m, buf, len), 0);
+  pid_t w1 = spawn(big_writer, (void *)n), w2 = spawn(big_writer, (void *)n);
+  assert_int_equal(reap(spawn(slow_reader, (void *)n), 30000), 0);
+  kill(w1, SIGKILL);
+  kill(w2, SIGKILL);
+  waitpid(w1, NULL, 0);
+  waitpid(w2, NULL, 0);
+  free(buf);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(hammer),
+      T(killed_writers_lose_nothing),
+      T(reads_complete_under_constant_writing),
+  };
+  return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
+}

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* Coordination: waiting for a change, the user lock, transient maps. */
+#include "util.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+
+/* A pipe for a child to say "ready". */
+static int ready[2];
+static void say_ready(void) {
+  char c = 'r';
+  if (write(ready[1], &c, 1) != 1)
+    _exit(99);
+}
+static void await_ready(void) {
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+}
+
+struct waitarg {
+  const char *name;
+  uint64_t after;
+  int timeout_ms;
+};
+
+/* Exit 0 if woken with seq after+1 no sooner than 150 ms. */
+static int waiter(void *arg) {
+  struct waitarg *w = arg;
+  mmf_t *m;
+  if (mmf_open(w->name, 0, &m) < 0)
+    return 10;
+  say_ready();
+  int64_t t0 = now_ns();
+  uint64_t seq = 0;
+  int r = mmf_wait(m, w->after, w->timeout_ms, &seq);
+  int64_t took = now_ns() - t0;
+  mmf_close(m);
+  if (r != 0)
+    return 11;
+  if (seq != w->after + 1)
+    return 12;
+  if (took < 150 * 1000000ll)
+    return 13; /* woke before the write */
+  return 0;
+}
+
+static void wait_wakes_after_write(void **s) {
+  (void)s;
+  struct waitarg w = {.name = tname("wait"), .after = 0, .timeout_ms = 5000};
+  mmf_t *m;
+  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(waiter, &w);
+  await_ready();
+  usleep(200000);
+  assert_int_equal(mmf_write(m, "x", 1), 0);
+  assert_int_equal(reap(p, 5000), 0);
+  /* Already newer: at once. */
+  uint64_t seq;
+  assert_int_equal(mmf_wait(m, 0, -1, &seq), 0);
+  assert_int_equal(seq, 1);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(w.name);
+}
+
+static void wait_times_out(void **s) {
+  (void)s;
+  const char *n = tname("wto");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_wait(m, 0, 200, NULL), -ETIMEDOUT);
+  int64_t took = now_ns() - t0;
+  assert_true(took >= 195 * 1000000ll);
+  assert_true(took < 1000 * 1000000ll);
+  assert_int_equal(mmf_wait(m, 0, 0, NULL), -ETIMEDOUT);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static int idle_waiter(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  int r = mmf_wait(m, 0, 1200, NULL);
+  mmf_close(m);
+  return r == -ETIMEDOUT ? 0 : 11;
+}
+
+static void waiting_uses_no_cpu(void **s) {
+  (void)s;
+  const char *n = tname("idle");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  pid_t p = spawn(idle_waiter, (void *)n);
+  int status;
+  struct rusage ru;
+  assert_int_equal(wait4(p, &status, 0, &ru), p);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  printf("CPU used by a 1.2 s wait: %.4f s\n", cpu);
+  assert_true(cpu < 0.05);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static void many_waiters_all_wake(void **s) {
+  (void)s;
+  struct waitarg w = {.name = tname("many"), .after = 0, .timeout_ms = 5000};
+  mmf_t *m;
+  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t kids[8];
+  for (int i = 0; i < 8; i++)
+    kids[i] = spawn(waiter, &w);
+  for (int i = 0; i < 8; i++)
+    await_ready();
+  usleep(200000);
+  assert_int_equal(mmf_write(m, "go", 2), 0);
+  for (int i = 0; i < 8; i++)
+    assert_int_equal(reap(kids[i], 5000), 0);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(w.name);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* Signals keep interrupting the wait; the wake-up must not be lost. */
+static int signalled_waiter(void *arg) {
+  struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval it = {{0, 5000}, {0, 5000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  return waiter(arg);
+}
+
+static void signals_do_not_lose_wakeups(void **s) {
+  (void)s;
+  struct waitarg w = {.name = tname("sig"), .after = 0, .timeout_ms = 5000};
+  mmf_t *m;
+  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(signalled_waiter, &w);
+  await_ready();
+  usleep(200000);
+  assert_int_equal(mmf_write(m, "x", 1), 0);
+  assert_int_equal(reap(p, 5000), 0);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(w.name);
+}
+
+/* ---- the lock ------------------------------------------------------------- */
+
+/* Increment a counter kept as the content, 200 times, under the lock. */
+static int incrementer(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  for (int i = 0; i < 200; i++) {
+    if (mmf_lock(m, 5000) != 0)
+      return 11;
+    uint64_t v = 0;
+    size_t len;
+    if (mmf_read(m, &v, sizeof v, &len, NULL) < 0)
+      return 12;
+    v++;
+    sched_yield(); /* widen the window a lost update would need */
+    if (mmf_write(m, &v, sizeof v) < 0)
+      return 13;
+    if (mmf_unlock(m) != 0)
+      return 14;
+  }
+  mmf_close(m);
+  return 0;
+}
+
+static void lock_excludes_across_processes(void **s) {
+  (void)s;
+  const char *n = tname("lock");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  uint64_t v = 0;
+  assert_int_equal(mmf_write(m, &v, sizeof v), 0);
+  pid_t kids[4];
+  for (int i = 0; i < 4; i++)
+    kids[i] = spawn(incrementer, (void *)n);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(reap(kids[i], 30000), 0);
+  size_t len;
+  assert_int_equal(mmf_read(m, &v, sizeof v, &len, NULL), 0);
+  assert_int_equal(v, 800);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static int holder(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  if (mmf_lock(m, 1000) != 0)
+    return 11;
+  say_ready();
+  for (;;)
+    pause();
+}
+
+static void lock_handed_over_when_holder_killed(void **s) {
+  (void)s;
+  const char *n = tname("abandon");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(holder, (void *)n);
+  await_ready();
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(m, &st), 0);
+  assert_int_equal(st.lock_pid, p);
+  /* Held by a live process: times out. */
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_lock(m, 200), -ETIMEDOUT);
+  int64_t took = now_ns() - t0;
+  assert_true(took >= 195 * 1000000ll && took < 1000 * 1000000ll);
+  /* Killed: the next locker gets it at once, and is told. */
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  t0 = now_ns();
+  assert_int_equal(mmf_lock(m, 5000), MMF_LOCK_ABANDONED);
+  assert_true(now_ns() - t0 < 100 * 1000000ll);
+  assert_int_equal(mmf_lock(m, 0), -EDEADLK);
+  assert_int_equal(mmf_unlock(m), 0);
+  assert_int_equal(mmf_unlock(m), -EPERM);
+  assert_int_equal(mmf_lock(m, 0), 0);
+  assert_int_equal(mmf_unlock(m), 0);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static void sleeping_locker_wakes_when_holder_dies(void **s) {
+  (void)s;
+  const char *n = tname("abandon2");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(holder, (void *)n);
+  await_ready();
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(300000);
+    kill(p, SIGKILL);
+    _exit(0);
+  }
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_lock(m, -1), MMF_LOCK_ABANDONED);
+  int64_t took = now_ns() - t0;
+  printf("lock taken %.1f ms after the holder's kill\n",
+         (double)(took - 300 * 1000000ll) / 1e6);
+  assert_true(took < 600 * 1000000ll);
+  assert_int_equal(mmf_unlock(m), 0);
+  waitpid(killer, NULL, 0);
+  waitpid(p, NULL, 0);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static void lock_is_independent_of_writers(void **s) {
+  (void)s;
+  const char *n = tname("indep");
+  mmf_t *m, *m2;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(mmf_open(n, 0, &m2), 0);
+  assert_int_equal(mmf_lock(m, -1), 0);
+  /* Another handle writes while the user lock is held. */
+  assert_int_equal(mmf_write(m2, "free", 4), 0);
+  mmf_close(m); /* closing releases the lock it held */
+  assert_int_equal(mmf_lock(m2, 0), 0);
+  assert_int_equal(mmf_unlock(m2), 0);
+  mmf_close(m2);
+  mmf_remove(n);
+}
+
+/* ---- transient maps ------------------------------------------------------ */
+
+static int transient_holder(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 10;
+  say_ready();
+  for (;;)
+    pause();
+}
+
+static int transient_creator(void *arg) {
+  mmf_t *m;
+  if (mmf_create(arg, 64, MMF_TRANSIENT, 0, &m) < 0)
+    return 10;
+  say_ready();
+  for (;;)
+    pause();
+}
+
+static void transient_vanishes_after_last_close(void **s) {
+  (void)s;
+  const char *n = tname("trans");
+  mmf_t *a, *b;
+  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &a), 0);
+  assert_int_equal(mmf_open(n, 0, &b), 0);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(a, &st), 0);
+  assert_int_equal(st.transient, 1);
+  assert_int_equal(st.holders, 2);
+  mmf_close(a);
+  assert_true(shm_exists(n));
+  mmf_close(b);
+  assert_false(shm_exists(n));
+  /* A plain map stays. */
+  assert_int_equal(mmf_create(n, 64, 0, 0, &a), 0);
+  mmf_close(a);
+  assert_true(shm_exists(n));
+  mmf_remove(n);
+}
+
+static void transient_reaped_after_holders_killed(void **s) {
+  (void)s;
+  const char *n = tname("transk");
+  assert_int_equal(pipe(ready), 0);
+  pid_t a = spawn(transient_creator, (void *)n);
+  await_ready();
+  pid_t b = spawn(transient_holder, (void *)n);
+  await_ready();
+  struct mmf_info in;
+  assert_int_equal(mmf_info(n, &in), 0);
+  assert_int_equal(in.holders, 2);
+  /* One killed: a live holder remains, so the map stays. */
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  struct mmf_info *list;
+  size_t cnt;
+  assert_int_equal(mmf_list(&list, &cnt), 0);
+  free(list);
+  assert_true(shm_exists(n));
+  assert_int_equal(mmf_info(n, &in), 0);
+  assert_int_equal(in.holders, 1);
+  /* Both killed (b left a zombie for a while): the next list reaps it. */
+  kill(b, SIGKILL);
+  usleep(20000);
+  assert_int_equal(mmf_list(&list, &cnt), 0);
+  for (size_t i = 0; i < cnt; i++)
+    assert_string_not_equal(list[i].name, n);
+  free(list);
+  assert_false(shm_exists(n));
+  waitpid(b, NULL, 0);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+static void transient_reaped_by_next_close(void **s) {
+  (void)s;
+  const char *n = tname("transc");
+  assert_int_equal(pipe(ready), 0);
+  pid_t a = spawn(transient_creator, (void *)n);
+  await_ready();
+  mmf_t *m;
+  assert_int_equal(mmf_open(n, 0, &m), 0);
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  assert_true(shm_exists(n));
+  mmf_close(m); /* the last live holder: the dead one is reaped */
+  assert_false(shm_exists(n));
+  close(ready[0]);
+  close(ready[1]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(wait_wakes_after_write),
+      T(wait_times_out),
+      T(waiting_uses_no_cpu),
+      T(many_waiters_all_wake),
+      T(signals_do_not_lose_wakeups),
+      T(lock_excludes_across_processes),
+      T(lock_handed_over_when_holder_killed),
+      T(sleeping_locker_wakes_when_holder_dies),
+      T(lock_is_independent_of_writers),
+      T(transient_vanishes_after_last_close),
+      T(transient_reaped_after_holders_killed),
+      T(transient_reaped_by_next_close),
+  };
+  return cmocka_run_group_tests_name("coord", tests, NULL, NULL);
+}
