@@ -83,6 +83,9 @@ static void hammer(void **s) {
 /* Large contents so that a kill lands inside the copy. */
 #define BIG (4 << 20)
 
+/* The writer says when it is writing, so a kill is not spent on start-up. */
+static int ready[2] = {-1, -1};
+
 static int big_writer(void *arg) {
   mmf_t *m;
   if (mmf_open(arg, 0, &m) < 0)
@@ -93,9 +96,12 @@ static int big_writer(void *arg) {
   uint64_t seed = (uint64_t)getpid();
   for (int i = 0; i < 2; i++)
     len[i] = make_payload(buf[i], BIG / 2 + rnd(&seed) % (BIG / 2), i, &seed);
-  for (unsigned n = 0;; n++)
+  for (unsigned n = 0;; n++) {
     if (mmf_write(m, buf[n & 1], len[n & 1]) < 0)
       return 11;
+    if (n == 0 && ready[1] >= 0 && write(ready[1], "r", 1) != 1)
+      return 12;
+  }
 }
 
 static void killed_writers_lose_nothing(void **s) {
@@ -109,9 +115,12 @@ static void killed_writers_lose_nothing(void **s) {
   assert_int_equal(mmf_write(m, buf, len), 0);
   int64_t worst = 0;
   int mid_write = 0;
+  assert_int_equal(pipe(ready), 0);
   for (int round = 0; round < 40; round++) {
     pid_t p = spawn(big_writer, (void *)n);
-    usleep(30000 + (useconds_t)(rnd(&seed) % 30000));
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    usleep(500 + (useconds_t)(rnd(&seed) % 5000));
     kill(p, SIGKILL);
     usleep(1000);
     /* Did the kill land while it held the writers' lock? */
@@ -143,6 +152,9 @@ static void killed_writers_lose_nothing(void **s) {
          mid_write, (double)worst / 1e6);
   assert_true(mid_write >= 10);
   assert_true(worst < 500 * 1000000ll);
+  close(ready[0]);
+  close(ready[1]);
+  ready[0] = ready[1] = -1;
   free(buf);
   mmf_close(m);
   mmf_remove(n);

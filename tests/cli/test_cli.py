@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Tests of the mmf command: they run the built binary (MMF=path) and check
+exit codes, standard output byte for byte, and the one-line messages."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+MMF = os.environ.get("MMF", "build/src/cli/mmf")
+PREFIX = "mmfclitest-%d-" % os.getpid()
+counter = 0
+
+
+def name(tag="m"):
+    global counter
+    counter += 1
+    return "%s%s-%d" % (PREFIX, tag, counter)
+
+
+def run(*args, input=None, timeout=30):
+    p = subprocess.run([MMF, *args], input=input, capture_output=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+def shm(n):
+    return "/dev/shm/" + n
+
+
+class Base(unittest.TestCase):
+    def tearDown(self):
+        for f in os.listdir("/dev/shm"):
+            if f.startswith(PREFIX):
+                os.unlink(shm(f))
+
+    def ok(self, *args, input=None):
+        rc, out, err = run(*args, input=input)
+        self.assertEqual(rc, 0, err)
+        return out
+
+    def one_line_error(self, err, *words):
+        lines = err.strip("\n").split("\n")
+        self.assertEqual(len(lines), 1, err)
+        self.assertTrue(lines[0].startswith("mmf: "), err)
+        for w in words:
+            self.assertIn(w, lines[0])
+
+
+class Help(Base):
+    def test_help_lists_commands(self):
+        out = self.ok("help").decode()
+        for verb in ("new", "write", "read", "wait", "lock", "save", "remove",
+                     "info", "list", "cat"):
+            self.assertIn("  " + verb, out)
+        self.assertEqual(self.ok("--help").decode(), out)
+
+    def test_every_command_has_help_with_example(self):
+        for verb in ("new", "write", "read", "wait", "lock", "save", "remove",
+                     "info", "list", "cat", "help"):
+            out = self.ok(verb, "--help").decode()
+            self.assertTrue(out.startswith("usage: mmf " + verb), out)
+            self.assertIn("example", out)
+            self.assertEqual(self.ok("help", verb).decode(), out)
+
+    def test_version(self):
+        self.assertRegex(self.ok("--version").decode(), r"^mmf \d+\.\d+\.\d+\n$")
+
+    def test_unknown_command(self):
+        rc, out, err = run("raed", "x")
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, b"")
+        self.one_line_error(err, "did you mean 'read'")
+        rc, out, err = run()
+        self.assertEqual(rc, 2)
+
+    def test_unknown_option(self):
+        rc, out, err = run("read", "x", "--bogus")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "--bogus")
+        rc, out, err = run("new", "x", "--size")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "needs a value")
+
+
+class New(Base):
+    def test_sizes(self):
+        for text, size in (("4096", 4096), ("64K", 65536), ("64KiB", 65536),
+                           ("1M", 1 << 20), ("2G", 2 << 30), ("1T", 1 << 40)):
+            n = name()
+            self.ok("new", n, "--size", text)
+            info = json.loads(self.ok("info", n, "--json"))
+            self.assertEqual(info["capacity"], size)
+            self.assertEqual(info["kind"], "mmf")
+            self.assertEqual(info["length"], 0)
+            self.assertEqual(info["seq"], 0)
+            self.assertEqual(info["mode"], "0600")
+
+    def test_bad_sizes_are_usage_errors(self):
+        for bad in ("0", "-1", "1.5K", "4X", "", "K", "99999999999999999999",
+                    "17000000T", "0x10", " 5", "5 "):
+            n = name()
+            rc, out, err = run("new", n, "--size", bad)
+            self.assertEqual(rc, 2, bad)
+            self.assertEqual(out, b"")
+            self.one_line_error(err)
+            self.assertFalse(os.path.exists(shm(n)), bad)
+
+    def test_exists_and_or_open(self):
+        n = name()
+        self.ok("new", n, "--size", "100")
+        self.ok("write", n, "keep")
+        rc, out, err = run("new", n, "--size", "100")
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, n, "exists", "--or-open")
+        self.ok("new", n, "--size", "5000", "--or-open")
+        self.assertEqual(self.ok("read", n), b"keep")
+        info = json.loads(self.ok("info", n, "--json"))
+        self.assertEqual(info["capacity"], 100)
+
+    def test_mode(self):
+        n = name()
+        self.ok("new", n, "--size", "1K", "--mode", "640")
+        self.assertEqual(os.stat(shm(n)).st_mode & 0o777, 0o640)
+        for bad in ("999", "8", "abc", "01777", "0"):
+            rc, _, err = run("new", name(), "--size", "1K", "--mode", bad)
+            self.assertEqual(rc, 2, bad)
+
+    def test_bad_names(self):
+        for bad in (".hidden", "-x", "a b", "x" * 256, "quote\"d"):
+            rc, out, err = run("new", "--size", "1K", "--", bad)
+            self.assertEqual(rc, 2, bad)
+            self.one_line_error(err, "valid map name")
+
+    def test_raw(self):
+        n = name()
+        self.ok("new", n, "--size", "100", "--raw")
+        self.assertEqual(os.stat(shm(n)).st_size, 100)
+        info = json.loads(self.ok("info", n, "--json"))
+        self.assertEqual(info["kind"], "raw")
+
+
+class WriteRead(Base):
+    def test_words_exactly(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello", "big", "world")
+        self.assertEqual(self.ok("read", n), b"hello big world")
+        self.ok("write", n, "--", "-dash")
+        self.assertEqual(self.ok("read", n), b"-dash")
+
+    def test_binary_round_trip_pipe_and_file(self):
+        n = name()
+        self.ok("new", n, "--size", "1M")
+        data = bytes(random.getrandbits(8) for _ in range(300000))
+        self.ok("write", n, input=data)
+        self.assertEqual(self.ok("read", n), data)
+        with tempfile.TemporaryFile() as f:
+            f.write(data[::-1])
+            f.seek(0)
+            p = subprocess.run([MMF, "write", n], stdin=f, capture_output=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.ok("read", n), data[::-1])
+        self.ok("write", n, input=b"")
+        self.assertEqual(self.ok("read", n), b"")
+
+    def test_over_capacity_changes_nothing(self):
+        n = name()
+        self.ok("new", n, "--size", "4096")
+        self.ok("write", n, "old")
+        seq = json.loads(self.ok("info", n, "--json"))["seq"]
+        with tempfile.TemporaryFile() as f:
+            f.write(b"x" * 5000)
+            f.seek(0)
+            p = subprocess.run([MMF, "write", n], stdin=f, capture_output=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(p.stderr.decode(), "mmf: write %s: 5000 bytes do not "
+                         "fit the 4096-byte capacity; nothing was written\n" % n)
+        rc, out, err = run("write", n, input=b"y" * 5000)
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, n, "4096-byte capacity", "nothing was written")
+        rc, out, err = run("write", n, "z" * 5000)
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "5000 bytes do not fit the 4096-byte capacity")
+        self.assertEqual(self.ok("read", n), b"old")
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["seq"], seq)
+        # Exactly the capacity fits.
+        self.ok("write", n, input=b"e" * 4096)
+        self.assertEqual(self.ok("read", n), b"e" * 4096)
+
+    def test_append(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "--append", "first")
+        self.ok("write", n, "--append", "second")
+        self.ok("write", n, "--append", "--separator", ", ", "third")
+        self.assertEqual(self.ok("read", n), b"first\nsecond, third")
+        self.ok("write", n, "--append", input=b"\x00tail")
+        self.assertEqual(self.ok("read", n), b"first\nsecond, third\n\x00tail")
+        rc, _, err = run("write", n, "--append", "x" * 1100)
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "capacity", "nothing was written")
+
+    def test_missing_map(self):
+        n = name()
+        for args in (("read", n), ("write", n, "x"), ("info", n),
+                     ("save", n, "/tmp/x"), ("remove", n), ("wait", n),
+                     ("lock", n, "--", "true")):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.assertEqual(out, b"")
+            self.one_line_error(err, n, "no such map", "mmf new")
+
+    def test_broken_header_is_an_error_not_raw(self):
+        n = name()
+        with open(shm(n), "wb") as f:
+            f.write(b"MMF\x1amap\x00" + b"\x00" * 100)   # magic, then too short
+        for args in (("read", n), ("write", n, "x"), ("info", n)):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.one_line_error(err, n, "header is broken")
+        self.assertEqual(os.path.getsize(shm(n)), 108)
+
+    def test_raw_ranges(self):
+        n = name()
+        self.ok("new", n, "--size", "64", "--raw")
+        self.ok("write", n, "0123456789")
+        out = self.ok("read", n)
+        self.assertEqual(len(out), 64)
+        self.assertEqual(out[:10], b"0123456789")
+        self.assertEqual(self.ok("read", n, "--offset", "3", "--length", "4"),
+                         b"3456")
+        rc, _, err = run("read", n, "--offset", "60", "--length", "5")
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "passes the end")
+        rc, _, err = run("write", n, "x" * 65)
+        self.assertEqual(rc, 1)
+
+    def test_python_shared_memory_is_raw(self):
+        n = name("py")
+        code = ("from multiprocessing import shared_memory, resource_tracker\n"
+                "s = shared_memory.SharedMemory(name=%r, create=True, size=32)\n"
+                "s.buf[:5] = b'py!!!'\n"
+                "resource_tracker.unregister(s._name, 'shared_memory')\n"
+                "s.close()\n" % n)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        self.assertEqual(self.ok("read", n, "--length", "5"), b"py!!!")
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["kind"], "raw")
+        # and the other way: Python reads what mmf wrote to a raw map
+        self.ok("write", n, "hello")
+        code = ("from multiprocessing import shared_memory, resource_tracker\n"
+                "s = shared_memory.SharedMemory(name=%r)\n"
+                "print(bytes(s.buf[:5]).decode())\n"
+                "resource_tracker.unregister(s._name, 'shared_memory')\n"
+                "s.close()\n" % n)
+        out = subprocess.run([sys.executable, "-c", code], check=True,
+                             capture_output=True).stdout
+        self.assertEqual(out, b"hello\n")
+
+
+class Files(Base):
+    def test_save(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, input=b"a\x00b\xff")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out.bin")
+            self.ok("save", n, path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), b"a\x00b\xff")
+            self.assertEqual(sorted(os.listdir(d)), ["out.bin"])
+            rc, _, err = run("save", n, os.path.join(d, "no/such/x"))
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, n, "cannot save")
+
+    def test_path_maps(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "persist.mmf")
+            self.ok("new", path, "--size", "1K")
+            self.ok("write", path, "on disk")
+            self.assertEqual(self.ok("read", path), b"on disk")
+            self.assertEqual(json.loads(self.ok("info", path, "--json"))["kind"],
+                             "mmf")
+            other = os.path.join(d, "plain.txt")
+            with open(other, "wb") as f:
+                f.write(b"plain bytes")
+            self.assertEqual(self.ok("read", other), b"plain bytes")
+            self.assertEqual(json.loads(self.ok("info", other, "--json"))["kind"],
+                             "file")
+            rc, _, err = run("remove", other)
+            self.assertEqual(rc, 1)
+            self.assertTrue(os.path.exists(other))
+            self.ok("remove", path)
+            self.assertFalse(os.path.exists(path))
+
+    def test_cat_ranges(self):
+        data = os.urandom(100000)
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(data)
+            f.flush()
+            self.assertEqual(self.ok("cat", f.name), data)
+            for off, ln in ((0, 1), (4095, 2), (99999, 1), (50000, 50000),
+                            (100000, 0)):
+                self.assertEqual(self.ok("cat", f.name, "--offset", str(off),
+                                         "--length", str(ln)),
+                                 data[off:off + ln])
+            self.assertEqual(self.ok("cat", f.name, "--offset", "99990"),
+                             data[99990:])
+            rc, out, err = run("cat", f.name, "--offset", "99999", "--length",
+                               "2")
+            self.assertEqual(rc, 1)
+            self.assertEqual(out, b"")
+            self.one_line_error(err, "passes the end")
+        rc, _, err = run("cat", "/nonexistent/file")
+        self.assertEqual(rc, 1)
+        with tempfile.NamedTemporaryFile() as f:
+            self.assertEqual(self.ok("cat", f.name), b"")
+
+
+class Listing(Base):
+    HOSTILE = [b'quo"te', b"back\\slash", b"new\nline", b"ctl\x01\x1f",
+               b"bad\xff\xfeutf8", "ünïcode".encode(), b"tab\there"]
+
+    def test_info_and_list_json(self):
+        n = name()
+        self.ok("new", n, "--size", "2K", "--mode", "644")
+        self.ok("write", n, "12345")
+        info = json.loads(self.ok("info", n, "--json"))
+        for k in ("name", "kind", "capacity", "length", "seq", "mode", "owner",
+                  "holders", "modified"):
+            self.assertIn(k, info)
+        self.assertEqual(info["name"], n)
+        self.assertEqual((info["capacity"], info["length"], info["seq"]),
+                         (2048, 5, 1))
+        self.assertEqual(info["mode"], "0644")
+        text = self.ok("info", n).decode()
+        self.assertRegex(text, r"capacity\s+2048")
+        self.assertRegex(text, r"seq\s+1")
+        listing = json.loads(self.ok("list", "--json"))
+        self.assertIsInstance(listing, list)
+        mine = [x for x in listing if x["name"] == n]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["length"], 5)
+        table = self.ok("list").decode()
+        self.assertTrue(table.startswith("NAME"))
+        self.assertIn(n, table)
+
+    def test_hostile_names(self):
+        made = []
+        for raw in self.HOSTILE:
+            path = b"/dev/shm/" + PREFIX.encode() + raw
+            with open(path, "wb") as f:
+                f.write(b"x" * 10)
+            made.append(PREFIX.encode() + raw)
+        try:
+            out = self.ok("list", "--json")
+            listing = json.loads(out)   # must parse
+            found = [x for x in listing if x["name"].startswith(PREFIX)]
+            self.assertEqual(len(found), len(self.HOSTILE))
+            for x in found:
+                self.assertEqual(x["kind"], "raw")
+                self.assertEqual(x["capacity"], 10)
+            bad = [x for x in found if "name_hex" in x]
+            self.assertEqual(len(bad), 1)
+            self.assertEqual(bytes.fromhex(bad[0]["name_hex"]),
+                             PREFIX.encode() + b"bad\xff\xfeutf8")
+            exact = {x["name"] for x in found}
+            self.assertIn(PREFIX + 'quo"te', exact)
+            self.assertIn(PREFIX + "new\nline", exact)
+            self.assertIn(PREFIX + "ctl\x01\x1f", exact)
+            # the table stays one line per object
+            table = self.ok("list").decode("utf-8", "replace")
+            rows = [l for l in table.split("\n") if l.startswith(PREFIX)]
+            self.assertEqual(len(rows), len(self.HOSTILE))
+        finally:
+            for m in made:
+                os.unlink(b"/dev/shm/" + m)
+
+
+class Coordination(Base):
+    def test_wait_timeout_and_wake(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        t0 = time.monotonic()
+        rc, out, err = run("wait", n, "--timeout", "0.3")
+        self.assertEqual(rc, 3)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        self.one_line_error(err, n, "timeout")
+        p = subprocess.Popen([MMF, "wait", n, "--timeout", "10"],
+                             stdout=subprocess.PIPE)
+        time.sleep(0.3)
+        self.ok("write", n, "go")
+        out, _ = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(out, b"1\n")
+        self.assertEqual(self.ok("wait", n, "--after", "0"), b"1\n")
+
+    def test_read_wait(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "old")
+        p = subprocess.Popen([MMF, "read", n, "--wait", "--timeout", "10"],
+                             stdout=subprocess.PIPE)
+        time.sleep(0.3)
+        self.ok("write", n, "new")
+        out, _ = p.communicate(timeout=10)
+        self.assertEqual((p.returncode, out), (0, b"new"))
+        rc, out, _ = run("read", n, "--wait", "--timeout", "0.2")
+        self.assertEqual((rc, out), (3, b""))
+        self.assertEqual(self.ok("read", n, "--wait", "--after", "1"), b"new")
+        rc, _, _ = run("read", n, "--after", "1")
+        self.assertEqual(rc, 2)
+
+    def test_lock_runs_command_and_passes_status(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        rc, out, err = run("lock", n, "--", "sh", "-c", "echo inside; exit 7")
+        self.assertEqual((rc, out), (7, b"inside\n"))
+        rc, _, err = run("lock", n, "--", "/nonexistent/cmd")
+        self.assertEqual(rc, 127)
+        rc, _, err = run("lock", n)
+        self.assertEqual(rc, 2)
+
+    def test_lock_timeout_and_abandon(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        holder = subprocess.Popen([MMF, "lock", n, "--", "sleep", "30"])
+        for _ in range(100):
+            info = json.loads(self.ok("info", n, "--json"))
+            if info["lock_pid"]:
+                break
+            time.sleep(0.02)
+        self.assertEqual(info["lock_pid"], holder.pid)
+        rc, out, err = run("lock", n, "--timeout", "0.3", "--", "true")
+        self.assertEqual(rc, 3)
+        self.one_line_error(err, n, "timeout")
+        # mmf dies: its command dies too, and the next locker is told.
+        child = int(subprocess.run(["pgrep", "-P", str(holder.pid)],
+                                   capture_output=True).stdout.split()[0])
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        for _ in range(200):
+            try:
+                with open("/proc/%d/stat" % child) as f:
+                    if f.read().split(") ")[1][0] == "Z":
+                        break
+            except FileNotFoundError:
+                break
+            time.sleep(0.01)
+        else:
+            self.fail("the command outlived mmf lock")
+        t0 = time.monotonic()
+        rc, out, err = run("lock", n, "--timeout", "5", "--", "true")
+        self.assertEqual(rc, 0)
+        self.assertLess(time.monotonic() - t0, 1.0)
+        self.one_line_error(err, "previous holder died")
+
+
+class Remove(Base):
+    def test_remove_many(self):
+        a, b = name(), name()
+        self.ok("new", a, "--size", "1K")
+        self.ok("new", b, "--size", "1K")
+        self.ok("remove", a, b)
+        self.assertFalse(os.path.exists(shm(a)) or os.path.exists(shm(b)))
+        rc, _, err = run("remove", a)
+        self.assertEqual(rc, 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
