@@ -82,16 +82,16 @@ enum {
  * negated, like errno values: `if (r == -MMF_ETOOBIG) ...`. */
 enum {
   MMF_EBASE = 4000,
-  MMF_ENAME = 4001,     /* not a valid map name or path */
-  MMF_ENOTMMF = 4002,   /* the object has no mmf header (open it MMF_RAW) */
-  MMF_EVERSION = 4003,  /* made by a newer mmf: format version unknown */
-  MMF_ECORRUPT = 4004,  /* header broken or does not fit the object */
-  MMF_ETOOBIG = 4005,   /* content larger than the map's capacity */
-  MMF_ERAW = 4006,      /* needs an mmf map; this one is raw or a file */
-  MMF_ESTUCK = 4007,    /* a live process holds the write lock too long */
-  MMF_EHOLDERS = 4008,  /* too many processes hold this map at once */
+  MMF_ENAME = 4001,      /* not a valid map name or path */
+  MMF_ENOTMMF = 4002,    /* the object has no mmf header (open it MMF_RAW) */
+  MMF_EVERSION = 4003,   /* made by a newer mmf: format version unknown */
+  MMF_ECORRUPT = 4004,   /* header broken or does not fit the object */
+  MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
+  MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
+  MMF_ESTUCK = 4007,     /* a live process holds the write lock too long */
+  MMF_EHOLDERS = 4008,   /* too many processes hold this map at once */
   MMF_EOVERTAKEN = 4009, /* mmf_read_end: a writer overtook the reader */
-  MMF_EREADONLY = 4010, /* the map is open read-only */
+  MMF_EREADONLY = 4010,  /* the map is open read-only */
   MMF_ELAST = 4011,
 };
 
@@ -115,15 +115,15 @@ enum mmf_kind {
 };
 
 struct mmf_stat {
-  size_t capacity;     /* mmf: content capacity; raw/file: object size */
-  size_t length;       /* mmf: current content length; raw/file: size */
-  uint64_t seq;        /* mmf: seq of the current content; else 0 */
-  int raw;             /* 1 for raw maps and mapped files */
-  enum mmf_kind kind;  /* what the handle maps */
-  int readonly;        /* 1 when the handle cannot write */
-  int transient;       /* 1 for an MMF_TRANSIENT map */
-  unsigned holders;    /* live processes holding the map (mmf maps) */
-  pid_t lock_pid;      /* holder of the user lock (mmf_lock), 0 if free */
+  size_t capacity;      /* mmf: content capacity; raw/file: object size */
+  size_t length;        /* mmf: current content length; raw/file: size */
+  uint64_t seq;         /* mmf: seq of the current content; else 0 */
+  int raw;              /* 1 for raw maps and mapped files */
+  enum mmf_kind kind;   /* what the handle maps */
+  int readonly;         /* 1 when the handle cannot write */
+  int transient;        /* 1 for an MMF_TRANSIENT map */
+  unsigned holders;     /* live processes holding the map (mmf maps) */
+  pid_t lock_pid;       /* holder of the user lock (mmf_lock), 0 if free */
   uint64_t object_size; /* bytes of the underlying object or file */
 };
 
@@ -350,21 +350,21 @@ MMF_EXPORT int mmf_read_end(mmf_t *m);
 
 /* What mmf_info() and mmf_list() report about one object. */
 struct mmf_info {
-  char name[256];       /* the object's name (any bytes but '/' and NUL) */
-  enum mmf_kind kind;   /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
-  int error;            /* 0, or why the header could not be read */
-  size_t capacity;      /* as in struct mmf_stat */
+  char name[256];     /* the object's name (any bytes but '/' and NUL) */
+  enum mmf_kind kind; /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
+  int error;          /* 0, or why the header could not be read */
+  size_t capacity;    /* as in struct mmf_stat */
   size_t length;
   uint64_t seq;
   uint64_t object_size; /* bytes of the object */
   unsigned mode;        /* permission bits */
   uid_t owner;
   gid_t group;
-  int64_t mtime_ns;     /* last change of the object, ns since the epoch */
+  int64_t mtime_ns; /* last change of the object, ns since the epoch */
   int64_t ctime_ns;
   int transient;
-  unsigned holders;     /* live holders (mmf maps) */
-  pid_t lock_pid;       /* holder of the user lock, 0 if free */
+  unsigned holders; /* live holders (mmf maps) */
+  pid_t lock_pid;   /* holder of the user lock, 0 if free */
 };
 
 /*

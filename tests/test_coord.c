@@ -129,7 +129,9 @@ static void many_waiters_all_wake(void **s) {
   mmf_remove(w.name);
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static void on_alarm(int sig) {
+  (void)sig;
+}
 
 /* Signals keep interrupting the wait; the wake-up must not be lost. */
 static int signalled_waiter(void *arg) {
@@ -157,7 +159,8 @@ static void signals_do_not_lose_wakeups(void **s) {
   mmf_remove(w.name);
 }
 
-/* ---- the lock ------------------------------------------------------------- */
+/* ---- the lock -------------------------------------------------------------
+ */
 
 /* Increment a counter kept as the content, 200 times, under the lock. */
 static int incrementer(void *arg) {

@@ -14,8 +14,8 @@ static void names(void **s) {
   assert_int_equal(mmf__name_classify("x/y"), MMF__NAME_PATH);
   assert_int_equal(mmf__name_classify("/tmp/x.mmf"), MMF__NAME_PATH);
   assert_int_equal(mmf__name_classify("../x"), MMF__NAME_PATH);
-  const char *bad[] = {"", ".hidden", "-x", "..", "a b", "a\"b", "ä",
-                       "tab\t", "dir/", "/tmp/..", "x/."};
+  const char *bad[] = {"",  ".hidden", "-x",   "..",      "a b", "a\"b",
+                       "ä", "tab\t",   "dir/", "/tmp/..", "x/."};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(mmf__name_classify(bad[i]), -MMF_ENAME);
   char longname[300];

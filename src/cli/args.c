@@ -34,9 +34,9 @@ int parse_size(const char *s, uint64_t *ret) {
   static const struct {
     const char *suffix;
     unsigned shift;
-  } units[] = {{"", 0},    {"B", 0},    {"K", 10},   {"KiB", 10},
-               {"M", 20},  {"MiB", 20}, {"G", 30},   {"GiB", 30},
-               {"T", 40},  {"TiB", 40}, {"k", 10}};
+  } units[] = {{"", 0},   {"B", 0},    {"K", 10}, {"KiB", 10},
+               {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30},
+               {"T", 40}, {"TiB", 40}, {"k", 10}};
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
     if (strcmp(end, units[i].suffix))
       continue;

@@ -121,9 +121,11 @@ static int parse(const struct verb *v, int argc, char **argv,
   return 0;
 }
 
-#define HELP_OPT {"help", no_argument, NULL, OPT_HELP}
+#define HELP_OPT                                                               \
+  { "help", no_argument, NULL, OPT_HELP }
 
-/* ---- new ------------------------------------------------------------------ */
+/* ---- new ------------------------------------------------------------------
+ */
 struct new_opts {
   const struct verb *v;
   uint64_t size;
@@ -149,8 +151,9 @@ static int new_opt(int c, const char *a, void *vctx) {
     return 0;
   case OPT_MODE:
     if (parse_mode(a, &o->mode) < 0)
-      return usage_error(o->v, "bad mode '%s': give octal bits such as 600 "
-                               "or 0640",
+      return usage_error(o->v,
+                         "bad mode '%s': give octal bits such as 600 "
+                         "or 0640",
                          a),
              -1;
     return 0;
@@ -190,7 +193,8 @@ static int cmd_new(int argc, char **argv) {
   return EXIT_OK;
 }
 
-/* ---- write ---------------------------------------------------------------- */
+/* ---- write ----------------------------------------------------------------
+ */
 struct write_opts {
   bool append;
   const char *sep;
@@ -275,8 +279,9 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
     if (n < 0) {
       int e = errno;
       mmf_write_abort(m);
-      return fail("write", name, "reading standard input: %s; nothing was "
-                                 "written",
+      return fail("write", name,
+                  "reading standard input: %s; nothing was "
+                  "written",
                   strerror(e));
     }
     if (n == 0)
@@ -360,8 +365,9 @@ static int cmd_write(int argc, char **argv) {
     r = slurp_stdin(st.capacity, &data, &len, &too_big);
     if (r < 0) {
       mmf_close(m);
-      return fail("write", name, "reading standard input: %s; nothing was "
-                                 "written",
+      return fail("write", name,
+                  "reading standard input: %s; nothing was "
+                  "written",
                   strerror(-r));
     }
     owned = true;
@@ -398,7 +404,8 @@ out:
   return rc;
 }
 
-/* ---- read / wait ------------------------------------------------------------ */
+/* ---- read / wait ------------------------------------------------------------
+ */
 struct read_opts {
   const struct verb *v;
   bool wait, have_after, have_off, have_len;
@@ -433,8 +440,9 @@ static int read_opt(int c, const char *a, void *vctx) {
     return -1;
   }
   if (parse_u64(a, dst) < 0)
-    return usage_error(o->v, "bad number '%s': give a whole number of bytes "
-                             "or a seq",
+    return usage_error(o->v,
+                       "bad number '%s': give a whole number of bytes "
+                       "or a seq",
                        a),
            -1;
   return 0;
@@ -498,8 +506,9 @@ static int cmd_read(int argc, char **argv) {
   }
   if (!st.raw && (o.have_off || o.have_len)) {
     mmf_close(m);
-    return usage_error(v, "--offset and --length are for raw maps; '%s' is "
-                          "an mmf map",
+    return usage_error(v,
+                       "--offset and --length are for raw maps; '%s' is "
+                       "an mmf map",
                        name);
   }
   if (st.raw) {
@@ -568,7 +577,8 @@ static int cmd_wait(int argc, char **argv) {
   return rc;
 }
 
-/* ---- save / remove ---------------------------------------------------------- */
+/* ---- save / remove ----------------------------------------------------------
+ */
 static int no_opt(int c, const char *a, void *ctx) {
   (void)c;
   (void)a;
@@ -594,8 +604,9 @@ static int cmd_save(int argc, char **argv) {
   r = mmf_save(m, file);
   mmf_close(m);
   if (r < 0)
-    return fail("save", name, "cannot save to '%s': %s; the file was not "
-                              "changed",
+    return fail("save", name,
+                "cannot save to '%s': %s; the file was not "
+                "changed",
                 file, mmf_strerror(r));
   return EXIT_OK;
 }
@@ -613,15 +624,17 @@ static int cmd_remove(int argc, char **argv) {
     if (r == -MMF_ENAME)
       rc = usage_error(v, "'%s': %s", argv[i], hint(r));
     else if (r == -MMF_ENOTMMF)
-      rc = fail("remove", argv[i], "not an mmf map; a file that mmf did not "
-                                   "make is left alone (use rm)");
+      rc = fail("remove", argv[i],
+                "not an mmf map; a file that mmf did not "
+                "make is left alone (use rm)");
     else if (r < 0)
       rc = fail_code("remove", argv[i], r);
   }
   return rc;
 }
 
-/* ---- info / list ------------------------------------------------------------ */
+/* ---- info / list ------------------------------------------------------------
+ */
 static int json_opt(int c, const char *a, void *ctx) {
   (void)a;
   if (c != OPT_JSON)
@@ -686,7 +699,8 @@ static int cmd_list(int argc, char **argv) {
   return EXIT_OK;
 }
 
-/* ---- cat -------------------------------------------------------------------- */
+/* ---- cat --------------------------------------------------------------------
+ */
 static int cmd_cat(int argc, char **argv) {
   const struct verb *v = verb_find("cat");
   struct read_opts o = {.v = v, .timeout_ms = -1};
@@ -720,7 +734,8 @@ static int cmd_cat(int argc, char **argv) {
   return rc;
 }
 
-/* ---- lock ------------------------------------------------------------------- */
+/* ---- lock -------------------------------------------------------------------
+ */
 static int cmd_lock(int argc, char **argv) {
   const struct verb *v = verb_find("lock");
   struct read_opts o = {.v = v, .timeout_ms = -1};
@@ -756,8 +771,9 @@ static int cmd_lock(int argc, char **argv) {
     return fail_code("lock", name, r);
   }
   if (r == MMF_LOCK_ABANDONED)
-    fprintf(stderr, "mmf: lock %s: the previous holder died holding the "
-                    "lock; what it guarded may be half-done\n",
+    fprintf(stderr,
+            "mmf: lock %s: the previous holder died holding the "
+            "lock; what it guarded may be half-done\n",
             name);
   /* The lock stays with this process: the kernel would mark it released
    * if we exec'd.  The child dies with us, so it never runs unguarded. */
@@ -791,7 +807,8 @@ static int cmd_lock(int argc, char **argv) {
   return 128 + WTERMSIG(status);
 }
 
-/* ---- help ------------------------------------------------------------------- */
+/* ---- help -------------------------------------------------------------------
+ */
 static int cmd_help(int argc, char **argv) {
   const struct verb *v = verb_find("help");
   int p = parse(v, argc, argv, help_only, no_opt, NULL);
@@ -839,7 +856,8 @@ const struct verb mmf_verbs[] = {
      "waits for a content newer than SEQ (default: the current one); exit 3\n"
      "when --timeout passes.  For raw maps, --offset and --length pick a\n"
      "byte range.\n\n"
-     "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout 10\n"},
+     "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
+     "10\n"},
     {"wait", cmd_wait, "wait for a newer content and print its seq",
      "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
      "Sleep until the map's content is newer than SEQ (default: the current\n"
@@ -851,21 +869,17 @@ const struct verb mmf_verbs[] = {
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
      "command is killed too, and the next locker is told the holder died.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
-    {"save", cmd_save, "save a map's content to a file",
-     "mmf save NAME FILE",
+    {"save", cmd_save, "save a map's content to a file", "mmf save NAME FILE",
      "Write the content to FILE atomically (a temporary file renamed into\n"
      "place).\n\nexample:\n  mmf save Test test.json\n"},
-    {"remove", cmd_remove, "remove maps",
-     "mmf remove NAME...",
+    {"remove", cmd_remove, "remove maps", "mmf remove NAME...",
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n\n"
      "example:\n  mmf remove Test\n"},
-    {"info", cmd_info, "describe a map",
-     "mmf info NAME [--json]",
+    {"info", cmd_info, "describe a map", "mmf info NAME [--json]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, live\n"
      "holders and lock holder.\n\nexample:\n  mmf info Test --json\n"},
-    {"list", cmd_list, "list the maps in /dev/shm",
-     "mmf list [--json]",
+    {"list", cmd_list, "list the maps in /dev/shm", "mmf list [--json]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
      "other programs as raw.  Transient maps whose holders all died are\n"
      "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
@@ -874,8 +888,7 @@ const struct verb mmf_verbs[] = {
      "Map FILE read-only and write its bytes, or LENGTH bytes from OFFSET,\n"
      "to standard output.\n\nexample:\n  mmf cat big.bin --offset 4096 "
      "--length 16\n"},
-    {"help", cmd_help, "show help for mmf or a command",
-     "mmf help [COMMAND]",
+    {"help", cmd_help, "show help for mmf or a command", "mmf help [COMMAND]",
      "List the commands, or show one command's help.\n\nexample:\n  mmf help "
      "write\n"},
     {0}};

@@ -21,8 +21,8 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   m->priv = flags & MMF_PRIVATE;
   snprintf(m->name, sizeof m->name, "%s", path);
   /* A private mapping may be written even when the file may not. */
-  int r = mmf__os_open_at(AT_FDCWD, path, !m->readonly && !m->priv, false,
-                          &m->fd);
+  int r =
+      mmf__os_open_at(AT_FDCWD, path, !m->readonly && !m->priv, false, &m->fd);
   if (r < 0)
     goto fail;
   if ((r = mmf__os_fstat(m->fd, &m->st)) < 0)

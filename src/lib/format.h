@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define MMF__MAGIC "MMF\x1a" "map\0"
+#define MMF__MAGIC                                                             \
+  "MMF\x1a"                                                                    \
+  "map\0"
 #define MMF__MAGIC_LEN 8
 #define MMF__VERSION 1u
 #define MMF__HDR_SIZE 4096u
@@ -21,8 +23,8 @@ enum { MMF__HF_TRANSIENT = 1u << 0 };
  * thread id, with MMF__LOCK_WAITERS set when someone may be sleeping. */
 struct mmf__lock {
   _Atomic uint32_t word;
-  _Atomic uint32_t owner_tid;   /* the tid the fields below describe */
-  _Atomic uint32_t owner_pid;   /* its process, for reports */
+  _Atomic uint32_t owner_tid; /* the tid the fields below describe */
+  _Atomic uint32_t owner_pid; /* its process, for reports */
   uint32_t pad;
   _Atomic uint64_t owner_start; /* its start time, against tid reuse */
 };
@@ -51,14 +53,14 @@ struct mmf__hdr {
   uint64_t stride;            /* 24: bytes between slots */
   uint32_t flags;             /* 32: MMF__HF_* */
   uint32_t pad0;
-  uint8_t boot_id[16];        /* 40: boot that last used the locks */
-  int64_t created_ns;         /* 56 */
+  uint8_t boot_id[16]; /* 40: boot that last used the locks */
+  int64_t created_ns;  /* 56 */
 
   /* Publication: seq << 1 | slot of the published content. */
   alignas(64) _Atomic uint64_t state; /* 64 */
-  _Atomic uint32_t seq32;   /* low 32 bits of seq: the futex word */
-  _Atomic uint32_t waiters; /* processes sleeping on seq32 */
-  _Atomic uint32_t removed; /* transient map: its name is gone */
+  _Atomic uint32_t seq32;             /* low 32 bits of seq: the futex word */
+  _Atomic uint32_t waiters;           /* processes sleeping on seq32 */
+  _Atomic uint32_t removed;           /* transient map: its name is gone */
 
   alignas(64) struct mmf__slot slot[2]; /* 128 */
   alignas(64) struct mmf__lock wlock;   /* 256: writers */

@@ -12,7 +12,8 @@ static bool entry_alive(struct mmf__holder *e) {
   if (!pid)
     return false;
   uint64_t start = mmf__os_task_start(pid);
-  return start && start == atomic_load_explicit(&e->start, memory_order_relaxed);
+  return start &&
+         start == atomic_load_explicit(&e->start, memory_order_relaxed);
 }
 
 /* Clear dead entries; the caller holds hlock.  Returns the live count. */

@@ -46,8 +46,7 @@ int mmf__os_open_at(int dirfd, const char *base, bool write, bool nofollow,
 int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
                        char ret_tmpname[static 300]);
 /* Give the temporary file its name; fails with -EEXIST if it exists. */
-int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname,
-                     const char *base);
+int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname, const char *base);
 void mmf__os_drop_tmp(int dirfd, const char *tmpname);
 /* A new file (O_EXCL, never through a symlink), mode less the umask. */
 int mmf__os_create_excl(int dirfd, const char *base, unsigned mode,
@@ -101,11 +100,11 @@ struct mmf {
   enum mmf_kind kind;
   bool readonly;
   bool priv;
-  bool registered;   /* holds an entry in the holders table */
-  bool no_reserve;   /* the file system has no fallocate */
-  bool writing;      /* between mmf_write_begin and commit/abort */
-  uint8_t *base;     /* the whole mapping */
-  size_t map_len;    /* bytes mapped */
+  bool registered; /* holds an entry in the holders table */
+  bool no_reserve; /* the file system has no fallocate */
+  bool writing;    /* between mmf_write_begin and commit/abort */
+  uint8_t *base;   /* the whole mapping */
+  size_t map_len;  /* bytes mapped */
   /* mmf maps: private copies of the header fields, checked at open. */
   struct mmf__hdr *hdr;
   uint64_t capacity;
@@ -118,7 +117,7 @@ struct mmf {
   unsigned rslot;
   uint64_t rgen;
   int holder_idx;
-  struct stat st;    /* identity of the object, for transient removal */
+  struct stat st; /* identity of the object, for transient removal */
   char name[4096];
 };
 
@@ -138,7 +137,8 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
 /* Reset lock and holder state left by an earlier boot. */
 void mmf__hdr_reset_boot(struct mmf__hdr *h, const uint8_t boot_id[16]);
 
-/* ---- holders.c ------------------------------------------------------------ */
+/* ---- holders.c ------------------------------------------------------------
+ */
 int mmf__holders_join(struct mmf *m);
 /* Leave; returns true when the map should be removed (transient, empty). */
 bool mmf__holders_leave(struct mmf *m);
@@ -147,11 +147,13 @@ unsigned mmf__holders_count(struct mmf__hdr *h);
  * removed. */
 bool mmf__holders_reap_orphan(struct mmf *m);
 
-/* ---- publish.c ------------------------------------------------------------ */
+/* ---- publish.c ------------------------------------------------------------
+ */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
 int mmf__check_size(struct mmf *m);
 
-/* ---- map.c ---------------------------------------------------------------- */
+/* ---- map.c ----------------------------------------------------------------
+ */
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
                  bool probe, struct mmf **ret);
 int mmf__remove_if_same(struct mmf *m);

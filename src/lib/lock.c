@@ -108,9 +108,8 @@ int mmf__lock_release(struct mmf__lock *l) {
   for (;;) {
     if ((v & MMF__LOCK_TID_MASK) != me)
       return -EPERM;
-    if (atomic_compare_exchange_weak_explicit(&l->word, &v, 0,
-                                              memory_order_release,
-                                              memory_order_relaxed))
+    if (atomic_compare_exchange_weak_explicit(
+            &l->word, &v, 0, memory_order_release, memory_order_relaxed))
       break;
   }
   if (v & MMF__LOCK_WAITERS)
@@ -134,7 +133,8 @@ pid_t mmf__lock_holder(struct mmf__lock *l) {
   return (pid_t)pid;
 }
 
-/* ---- the user lock ---------------------------------------------------------- */
+/* ---- the user lock ----------------------------------------------------------
+ */
 
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
   if (!m)

@@ -155,8 +155,7 @@ static int create_new(const struct mmf__where *w, const char *name,
       atomic_store(&h->holders[0].start, mmf__os_pid_start());
       atomic_store(&h->holders[0].pid, mmf__os_pid());
     }
-    mmf__hdr_init(h, capacity,
-                  (flags & MMF_TRANSIENT) ? MMF__HF_TRANSIENT : 0);
+    mmf__hdr_init(h, capacity, (flags & MMF_TRANSIENT) ? MMF__HF_TRANSIENT : 0);
     mmf__os_unmap(p, MMF__HDR_SIZE);
   }
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)
@@ -308,4 +307,6 @@ MMF_EXPORT int mmf_sync(mmf_t *m) {
   return mmf__os_msync(m->base, m->map_len);
 }
 
-MMF_EXPORT const char *mmf_version(void) { return MMF_VERSION_STRING; }
+MMF_EXPORT const char *mmf_version(void) {
+  return MMF_VERSION_STRING;
+}

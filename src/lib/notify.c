@@ -35,7 +35,8 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
     return 0;
   }
   int64_t start = mmf__os_now_ns();
-  int64_t deadline = timeout_ms < 0 ? -1 : start + (int64_t)timeout_ms * 1000000;
+  int64_t deadline =
+      timeout_ms < 0 ? -1 : start + (int64_t)timeout_ms * 1000000;
 
   /* Spin: check often, yield the CPU every few rounds. */
   for (unsigned i = 1;; i++) {

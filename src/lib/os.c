@@ -5,8 +5,8 @@
  * negative errno. */
 #include "internal.h"
 
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -68,8 +68,7 @@ int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
   return -EEXIST;
 }
 
-int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname,
-                     const char *base) {
+int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname, const char *base) {
   if (tmpname[0]) {
     if (linkat(dirfd, tmpname, dirfd, base, 0) < 0)
       return -errno;
@@ -90,9 +89,9 @@ void mmf__os_drop_tmp(int dirfd, const char *tmpname) {
 
 int mmf__os_create_excl(int dirfd, const char *base, unsigned mode,
                         int *ret_fd) {
-  int fd = openat(dirfd, base,
-                  O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-                  (mode_t)mode);
+  int fd =
+      openat(dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+             (mode_t)mode);
   if (fd < 0)
     return -errno;
   *ret_fd = fd;
@@ -231,13 +230,16 @@ int mmf__os_write_all(int fd, const void *p, size_t len) {
   return 0;
 }
 
-int mmf__os_fsync(int fd) { return fsync(fd) < 0 ? -errno : 0; }
+int mmf__os_fsync(int fd) {
+  return fsync(fd) < 0 ? -errno : 0;
+}
 
 int mmf__os_rename_at(int dirfd, const char *from, const char *to) {
   return renameat(dirfd, from, dirfd, to) < 0 ? -errno : 0;
 }
 
-/* ---- tasks ---------------------------------------------------------------- */
+/* ---- tasks ----------------------------------------------------------------
+ */
 
 /* Start time of /proc/<id>/stat (field 22), 0 if absent or a zombie. */
 static uint64_t read_start(const char *path) {
@@ -295,7 +297,9 @@ static void forget_ids(void) {
   t_start = 0;
   __atomic_store_n(&p_pid, 0, __ATOMIC_RELAXED);
 }
-static void install_atfork(void) { pthread_atfork(NULL, NULL, forget_ids); }
+static void install_atfork(void) {
+  pthread_atfork(NULL, NULL, forget_ids);
+}
 
 uint32_t mmf__os_tid(void) {
   if (!t_tid) {
@@ -319,8 +323,7 @@ uint32_t mmf__os_pid(void) {
   if (!pid) {
     pthread_once(&atfork_once, install_atfork);
     pid = (uint32_t)getpid();
-    __atomic_store_n(&p_start, read_start("/proc/self/stat"),
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&p_start, read_start("/proc/self/stat"), __ATOMIC_RELAXED);
     __atomic_store_n(&p_pid, pid, __ATOMIC_RELAXED);
   }
   return pid;
@@ -352,7 +355,8 @@ void mmf__os_boot_id(uint8_t out[16]) {
   }
 }
 
-/* ---- futex ---------------------------------------------------------------- */
+/* ---- futex ----------------------------------------------------------------
+ */
 
 /* Shared (not FUTEX_PRIVATE_FLAG) so that it crosses processes.  Returns 0
  * when woken or the word changed, -ETIMEDOUT, or -EINTR. */
@@ -382,4 +386,6 @@ int64_t mmf__os_now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t mmf__os_now_ms(void) { return mmf__os_now_ns() / 1000000; }
+int64_t mmf__os_now_ms(void) {
+  return mmf__os_now_ns() / 1000000;
+}

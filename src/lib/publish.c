@@ -19,8 +19,12 @@
 /* Optimistic tries before a reader waits for the current writer. */
 #define READ_TRIES 8
 
-static inline uint64_t state_seq(uint64_t st) { return st >> 1; }
-static inline unsigned state_slot(uint64_t st) { return (unsigned)(st & 1); }
+static inline uint64_t state_seq(uint64_t st) {
+  return st >> 1;
+}
+static inline unsigned state_slot(uint64_t st) {
+  return (unsigned)(st & 1);
+}
 
 int mmf__check_size(struct mmf *m) {
   struct stat st;
@@ -32,7 +36,8 @@ int mmf__check_size(struct mmf *m) {
   return 0;
 }
 
-/* ---- writers -------------------------------------------------------------- */
+/* ---- writers --------------------------------------------------------------
+ */
 
 static int wlock(struct mmf *m) {
   struct mmf__hdr *h = m->hdr;
@@ -50,7 +55,9 @@ static int wlock(struct mmf *m) {
   return r;
 }
 
-static void wunlock(struct mmf *m) { (void)mmf__lock_release(&m->hdr->wlock); }
+static void wunlock(struct mmf *m) {
+  (void)mmf__lock_release(&m->hdr->wlock);
+}
 
 /* Make sure the first `len` bytes of slot `s` have pages behind them. */
 static int reserve(struct mmf *m, unsigned s, uint64_t len) {
@@ -230,7 +237,8 @@ MMF_EXPORT void mmf_write_abort(mmf_t *m) {
   wunlock(m);
 }
 
-/* ---- readers -------------------------------------------------------------- */
+/* ---- readers --------------------------------------------------------------
+ */
 
 /* One optimistic look at the published slot: 0 and its coordinates, or
  * -EAGAIN when a writer is in the way, or -MMF_ECORRUPT. */
@@ -294,8 +302,9 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
       uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
       s = state_slot(st);
       len = atomic_load_explicit(&m->hdr->slot[s].len, memory_order_relaxed);
-      r = len > m->capacity ? -MMF_ECORRUPT
-                            : copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
+      r = len > m->capacity
+              ? -MMF_ECORRUPT
+              : copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
       wunlock(m);
       return r;
     }
