@@ -18,6 +18,8 @@
 
 /* Optimistic tries before a reader waits for the current writer. */
 #define READ_TRIES 8
+/* No honest map gets near this many writes; a peer may claim it. */
+#define SEQ_MAX ((uint64_t)1 << 62)
 
 static inline uint64_t state_seq(uint64_t st) {
   return st >> 1;
@@ -139,6 +141,10 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
   struct mmf__hdr *h = m->hdr;
   uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
   unsigned cur = state_slot(st), s = cur ^ 1;
+  if (state_seq(st) >= SEQ_MAX) {
+    wunlock(m);
+    return -MMF_ECORRUPT;
+  }
   uint64_t old_len = 0;
   if (keep) {
     /* We hold the lock: the published slot cannot change under us. */
@@ -205,6 +211,10 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size, void **ret_ptr) {
     return r;
   uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
   unsigned s = state_slot(st) ^ 1;
+  if (state_seq(st) >= SEQ_MAX) {
+    wunlock(m);
+    return -MMF_ECORRUPT;
+  }
   if ((r = reserve(m, s, size)) < 0) {
     wunlock(m);
     return r;
@@ -301,10 +311,17 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
         return r;
       uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
       s = state_slot(st);
-      len = atomic_load_explicit(&m->hdr->slot[s].len, memory_order_relaxed);
-      r = len > m->capacity
-              ? -MMF_ECORRUPT
-              : copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
+      struct mmf__slot *sl = &m->hdr->slot[s];
+      len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+      /* Nothing moves now: a busy or mismatched published slot, or an
+       * impossible length, is what a peer wrote, not a race. */
+      if (len > m->capacity ||
+          (atomic_load_explicit(&sl->gen, memory_order_relaxed) & 1) ||
+          atomic_load_explicit(&sl->seq, memory_order_relaxed) !=
+              state_seq(st))
+        r = -MMF_ECORRUPT;
+      else
+        r = copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
       wunlock(m);
       return r;
     }

@@ -462,6 +462,63 @@ class Coordination(Base):
         self.one_line_error(err, "previous holder died")
 
 
+def other_user():
+    """An unprivileged user for the cross-user cases, made when root."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+    try:
+        pwd.getpwnam("mmftest")
+    except KeyError:
+        if subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                           "/usr/sbin/nologin", "mmftest"]).returncode != 0:
+            return None
+    return "mmftest"
+
+
+class Permissions(Base):
+    def as_user(self, user, *args, input=None):
+        p = subprocess.run(["runuser", "-u", user, "--", MMF, *args],
+                           input=input, capture_output=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+    def test_read_only_and_private(self):
+        user = other_user()
+        if not user:
+            self.skipTest("cross-user tests need root to switch users")
+        shared, private = name("shared"), name("private")
+        self.ok("new", shared, "--size", "1K", "--mode", "644")
+        self.ok("write", shared, "mine")
+        self.ok("new", private, "--size", "1K")          # owner-only
+        self.ok("write", private, "secret")
+        self.assertEqual(self.as_user(user, "read", shared)[:2], (0, b"mine"))
+        rc, out, _ = self.as_user(user, "info", shared, "--json")
+        self.assertEqual(rc, 0)
+        self.assertEqual(json.loads(out)["length"], 4)
+        rc, out, _ = self.as_user(user, "wait", shared, "--after", "0")
+        self.assertEqual((rc, out), (0, b"1\n"))
+        rc, _, _ = self.as_user(user, "wait", shared, "--timeout", "0.1")
+        self.assertEqual(rc, 3)
+        for args in (("write", shared, "evil"),
+                     ("write", shared, "--append", "evil"),
+                     ("lock", shared, "--", "true")):
+            rc, out, err = self.as_user(user, *args)
+            self.assertEqual(rc, 1, args)
+            self.one_line_error(err, shared, "read this map but not")
+        rc, _, err = self.as_user(user, "remove", shared)
+        self.assertEqual(rc, 1)
+        self.assertEqual(self.ok("read", shared), b"mine")
+        for args in (("read", private), ("info", private)):
+            rc, out, err = self.as_user(user, *args)
+            self.assertEqual((rc, out), (1, b""), args)
+            self.one_line_error(err, private, "permission denied")
+        self.assertEqual(self.ok("read", private), b"secret")
+        # creating over an existing map never reuses it
+        rc, _, err = self.as_user(user, "new", private, "--size", "1K")
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "exists")
+
+
 class Remove(Base):
     def test_remove_many(self):
         a, b = name(), name()
