@@ -159,8 +159,7 @@ static void signals_do_not_lose_wakeups(void **s) {
   mmf_remove(w.name);
 }
 
-/* ---- the lock -------------------------------------------------------------
- */
+/* ---- the lock ---- */
 
 /* Increment a counter kept as the content, 200 times, under the lock. */
 static int incrementer(void *arg) {
@@ -293,7 +292,7 @@ static void lock_is_independent_of_writers(void **s) {
   mmf_remove(n);
 }
 
-/* ---- transient maps ------------------------------------------------------ */
+/* ---- transient maps ---- */
 
 static int transient_holder(void *arg) {
   mmf_t *m;

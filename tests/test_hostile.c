@@ -244,7 +244,7 @@ static void full_dev_shm(void **s) {
   assert_int_equal(r, 0);
 }
 
-/* ---- other users -------------------------------------------------------- */
+/* ---- other users ---- */
 
 static int other_uid = -1, other_gid = -1;
 

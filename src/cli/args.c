@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,5 +76,117 @@ int parse_mode(const char *s, unsigned *ret) {
   if (v > 0777 || v == 0)
     return -1;
   *ret = v;
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  unsigned bit;
+  bool value;
+} options[] = {
+    {"size", O_SIZE, true},       {"or-open", O_OR_OPEN, false},
+    {"raw", O_RAW, false},        {"mode", O_MODE, true},
+    {"append", O_APPEND, false},  {"separator", O_SEP, true},
+    {"wait", O_WAIT, false},      {"after", O_AFTER, true},
+    {"timeout", O_TIMEOUT, true}, {"offset", O_OFFSET, true},
+    {"length", O_LENGTH, true},   {"json", O_JSON, false},
+};
+
+static int set_value(const struct verb *v, struct opts *o, unsigned bit,
+                     const char *a) {
+  switch (bit) {
+  case O_SIZE:
+    if (parse_size(a, &o->size) < 0)
+      return usage_error(v,
+                         "bad size '%s': give bytes or a number with K, "
+                         "M, G or T (1024-based), e.g. 64K",
+                         a),
+             -1;
+    return 0;
+  case O_MODE:
+    if (parse_mode(a, &o->mode) < 0)
+      return usage_error(v,
+                         "bad mode '%s': give octal bits such as 600 or "
+                         "0640",
+                         a),
+             -1;
+    return 0;
+  case O_SEP:
+    o->sep = a;
+    return 0;
+  case O_TIMEOUT:
+    if (parse_seconds(a, &o->timeout_ms) < 0)
+      return usage_error(v, "bad timeout '%s': give seconds, e.g. 2.5", a), -1;
+    return 0;
+  default: {
+    uint64_t *dst = bit == O_AFTER    ? &o->after
+                    : bit == O_OFFSET ? &o->offset
+                                      : &o->length;
+    if (parse_u64(a, dst) < 0)
+      return usage_error(v, "bad number '%s': give a whole number", a), -1;
+    return 0;
+  }
+  }
+}
+
+/* GNU style: options and operands in any order, "--opt value" or
+ * "--opt=value", "--" ends the options; "-h" and "--help" everywhere. */
+int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
+  memset(o, 0, sizeof *o);
+  o->timeout_ms = -1;
+  o->sep = "\n";
+  o->args = calloc((size_t)argc + 1, sizeof *o->args);
+  if (!o->args) {
+    fprintf(stderr, "mmf: out of memory\n");
+    return -1;
+  }
+  bool dashdash = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (dashdash || a[0] != '-' || !a[1]) {
+      o->args[o->nargs++] = argv[i];
+      continue;
+    }
+    if (!strcmp(a, "--")) {
+      dashdash = true;
+      continue;
+    }
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      o->help = true;
+      continue;
+    }
+    if (a[1] != '-') {
+      usage_error(v, "unknown option '%s'", a);
+      return -1;
+    }
+    const char *eq = strchr(a + 2, '=');
+    size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+    size_t k = 0;
+    for (; k < sizeof options / sizeof *options; k++)
+      if ((v->options & options[k].bit) && strlen(options[k].name) == len &&
+          !strncmp(options[k].name, a + 2, len))
+        break;
+    if (k == sizeof options / sizeof *options) {
+      usage_error(v, "unknown option '%.*s'", (int)(len + 2), a);
+      return -1;
+    }
+    const char *val = NULL;
+    if (options[k].value) {
+      if (eq)
+        val = eq + 1;
+      else if (i + 1 < argc)
+        val = argv[++i];
+      else {
+        usage_error(v, "option '%s' needs a value", a);
+        return -1;
+      }
+      if (set_value(v, o, options[k].bit, val) < 0)
+        return -1;
+    } else if (eq) {
+      usage_error(v, "option '--%s' takes no value", options[k].name);
+      return -1;
+    }
+    o->given |= options[k].bit;
+  }
   return 0;
 }

@@ -12,10 +12,42 @@
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
 
-/* A verb: its name, argument counts, one-line summary, usage and help. */
+/* The options of all verbs; each verb accepts some of them. */
+enum {
+  O_SIZE = 1 << 0,
+  O_OR_OPEN = 1 << 1,
+  O_RAW = 1 << 2,
+  O_MODE = 1 << 3,
+  O_APPEND = 1 << 4,
+  O_SEP = 1 << 5,
+  O_WAIT = 1 << 6,
+  O_AFTER = 1 << 7,
+  O_TIMEOUT = 1 << 8,
+  O_OFFSET = 1 << 9,
+  O_LENGTH = 1 << 10,
+  O_JSON = 1 << 11,
+};
+
+struct opts {
+  unsigned given; /* O_* bits seen */
+  uint64_t size, after, offset, length;
+  unsigned mode;
+  int timeout_ms; /* -1: none */
+  const char *sep;
+  bool help;
+  int nargs; /* operands, in order, after the options */
+  char **args;
+};
+
+struct verb;
+typedef int (*verb_fn)(const struct verb *v, const struct opts *o);
+
+/* A verb: its name, options, operand counts, summary, usage and help. */
 struct verb {
   const char *name;
-  int (*run)(int argc, char **argv);
+  verb_fn run;
+  unsigned options;
+  int min_args, max_args; /* max -1: any number */
   const char *summary;
   const char *usage;
   const char *help;
@@ -30,6 +62,10 @@ int usage_error(const struct verb *v, const char *fmt, ...)
 /* Report a failure about `name` of verb `verb`: one line on stderr. */
 int fail(const char *verb, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* args.c: parse argv (argv[0] is the verb) for verb v into *o.  Returns 0,
+ * or -1 after reporting a usage error on stderr. */
+int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o);
 
 /* args.c: command-line values.  Each returns 0 or -1 (bad value). */
 int parse_size(const char *s, uint64_t *ret);

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* One function per verb; each parses its options and makes a few libmmf
+/* One function per verb; each checks its operands and makes a few libmmf
  * calls.  Messages name the verb and the map and say what to do. */
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +14,6 @@
 
 /* Progress is shown for writes larger than this, on a terminal. */
 #define PROGRESS_MIN ((uint64_t)256 << 20)
-
-/* Options shared by the verbs' getopt_long tables. */
-enum {
-  OPT_HELP = 'h',
-  OPT_SIZE = 256,
-  OPT_OR_OPEN,
-  OPT_RAW,
-  OPT_MODE,
-  OPT_APPEND,
-  OPT_SEP,
-  OPT_WAIT,
-  OPT_AFTER,
-  OPT_TIMEOUT,
-  OPT_OFFSET,
-  OPT_LENGTH,
-  OPT_JSON,
-};
-
 /* A hint for the common failures, after the library's description. */
 static const char *hint(int code) {
   switch (code) {
@@ -92,99 +73,18 @@ static int write_out(const void *p, size_t len) {
   return 0;
 }
 
-/* Parse the options of verb v; returns -1 after reporting a usage error, 1
- * after printing --help, else 0 with optind at the first operand. */
-typedef int (*opt_fn)(int opt, const char *arg, void *ctx);
-static int parse(const struct verb *v, int argc, char **argv,
-                 const struct option *opts, opt_fn on, void *ctx) {
-  optind = 1;
-  opterr = 0;
-  for (;;) {
-    int idx = 0;
-    int c = getopt_long(argc, argv, "h", opts, &idx);
-    if (c == -1)
-      break;
-    if (c == OPT_HELP) {
-      verb_usage(stdout, v);
-      return 1;
-    }
-    if (c == '?' || c == ':') {
-      if (optopt >= OPT_SIZE)
-        usage_error(v, "option '%s' needs a value", argv[optind - 1]);
-      else
-        usage_error(v, "unknown option '%s'", argv[optind - 1]);
-      return -1;
-    }
-    if (on(c, optarg, ctx) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-#define HELP_OPT                                                               \
-  { "help", no_argument, NULL, OPT_HELP }
-
-/* ---- new ------------------------------------------------------------------
- */
-struct new_opts {
-  const struct verb *v;
-  uint64_t size;
-  bool or_open, raw;
-  unsigned mode;
-};
-static int new_opt(int c, const char *a, void *vctx) {
-  struct new_opts *o = vctx;
-  switch (c) {
-  case OPT_SIZE:
-    if (parse_size(a, &o->size) < 0)
-      return usage_error(o->v,
-                         "bad size '%s': give bytes or a number with K, M, "
-                         "G or T (1024-based), e.g. 64K",
-                         a),
-             -1;
-    return 0;
-  case OPT_OR_OPEN:
-    o->or_open = true;
-    return 0;
-  case OPT_RAW:
-    o->raw = true;
-    return 0;
-  case OPT_MODE:
-    if (parse_mode(a, &o->mode) < 0)
-      return usage_error(o->v,
-                         "bad mode '%s': give octal bits such as 600 "
-                         "or 0640",
-                         a),
-             -1;
-    return 0;
-  }
-  return -1;
-}
-
-static int cmd_new(int argc, char **argv) {
-  const struct verb *v = verb_find("new");
-  static const struct option opts[] = {
-      {"size", required_argument, NULL, OPT_SIZE},
-      {"or-open", no_argument, NULL, OPT_OR_OPEN},
-      {"raw", no_argument, NULL, OPT_RAW},
-      {"mode", required_argument, NULL, OPT_MODE},
-      HELP_OPT,
-      {0}};
-  struct new_opts o = {.v = v};
-  int p = parse(v, argc, argv, opts, new_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 1)
-    return usage_error(v, "give one map name");
-  if (!o.size)
+/* ---- new ---- */
+static int cmd_new(const struct verb *v, const struct opts *o) {
+  if (!(o->given & O_SIZE))
     return usage_error(v, "give the capacity with --size SIZE");
-  const char *name = argv[optind];
-  if (o.size > MMF_CAPACITY_MAX)
+  const char *name = o->args[0];
+  if (o->size > MMF_CAPACITY_MAX)
     return usage_error(v, "size %llu is above the largest capacity, 16 TiB",
-                       (unsigned long long)o.size);
-  int flags = (o.or_open ? MMF_OPEN_EXISTING : 0) | (o.raw ? MMF_RAW : 0);
+                       (unsigned long long)o->size);
+  int flags = ((o->given & O_OR_OPEN) ? MMF_OPEN_EXISTING : 0) |
+              ((o->given & O_RAW) ? MMF_RAW : 0);
   mmf_t *m;
-  int r = mmf_create(name, (size_t)o.size, flags, o.mode, &m);
+  int r = mmf_create(name, (size_t)o->size, flags, o->mode, &m);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
@@ -193,23 +93,7 @@ static int cmd_new(int argc, char **argv) {
   return EXIT_OK;
 }
 
-/* ---- write ----------------------------------------------------------------
- */
-struct write_opts {
-  bool append;
-  const char *sep;
-};
-static int write_opt(int c, const char *a, void *vctx) {
-  struct write_opts *o = vctx;
-  if (c == OPT_APPEND)
-    o->append = true;
-  else if (c == OPT_SEP)
-    o->sep = a;
-  else
-    return -1;
-  return 0;
-}
-
+/* ---- write ---- */
 /* Read all of standard input, refusing more than `limit` bytes. */
 static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
                        bool *ret_too_big) {
@@ -296,20 +180,9 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
   return EXIT_OK;
 }
 
-static int cmd_write(int argc, char **argv) {
-  const struct verb *v = verb_find("write");
-  static const struct option opts[] = {
-      {"append", no_argument, NULL, OPT_APPEND},
-      {"separator", required_argument, NULL, OPT_SEP},
-      HELP_OPT,
-      {0}};
-  struct write_opts o = {.sep = "\n"};
-  int p = parse(v, argc, argv, opts, write_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind < 1)
-    return usage_error(v, "give the map's name");
-  const char *name = argv[optind++];
+static int cmd_write(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0];
+  bool append = o->given & O_APPEND;
   mmf_t *m;
   int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -325,35 +198,36 @@ static int cmd_write(int argc, char **argv) {
     mmf_close(m);
     return fail_code("write", name, -MMF_EREADONLY);
   }
-  if (o.append && st.raw) {
+  if (append && st.raw) {
     mmf_close(m);
+    return fail("write", name, "--append needs an mmf map; this one is raw");
     return fail("write", name, "--append needs an mmf map; this one is raw");
   }
   uint8_t *data = NULL;
   size_t len = 0;
   bool owned = false;
   int rc = EXIT_OK;
-  if (optind < argc) {
+  if (o->nargs > 1) {
     /* The words joined by single spaces, exactly, no newline. */
     size_t total = 0;
-    for (int i = optind; i < argc; i++)
-      total += strlen(argv[i]) + 1;
+    for (int i = 1; i < o->nargs; i++)
+      total += strlen(o->args[i]) + 1;
     data = malloc(total);
     if (!data) {
       mmf_close(m);
       return fail_code("write", name, -ENOMEM);
     }
     owned = true;
-    for (int i = optind; i < argc; i++) {
-      size_t l = strlen(argv[i]);
-      memcpy(data + len, argv[i], l);
+    for (int i = 1; i < o->nargs; i++) {
+      size_t l = strlen(o->args[i]);
+      memcpy(data + len, o->args[i], l);
       len += l;
-      if (i + 1 < argc)
+      if (i + 1 < o->nargs)
         data[len++] = ' ';
     }
   } else {
     struct stat in;
-    if (!o.append && !st.raw && fstat(STDIN_FILENO, &in) == 0 &&
+    if (!append && !st.raw && fstat(STDIN_FILENO, &in) == 0 &&
         S_ISREG(in.st_mode)) {
       off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
       uint64_t size = (uint64_t)in.st_size - (pos > 0 ? (uint64_t)pos : 0);
@@ -379,12 +253,12 @@ static int cmd_write(int argc, char **argv) {
       goto out;
     }
   }
-  if (o.append)
-    r = mmf_append(m, data, len, o.sep, strlen(o.sep));
+  if (append)
+    r = mmf_append(m, data, len, o->sep, strlen(o->sep));
   else
     r = mmf_write(m, data, len);
   if (r == -MMF_ETOOBIG) {
-    if (o.append)
+    if (append)
       rc = fail("write", name,
                 "appending %zu bytes would pass the %zu-byte capacity; "
                 "nothing was written",
@@ -404,55 +278,13 @@ out:
   return rc;
 }
 
-/* ---- read / wait ------------------------------------------------------------
- */
-struct read_opts {
-  const struct verb *v;
-  bool wait, have_after, have_off, have_len;
-  uint64_t after, offset, length;
-  int timeout_ms;
-};
-static int read_opt(int c, const char *a, void *vctx) {
-  struct read_opts *o = vctx;
-  uint64_t *dst = NULL;
-  switch (c) {
-  case OPT_WAIT:
-    o->wait = true;
-    return 0;
-  case OPT_AFTER:
-    o->have_after = true;
-    dst = &o->after;
-    break;
-  case OPT_OFFSET:
-    o->have_off = true;
-    dst = &o->offset;
-    break;
-  case OPT_LENGTH:
-    o->have_len = true;
-    dst = &o->length;
-    break;
-  case OPT_TIMEOUT:
-    if (parse_seconds(a, &o->timeout_ms) < 0)
-      return usage_error(o->v, "bad timeout '%s': give seconds, e.g. 2.5", a),
-             -1;
-    return 0;
-  default:
-    return -1;
-  }
-  if (parse_u64(a, dst) < 0)
-    return usage_error(o->v,
-                       "bad number '%s': give a whole number of bytes "
-                       "or a seq",
-                       a),
-           -1;
-  return 0;
-}
+/* ---- read / wait ---- */
 
 /* Wait as the options say; fills *ret_seq.  Returns an exit status. */
 static int do_wait(const char *verb, const char *name, mmf_t *m,
-                   struct read_opts *o, uint64_t *ret_seq) {
+                   const struct opts *o, uint64_t *ret_seq) {
   uint64_t after = o->after;
-  if (!o->have_after) {
+  if (!(o->given & O_AFTER)) {
     struct mmf_stat st;
     int r = mmf_stat(m, &st);
     if (r < 0)
@@ -472,26 +304,30 @@ static int do_wait(const char *verb, const char *name, mmf_t *m,
   return EXIT_OK;
 }
 
-static const struct option read_options[] = {
-    {"wait", no_argument, NULL, OPT_WAIT},
-    {"after", required_argument, NULL, OPT_AFTER},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"offset", required_argument, NULL, OPT_OFFSET},
-    {"length", required_argument, NULL, OPT_LENGTH},
-    HELP_OPT,
-    {0}};
+/* Write bytes [off, off+len) of a raw map or file, as --offset/--length
+ * say. */
+static int write_range(const char *verb, const char *name, mmf_t *m,
+                       const struct opts *o, const char *what) {
+  uint64_t size = mmf_size(m);
+  uint64_t off = (o->given & O_OFFSET) ? o->offset : 0;
+  uint64_t len =
+      (o->given & O_LENGTH) ? o->length : (off <= size ? size - off : 0);
+  if (off > size || len > size - off)
+    return fail(verb, name,
+                "the range %llu+%llu passes the end of the %llu-byte %s",
+                (unsigned long long)off, (unsigned long long)len,
+                (unsigned long long)size, what);
+  int r;
+  if (len && (r = write_out((char *)mmf_data(m) + off, len)) < 0)
+    return fail(verb, name, "writing standard output: %s", strerror(-r));
+  return EXIT_OK;
+}
 
-static int cmd_read(int argc, char **argv) {
-  const struct verb *v = verb_find("read");
-  struct read_opts o = {.v = v, .timeout_ms = -1};
-  int p = parse(v, argc, argv, read_options, read_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 1)
-    return usage_error(v, "give one map name");
-  if ((o.have_after || o.timeout_ms >= 0) && !o.wait)
+static int cmd_read(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0];
+  bool wait = o->given & O_WAIT;
+  if ((o->given & (O_AFTER | O_TIMEOUT)) && !wait)
     return usage_error(v, "--after and --timeout go with --wait");
-  const char *name = argv[optind];
   mmf_t *m;
   int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -504,7 +340,7 @@ static int cmd_read(int argc, char **argv) {
     mmf_close(m);
     return fail_code("read", name, r);
   }
-  if (!st.raw && (o.have_off || o.have_len)) {
+  if (!st.raw && (o->given & (O_OFFSET | O_LENGTH))) {
     mmf_close(m);
     return usage_error(v,
                        "--offset and --length are for raw maps; '%s' is "
@@ -512,24 +348,14 @@ static int cmd_read(int argc, char **argv) {
                        name);
   }
   if (st.raw) {
-    if (o.wait) {
+    if (wait)
       rc = fail("read", name, "--wait needs an mmf map; this one is raw");
-    } else {
-      uint64_t size = mmf_size(m);
-      uint64_t off = o.have_off ? o.offset : 0;
-      uint64_t len = o.have_len ? o.length : (off <= size ? size - off : 0);
-      if (off > size || len > size - off)
-        rc = fail("read", name,
-                  "the range %llu+%llu passes the end of the %llu-byte map",
-                  (unsigned long long)off, (unsigned long long)len,
-                  (unsigned long long)size);
-      else if (len && (r = write_out((char *)mmf_data(m) + off, len)) < 0)
-        rc = fail("read", name, "writing standard output: %s", strerror(-r));
-    }
+    else
+      rc = write_range("read", name, m, o, "map");
     mmf_close(m);
     return rc;
   }
-  if (o.wait && (rc = do_wait("read", name, m, &o, NULL)) != EXIT_OK) {
+  if (wait && (rc = do_wait("read", name, m, o, NULL)) != EXIT_OK) {
     mmf_close(m);
     return rc;
   }
@@ -547,20 +373,8 @@ static int cmd_read(int argc, char **argv) {
   return rc;
 }
 
-static int cmd_wait(int argc, char **argv) {
-  const struct verb *v = verb_find("wait");
-  static const struct option opts[] = {
-      {"after", required_argument, NULL, OPT_AFTER},
-      {"timeout", required_argument, NULL, OPT_TIMEOUT},
-      HELP_OPT,
-      {0}};
-  struct read_opts o = {.v = v, .timeout_ms = -1};
-  int p = parse(v, argc, argv, opts, read_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 1)
-    return usage_error(v, "give one map name");
-  const char *name = argv[optind];
+static int cmd_wait(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0];
   mmf_t *m;
   int r = mmf_open(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -570,31 +384,16 @@ static int cmd_wait(int argc, char **argv) {
   if (r < 0)
     return fail_code("wait", name, r);
   uint64_t seq = 0;
-  int rc = do_wait("wait", name, m, &o, &seq);
+  int rc = do_wait("wait", name, m, o, &seq);
   if (rc == EXIT_OK)
     printf("%llu\n", (unsigned long long)seq);
   mmf_close(m);
   return rc;
 }
 
-/* ---- save / remove ----------------------------------------------------------
- */
-static int no_opt(int c, const char *a, void *ctx) {
-  (void)c;
-  (void)a;
-  (void)ctx;
-  return -1;
-}
-static const struct option help_only[] = {HELP_OPT, {0}};
-
-static int cmd_save(int argc, char **argv) {
-  const struct verb *v = verb_find("save");
-  int p = parse(v, argc, argv, help_only, no_opt, NULL);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 2)
-    return usage_error(v, "give a map name and a file");
-  const char *name = argv[optind], *file = argv[optind + 1];
+/* ---- save / remove ---- */
+static int cmd_save(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0], *file = o->args[1];
   mmf_t *m;
   int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -605,64 +404,38 @@ static int cmd_save(int argc, char **argv) {
   mmf_close(m);
   if (r < 0)
     return fail("save", name,
-                "cannot save to '%s': %s; the file was not "
-                "changed",
-                file, mmf_strerror(r));
+                "cannot save to '%s': %s; the file was not changed", file,
+                mmf_strerror(r));
   return EXIT_OK;
 }
 
-static int cmd_remove(int argc, char **argv) {
-  const struct verb *v = verb_find("remove");
-  int p = parse(v, argc, argv, help_only, no_opt, NULL);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind < 1)
-    return usage_error(v, "give at least one map name");
+static int cmd_remove(const struct verb *v, const struct opts *o) {
   int rc = EXIT_OK;
-  for (int i = optind; i < argc; i++) {
-    int r = mmf_remove(argv[i]);
+  for (int i = 0; i < o->nargs; i++) {
+    const char *name = o->args[i];
+    int r = mmf_remove(name);
     if (r == -MMF_ENAME)
-      rc = usage_error(v, "'%s': %s", argv[i], hint(r));
+      rc = usage_error(v, "'%s': %s", name, hint(r));
     else if (r == -MMF_ENOTMMF)
-      rc = fail("remove", argv[i],
+      rc = fail("remove", name,
                 "not an mmf map; a file that mmf did not "
                 "make is left alone (use rm)");
     else if (r < 0)
-      rc = fail_code("remove", argv[i], r);
+      rc = fail_code("remove", name, r);
   }
   return rc;
 }
 
-/* ---- info / list ------------------------------------------------------------
- */
-static int json_opt(int c, const char *a, void *ctx) {
-  (void)a;
-  if (c != OPT_JSON)
-    return -1;
-  *(bool *)ctx = true;
-  return 0;
-}
-static const struct option json_options[] = {
-    {"json", no_argument, NULL, OPT_JSON}, HELP_OPT, {0}};
-
-static int cmd_info(int argc, char **argv) {
-  const struct verb *v = verb_find("info");
-  bool json = false;
-  int p = parse(v, argc, argv, json_options, json_opt, &json);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 1)
-    return usage_error(v, "give one map name");
-  const char *name = argv[optind];
+/* ---- info / list ---- */
+static int cmd_info(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0];
   struct mmf_info in;
   int r = mmf_info(name, &in);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
-  if (r < 0 && !(r == -MMF_ECORRUPT || r == -MMF_EVERSION))
-    return fail_code("info", name, r);
   if (r < 0)
     return fail_code("info", name, r);
-  if (json) {
+  if (o->given & O_JSON) {
     print_info_json(stdout, &in);
     fputc('\n', stdout);
   } else {
@@ -671,20 +444,14 @@ static int cmd_info(int argc, char **argv) {
   return EXIT_OK;
 }
 
-static int cmd_list(int argc, char **argv) {
-  const struct verb *v = verb_find("list");
-  bool json = false;
-  int p = parse(v, argc, argv, json_options, json_opt, &json);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 0)
-    return usage_error(v, "list takes no map name");
+static int cmd_list(const struct verb *v, const struct opts *o) {
+  (void)v;
   struct mmf_info *list;
   size_t n;
   int r = mmf_list(&list, &n);
   if (r < 0)
     return fail("list", "/dev/shm", "%s", mmf_strerror(r));
-  if (json) {
+  if (o->given & O_JSON) {
     fputc('[', stdout);
     for (size_t i = 0; i < n; i++) {
       if (i)
@@ -699,55 +466,23 @@ static int cmd_list(int argc, char **argv) {
   return EXIT_OK;
 }
 
-/* ---- cat --------------------------------------------------------------------
- */
-static int cmd_cat(int argc, char **argv) {
-  const struct verb *v = verb_find("cat");
-  struct read_opts o = {.v = v, .timeout_ms = -1};
-  static const struct option opts[] = {
-      {"offset", required_argument, NULL, OPT_OFFSET},
-      {"length", required_argument, NULL, OPT_LENGTH},
-      HELP_OPT,
-      {0}};
-  int p = parse(v, argc, argv, opts, read_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind != 1)
-    return usage_error(v, "give one file");
-  const char *file = argv[optind];
+/* ---- cat ---- */
+static int cmd_cat(const struct verb *v, const struct opts *o) {
+  (void)v;
+  const char *file = o->args[0];
   mmf_t *m;
   int r = mmf_map_file(file, MMF_READONLY, &m);
   if (r < 0)
     return fail("cat", file, "%s", mmf_strerror(r));
-  uint64_t size = mmf_size(m);
-  uint64_t off = o.have_off ? o.offset : 0;
-  uint64_t len = o.have_len ? o.length : (off <= size ? size - off : 0);
-  int rc = EXIT_OK;
-  if (off > size || len > size - off)
-    rc = fail("cat", file,
-              "the range %llu+%llu passes the end of the %llu-byte file",
-              (unsigned long long)off, (unsigned long long)len,
-              (unsigned long long)size);
-  else if (len && (r = write_out((char *)mmf_data(m) + off, len)) < 0)
-    rc = fail("cat", file, "writing standard output: %s", strerror(-r));
+  int rc = write_range("cat", file, m, o, "file");
   mmf_close(m);
   return rc;
 }
 
-/* ---- lock -------------------------------------------------------------------
- */
-static int cmd_lock(int argc, char **argv) {
-  const struct verb *v = verb_find("lock");
-  struct read_opts o = {.v = v, .timeout_ms = -1};
-  static const struct option opts[] = {
-      {"timeout", required_argument, NULL, OPT_TIMEOUT}, HELP_OPT, {0}};
-  int p = parse(v, argc, argv, opts, read_opt, &o);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind < 2)
-    return usage_error(v, "give a map name and, after --, a command");
-  const char *name = argv[optind];
-  char **cmd = argv + optind + 1;
+/* ---- lock ---- */
+static int cmd_lock(const struct verb *v, const struct opts *o) {
+  const char *name = o->args[0];
+  char **cmd = o->args + 1;
   mmf_t *m;
   int r = mmf_open(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -756,7 +491,7 @@ static int cmd_lock(int argc, char **argv) {
     return fail("lock", name, "locking needs an mmf map; this one is raw");
   if (r < 0)
     return fail_code("lock", name, r);
-  r = mmf_lock(m, o.timeout_ms);
+  r = mmf_lock(m, o->timeout_ms);
   if (r == -ETIMEDOUT) {
     mmf_close(m);
     fail("lock", name, "the lock stayed held for the whole timeout");
@@ -772,8 +507,8 @@ static int cmd_lock(int argc, char **argv) {
   }
   if (r == MMF_LOCK_ABANDONED)
     fprintf(stderr,
-            "mmf: lock %s: the previous holder died holding the "
-            "lock; what it guarded may be half-done\n",
+            "mmf: lock %s: the previous holder died holding the lock; what "
+            "it guarded may be half-done\n",
             name);
   /* The lock stays with this process: the kernel would mark it released
    * if we exec'd.  The child dies with us, so it never runs unguarded. */
@@ -807,14 +542,9 @@ static int cmd_lock(int argc, char **argv) {
   return 128 + WTERMSIG(status);
 }
 
-/* ---- help -------------------------------------------------------------------
- */
-static int cmd_help(int argc, char **argv) {
-  const struct verb *v = verb_find("help");
-  int p = parse(v, argc, argv, help_only, no_opt, NULL);
-  if (p)
-    return p < 0 ? EXIT_USAGE : EXIT_OK;
-  if (argc - optind == 0) {
+/* ---- help ---- */
+static int cmd_help(const struct verb *v, const struct opts *o) {
+  if (o->nargs == 0) {
     printf("mmf %s - named shared memory and memory-mapped files\n\n"
            "usage: mmf COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
            mmf_version());
@@ -824,23 +554,24 @@ static int cmd_help(int argc, char **argv) {
            "'/'.\n'mmf COMMAND --help' tells more; see also mmf(1).\n");
     return EXIT_OK;
   }
-  const struct verb *w = verb_find(argv[optind]);
+  const struct verb *w = verb_find(o->args[0]);
   if (!w)
-    return usage_error(v, "no command '%s'; 'mmf help' lists them",
-                       argv[optind]);
+    return usage_error(v, "no command '%s'; 'mmf help' lists them", o->args[0]);
   verb_usage(stdout, w);
   return EXIT_OK;
 }
 
 const struct verb mmf_verbs[] = {
-    {"new", cmd_new, "create a map of a given capacity",
+    {"new", cmd_new, O_SIZE | O_OR_OPEN | O_RAW | O_MODE, 1, 1,
+     "create a map of a given capacity",
      "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
      "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
      "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
      "--raw makes a header-less object of exactly SIZE bytes.\n\n"
      "example:\n  mmf new Test --size 64K\n"},
-    {"write", cmd_write, "replace (or append to) a map's content",
+    {"write", cmd_write, O_APPEND | O_SEP, 1, -1,
+     "replace (or append to) a map's content",
      "mmf write NAME [TEXT...] [--append] [--separator SEP]",
      "Write TEXT (the words joined by single spaces, no newline added), or\n"
      "standard input byte for byte, as the map's whole new content.  Readers\n"
@@ -849,7 +580,8 @@ const struct verb mmf_verbs[] = {
      "examples:\n  mmf write Test hello world\n"
      "  ps -o pid,comm | mmf write Test\n"
      "  mmf write Test --append 'one more line'\n"},
-    {"read", cmd_read, "print a map's content",
+    {"read", cmd_read, O_WAIT | O_AFTER | O_TIMEOUT | O_OFFSET | O_LENGTH, 1, 1,
+     "print a map's content",
      "mmf read NAME [--wait [--after SEQ] [--timeout SECONDS]]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
      "Write the content to standard output exactly as stored.  --wait first\n"
@@ -858,37 +590,42 @@ const struct verb mmf_verbs[] = {
      "byte range.\n\n"
      "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
      "10\n"},
-    {"wait", cmd_wait, "wait for a newer content and print its seq",
+    {"wait", cmd_wait, O_AFTER | O_TIMEOUT, 1, 1,
+     "wait for a newer content and print its seq",
      "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
      "Sleep until the map's content is newer than SEQ (default: the current\n"
      "one), then print the new seq.  Uses no CPU while waiting; exit 3 when\n"
      "--timeout passes.\n\nexample:\n  mmf wait Test --timeout 5\n"},
-    {"lock", cmd_lock, "run a command holding the map's lock",
+    {"lock", cmd_lock, O_TIMEOUT, 2, -1, "run a command holding the map's lock",
      "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",
      "Take the map's lock, run COMMAND, release the lock and exit with the\n"
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
      "command is killed too, and the next locker is told the holder died.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
-    {"save", cmd_save, "save a map's content to a file", "mmf save NAME FILE",
+    {"save", cmd_save, 0, 2, 2, "save a map's content to a file",
+     "mmf save NAME FILE",
      "Write the content to FILE atomically (a temporary file renamed into\n"
      "place).\n\nexample:\n  mmf save Test test.json\n"},
-    {"remove", cmd_remove, "remove maps", "mmf remove NAME...",
+    {"remove", cmd_remove, 0, 1, -1, "remove maps", "mmf remove NAME...",
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n\n"
      "example:\n  mmf remove Test\n"},
-    {"info", cmd_info, "describe a map", "mmf info NAME [--json]",
+    {"info", cmd_info, O_JSON, 1, 1, "describe a map", "mmf info NAME [--json]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, live\n"
      "holders and lock holder.\n\nexample:\n  mmf info Test --json\n"},
-    {"list", cmd_list, "list the maps in /dev/shm", "mmf list [--json]",
+    {"list", cmd_list, O_JSON, 0, 0, "list the maps in /dev/shm",
+     "mmf list [--json]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
      "other programs as raw.  Transient maps whose holders all died are\n"
      "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
-    {"cat", cmd_cat, "print a file (or a range of it) through a mapping",
+    {"cat", cmd_cat, O_OFFSET | O_LENGTH, 1, 1,
+     "print a file (or a range of it) through a mapping",
      "mmf cat FILE [--offset N] [--length N]",
      "Map FILE read-only and write its bytes, or LENGTH bytes from OFFSET,\n"
      "to standard output.\n\nexample:\n  mmf cat big.bin --offset 4096 "
      "--length 16\n"},
-    {"help", cmd_help, "show help for mmf or a command", "mmf help [COMMAND]",
+    {"help", cmd_help, 0, 0, 1, "show help for mmf or a command",
+     "mmf help [COMMAND]",
      "List the commands, or show one command's help.\n\nexample:\n  mmf help "
      "write\n"},
     {0}};

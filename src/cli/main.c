@@ -90,7 +90,22 @@ int main(int argc, char **argv) {
       fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", name);
     return EXIT_USAGE;
   }
-  int rc = v->run(argc - 1, argv + 1);
+  struct opts o;
+  int rc;
+  if (opts_parse(v, argc - 1, argv + 1, &o) < 0) {
+    rc = EXIT_USAGE;
+  } else if (o.help) {
+    verb_usage(stdout, v);
+    rc = EXIT_OK;
+  } else if (o.nargs < v->min_args ||
+             (v->max_args >= 0 && o.nargs > v->max_args)) {
+    rc = usage_error(v, "%s",
+                     o.nargs < v->min_args ? "too few operands"
+                                           : "too many operands");
+  } else {
+    rc = v->run(v, &o);
+  }
+  free(o.args);
   if (fflush(stdout) != 0 && rc == EXIT_OK) {
     fprintf(stderr, "mmf: %s: cannot write standard output\n", v->name);
     rc = EXIT_FAIL;

@@ -22,7 +22,7 @@ static inline void mmf__cpu_relax(void) {
 #endif
 }
 
-/* ---- name.c: names and paths ------------------------------------------ */
+/* ---- name.c: names and paths ---- */
 enum mmf__name_kind { MMF__NAME_SHM = 1, MMF__NAME_PATH = 2 };
 /* Classify `name`: MMF__NAME_SHM, MMF__NAME_PATH, or -MMF_ENAME. */
 int mmf__name_classify(const char *name);
@@ -94,7 +94,7 @@ bool mmf__lock_held_by_me(const struct mmf__lock *l);
 /* pid of the live holder, or 0. */
 pid_t mmf__lock_holder(struct mmf__lock *l);
 
-/* ---- the handle --------------------------------------------------------- */
+/* ---- the handle ---- */
 struct mmf {
   int fd;
   enum mmf_kind kind;
@@ -125,7 +125,7 @@ static inline uint8_t *mmf__slot_data(const struct mmf *m, unsigned s) {
   return m->base + MMF__HDR_SIZE + (uint64_t)s * m->stride;
 }
 
-/* ---- format.c ------------------------------------------------------------ */
+/* ---- format.c ---- */
 uint64_t mmf__stride_for(uint64_t capacity);
 uint64_t mmf__object_size_for(uint64_t capacity);
 /* Fill a fresh header for a map of `capacity` bytes. */
@@ -137,8 +137,7 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
 /* Reset lock and holder state left by an earlier boot. */
 void mmf__hdr_reset_boot(struct mmf__hdr *h, const uint8_t boot_id[16]);
 
-/* ---- holders.c ------------------------------------------------------------
- */
+/* ---- holders.c ---- */
 int mmf__holders_join(struct mmf *m);
 /* Leave; returns true when the map should be removed (transient, empty). */
 bool mmf__holders_leave(struct mmf *m);
@@ -147,13 +146,11 @@ unsigned mmf__holders_count(struct mmf__hdr *h);
  * removed. */
 bool mmf__holders_reap_orphan(struct mmf *m);
 
-/* ---- publish.c ------------------------------------------------------------
- */
+/* ---- publish.c ---- */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
 int mmf__check_size(struct mmf *m);
 
-/* ---- map.c ----------------------------------------------------------------
- */
+/* ---- map.c ---- */
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
                  bool probe, struct mmf **ret);
 int mmf__remove_if_same(struct mmf *m);

@@ -133,8 +133,7 @@ pid_t mmf__lock_holder(struct mmf__lock *l) {
   return (pid_t)pid;
 }
 
-/* ---- the user lock ----------------------------------------------------------
- */
+/* ---- the user lock ---- */
 
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
   if (!m)

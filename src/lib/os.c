@@ -238,8 +238,7 @@ int mmf__os_rename_at(int dirfd, const char *from, const char *to) {
   return renameat(dirfd, from, dirfd, to) < 0 ? -errno : 0;
 }
 
-/* ---- tasks ----------------------------------------------------------------
- */
+/* ---- tasks ---- */
 
 /* Start time of /proc/<id>/stat (field 22), 0 if absent or a zombie. */
 static uint64_t read_start(const char *path) {
@@ -355,8 +354,7 @@ void mmf__os_boot_id(uint8_t out[16]) {
   }
 }
 
-/* ---- futex ----------------------------------------------------------------
- */
+/* ---- futex ---- */
 
 /* Shared (not FUTEX_PRIVATE_FLAG) so that it crosses processes.  Returns 0
  * when woken or the word changed, -ETIMEDOUT, or -EINTR. */

@@ -38,8 +38,7 @@ int mmf__check_size(struct mmf *m) {
   return 0;
 }
 
-/* ---- writers --------------------------------------------------------------
- */
+/* ---- writers ---- */
 
 static int wlock(struct mmf *m) {
   struct mmf__hdr *h = m->hdr;
@@ -247,8 +246,7 @@ MMF_EXPORT void mmf_write_abort(mmf_t *m) {
   wunlock(m);
 }
 
-/* ---- readers --------------------------------------------------------------
- */
+/* ---- readers ---- */
 
 /* One optimistic look at the published slot: 0 and its coordinates, or
  * -EAGAIN when a writer is in the way, or -MMF_ECORRUPT. */
@@ -317,8 +315,7 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
        * impossible length, is what a peer wrote, not a race. */
       if (len > m->capacity ||
           (atomic_load_explicit(&sl->gen, memory_order_relaxed) & 1) ||
-          atomic_load_explicit(&sl->seq, memory_order_relaxed) !=
-              state_seq(st))
+          atomic_load_explicit(&sl->seq, memory_order_relaxed) != state_seq(st))
         r = -MMF_ECORRUPT;
       else
         r = copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
