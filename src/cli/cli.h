@@ -55,6 +55,8 @@ struct verb {
 
 extern const struct verb mmf_verbs[];
 const struct verb *verb_find(const char *name);
+/* Edit distance between two short words, for "did you mean". */
+size_t verb_distance(const char *a, const char *b);
 void verb_usage(FILE *f, const struct verb *v);
 /* Report a usage error for verb v: one line, exit status 2. */
 int usage_error(const struct verb *v, const char *fmt, ...)

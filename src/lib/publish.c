@@ -274,6 +274,27 @@ static int look(struct mmf *m, unsigned *ret_s, uint64_t *ret_gen,
   return 0;
 }
 
+/* The published slot, looked at with the writers' lock held: nothing moves
+ * now, so a busy or mismatched slot or an impossible length is what a peer
+ * wrote, not a race. */
+static int look_stable(struct mmf *m, unsigned *ret_s, uint64_t *ret_gen,
+                       uint64_t *ret_len, uint64_t *ret_seq) {
+  struct mmf__hdr *h = m->hdr;
+  uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
+  unsigned s = state_slot(st);
+  struct mmf__slot *sl = &h->slot[s];
+  uint64_t g = atomic_load_explicit(&sl->gen, memory_order_relaxed);
+  uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+  if (len > m->capacity || (g & 1) ||
+      atomic_load_explicit(&sl->seq, memory_order_relaxed) != state_seq(st))
+    return -MMF_ECORRUPT;
+  *ret_s = s;
+  *ret_gen = g;
+  *ret_len = len;
+  *ret_seq = state_seq(st);
+  return 0;
+}
+
 static bool still(struct mmf *m, unsigned s, uint64_t g) {
   atomic_thread_fence(memory_order_acquire);
   return atomic_load_explicit(&m->hdr->slot[s].gen, memory_order_relaxed) == g;
@@ -307,18 +328,9 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
        * the lock held, which no writer can disturb. */
       if ((r = wlock(m)) < 0)
         return r;
-      uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
-      s = state_slot(st);
-      struct mmf__slot *sl = &m->hdr->slot[s];
-      len = atomic_load_explicit(&sl->len, memory_order_relaxed);
-      /* Nothing moves now: a busy or mismatched published slot, or an
-       * impossible length, is what a peer wrote, not a race. */
-      if (len > m->capacity ||
-          (atomic_load_explicit(&sl->gen, memory_order_relaxed) & 1) ||
-          atomic_load_explicit(&sl->seq, memory_order_relaxed) != state_seq(st))
-        r = -MMF_ECORRUPT;
-      else
-        r = copy(ctx, mmf__slot_data(m, s), len, state_seq(st));
+      r = look_stable(m, &s, &g, &len, &seq);
+      if (r == 0)
+        r = copy(ctx, mmf__slot_data(m, s), len, seq);
       wunlock(m);
       return r;
     }
@@ -464,9 +476,16 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
     unsigned s;
     uint64_t g, len, seq;
     int r = look(m, &s, &g, &len, &seq);
+    if (r == -EAGAIN && tries >= READ_TRIES && !m->readonly) {
+      /* Overtaken again and again: look once with the lock held. */
+      if ((r = wlock(m)) < 0)
+        return r;
+      r = look_stable(m, &s, &g, &len, &seq);
+      wunlock(m);
+    }
     if (r == -EAGAIN) {
-      /* Only a peer that keeps the published slot busy (it must not) can
-       * hold us here for long. */
+      /* A read-only handle: only a peer that keeps the published slot busy
+       * (it must not) can hold it here for long. */
       if (tries > 1000) {
         if (!deadline)
           deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a map whose bytes are arbitrary: every field a peer could have
+ * written.  The first input byte picks how the rest is used: as the whole
+ * object, or laid over a valid map (capacity 64) so that the checks after
+ * the header's are reached too.  Every operation must return a code, never
+ * crash, hang or read outside the mapping. */
+#include "fuzz.h"
+#include "internal.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OBJ (MMF__HDR_SIZE + 2 * MMF__PAGE)
+
+static char name[64];
+static char path[128];
+
+/* Lock words naming a live task other than us would make writers wait for
+ * their 5-second bound: correct, but too slow to fuzz. Free those. */
+static void tame(struct mmf__hdr *h) {
+  struct mmf__lock *locks[] = {&h->wlock, &h->ulock, &h->hlock};
+  for (int i = 0; i < 3; i++) {
+    uint32_t tid = atomic_load(&locks[i]->word) & MMF__LOCK_TID_MASK;
+    if (tid && tid != (uint32_t)getpid() && mmf__os_task_start(tid))
+      atomic_store(&locks[i]->word, 0);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (!name[0]) {
+    snprintf(name, sizeof name, "mmffuzz-%d", (int)getpid());
+    snprintf(path, sizeof path, "/dev/shm/%s", name);
+  }
+  if (size < 1 || size > OBJ + 1)
+    return 0;
+  uint8_t *obj = calloc(1, OBJ);
+  size_t len;
+  if (data[0] & 1) {
+    struct mmf__hdr *h = (struct mmf__hdr *)obj;
+    mmf__hdr_init(h, 64, data[0] & 2 ? MMF__HF_TRANSIENT : 0);
+    for (size_t i = 1; i < size; i++)
+      obj[i - 1] ^= data[i];
+    tame(h);
+    len = OBJ;
+  } else {
+    memcpy(obj, data + 1, size - 1);
+    len = size - 1;
+    if (len >= sizeof(struct mmf__hdr))
+      tame((struct mmf__hdr *)obj);
+  }
+  int fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    abort();
+  if (write(fd, obj, len) != (ssize_t)len)
+    abort();
+  close(fd);
+  free(obj);
+
+  mmf_t *m;
+  if (mmf_open(name, 0, &m) == 0) {
+    uint8_t buf[128];
+    size_t got;
+    uint64_t seq;
+    struct mmf_stat st;
+    int r = mmf_read(m, buf, sizeof buf, &got, &seq);
+    if (r == 0 && got > 64)
+      abort(); /* more than the capacity */
+    (void)mmf_stat(m, &st);
+    void *all;
+    if (mmf_read_alloc(m, &all, &got, &seq) == 0) {
+      if (got > 64)
+        abort();
+      free(all);
+    }
+    const void *p;
+    if (mmf_read_begin(m, &p, &got, &seq) == 0) {
+      if (got > 64)
+        abort();
+      /* Touch every byte it points at: all must be inside the mapping. */
+      uint8_t sum = 0;
+      for (size_t i = 0; i < got; i++)
+        sum ^= ((const volatile uint8_t *)p)[i];
+      if (mmf_read_end(m) == 0 && got == 5 && sum == 0xff)
+        (void)sum; /* keeps the loads */
+    }
+    (void)mmf_wait(m, 0, 0, &seq);
+    (void)mmf_append(m, "x", 1, ",", 1);
+    (void)mmf_write(m, "hello", 5);
+    if (mmf_lock(m, 0) >= 0)
+      (void)mmf_unlock(m);
+    mmf_close(m);
+  }
+  struct mmf_info in;
+  (void)mmf_info(name, &in);
+  if (mmf_open(name, MMF_RAW, &m) == 0)
+    mmf_close(m);
+  unlink(path);
+  return 0;
+}
