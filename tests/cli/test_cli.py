@@ -5,6 +5,7 @@ exit codes, standard output byte for byte, and the one-line messages."""
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -13,6 +14,9 @@ import time
 import unittest
 
 MMF = os.environ.get("MMF", "build/src/cli/mmf")
+# e.g. "valgrind --error-exitcode=1 --leak-check=full": every run goes through it
+WRAP = shlex.split(os.environ.get("MMF_WRAPPER", ""))
+SLOW = 5.0 if WRAP else 1.0   # wrappers make each start slower
 PREFIX = "mmfclitest-%d-" % os.getpid()
 counter = 0
 
@@ -24,7 +28,7 @@ def name(tag="m"):
 
 
 def run(*args, input=None, timeout=30):
-    p = subprocess.run([MMF, *args], input=input, capture_output=True,
+    p = subprocess.run([*WRAP, MMF, *args], input=input, capture_output=True,
                        timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
@@ -92,6 +96,8 @@ class New(Base):
     def test_sizes(self):
         for text, size in (("4096", 4096), ("64K", 65536), ("64KiB", 65536),
                            ("1M", 1 << 20), ("2G", 2 << 30), ("1T", 1 << 40)):
+            if WRAP and size > 1 << 32:
+                continue   # valgrind cannot map terabytes of address space
             n = name()
             self.ok("new", n, "--size", text)
             info = json.loads(self.ok("info", n, "--json"))
@@ -163,7 +169,7 @@ class WriteRead(Base):
         with tempfile.TemporaryFile() as f:
             f.write(data[::-1])
             f.seek(0)
-            p = subprocess.run([MMF, "write", n], stdin=f, capture_output=True)
+            p = subprocess.run([*WRAP, MMF, "write", n], stdin=f, capture_output=True)
             self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(self.ok("read", n), data[::-1])
         self.ok("write", n, input=b"")
@@ -177,7 +183,7 @@ class WriteRead(Base):
         with tempfile.TemporaryFile() as f:
             f.write(b"x" * 5000)
             f.seek(0)
-            p = subprocess.run([MMF, "write", n], stdin=f, capture_output=True)
+            p = subprocess.run([*WRAP, MMF, "write", n], stdin=f, capture_output=True)
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout, b"")
         self.assertEqual(p.stderr.decode(), "mmf: write %s: 5000 bytes do not "
@@ -392,9 +398,9 @@ class Coordination(Base):
         self.assertEqual(rc, 3)
         self.assertGreaterEqual(time.monotonic() - t0, 0.3)
         self.one_line_error(err, n, "timeout")
-        p = subprocess.Popen([MMF, "wait", n, "--timeout", "10"],
+        p = subprocess.Popen([*WRAP, MMF, "wait", n, "--timeout", "10"],
                              stdout=subprocess.PIPE)
-        time.sleep(0.3)
+        time.sleep(0.3 * SLOW)
         self.ok("write", n, "go")
         out, _ = p.communicate(timeout=10)
         self.assertEqual(p.returncode, 0)
@@ -405,9 +411,9 @@ class Coordination(Base):
         n = name()
         self.ok("new", n, "--size", "1K")
         self.ok("write", n, "old")
-        p = subprocess.Popen([MMF, "read", n, "--wait", "--timeout", "10"],
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--wait", "--timeout", "10"],
                              stdout=subprocess.PIPE)
-        time.sleep(0.3)
+        time.sleep(0.3 * SLOW)
         self.ok("write", n, "new")
         out, _ = p.communicate(timeout=10)
         self.assertEqual((p.returncode, out), (0, b"new"))
@@ -430,7 +436,7 @@ class Coordination(Base):
     def test_lock_timeout_and_abandon(self):
         n = name()
         self.ok("new", n, "--size", "1K")
-        holder = subprocess.Popen([MMF, "lock", n, "--", "sleep", "30"])
+        holder = subprocess.Popen([*WRAP, MMF, "lock", n, "--", "sleep", "30"])
         for _ in range(100):
             info = json.loads(self.ok("info", n, "--json"))
             if info["lock_pid"]:
@@ -458,7 +464,7 @@ class Coordination(Base):
         t0 = time.monotonic()
         rc, out, err = run("lock", n, "--timeout", "5", "--", "true")
         self.assertEqual(rc, 0)
-        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertLess(time.monotonic() - t0, SLOW)
         self.one_line_error(err, "previous holder died")
 
 
@@ -478,7 +484,7 @@ def other_user():
 
 class Permissions(Base):
     def as_user(self, user, *args, input=None):
-        p = subprocess.run(["runuser", "-u", user, "--", MMF, *args],
+        p = subprocess.run(["runuser", "-u", user, "--", *WRAP, MMF, *args],
                            input=input, capture_output=True, timeout=30)
         return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
