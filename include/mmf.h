@@ -256,6 +256,35 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
                               uint64_t *ret_seq);
 
 /*
+ * mmf_write_fd - publish at most `len` bytes read from `fd` (from its current
+ * offset) as the new content, with the guarantees of mmf_write().  From a
+ * regular file the kernel copies the bytes straight into the map's
+ * unpublished slot (copy_file_range), without faulting the map's pages into
+ * this process; other descriptors are read into it.  If fd ends before len
+ * bytes, what was read is published.  *ret_len (may be NULL) receives the
+ * number of bytes published.
+ *
+ * Errors: those of mmf_write(); -MMF_ERAW on a raw map or file; errors of
+ * read(2) or copy_file_range(2) (nothing is published then).
+ */
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
+
+/*
+ * mmf_read_fd - write the current content, whole, to `fd`.  To a regular
+ * file the kernel copies it from the map (copy_file_range), starting at the
+ * file's current offset; if a writer overtook the copy, the file is cut back
+ * and the copy made again, so the file ends up holding one whole content.
+ * To anything else (a pipe, a terminal) the content is first copied into
+ * private memory, because bytes written there cannot be taken back.
+ * *ret_len and *ret_seq (may be NULL) receive its length and seq.
+ *
+ * Errors: those of mmf_read(); -MMF_ERAW on a raw map or file; errors of
+ * write(2), copy_file_range(2) or ftruncate(2).
+ */
+MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
+                           uint64_t *ret_seq);
+
+/*
  * mmf_save - write the content (raw maps and files: all bytes) to the file
  * at `path`, atomically: the bytes go to a temporary file in the same folder
  * which is then renamed over `path`, so a crash never leaves a half-written

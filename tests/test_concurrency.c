@@ -195,11 +195,48 @@ static void reads_complete_under_constant_writing(void **s) {
   mmf_remove(n);
 }
 
+/* mmf_read_fd to a file while writers overtake it: the file must end up
+ * holding one whole content every time. */
+static void read_fd_under_writers(void **s) {
+  (void)s;
+  const char *n = tname("readfd");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
+  uint8_t *buf = malloc(BIG);
+  uint64_t seed = 5;
+  size_t len = make_payload(buf, BIG, 0, &seed);
+  assert_int_equal(mmf_write(m, buf, len), 0);
+  pid_t w1 = spawn(big_writer, (void *)n), w2 = spawn(big_writer, (void *)n);
+  char path[] = "/tmp/mmftest-readfd-XXXXXX";
+  int fd = mkstemp(path);
+  for (int i = 0; i < 20; i++) {
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    size_t got;
+    assert_int_equal(mmf_read_fd(m, fd, &got, NULL), 0);
+    struct stat st;
+    fstat(fd, &st);
+    assert_int_equal((size_t)st.st_size, got);
+    assert_int_equal(pread(fd, buf, got, 0), (ssize_t)got);
+    assert_true(check_payload(buf, got));
+  }
+  kill(w1, SIGKILL);
+  kill(w2, SIGKILL);
+  waitpid(w1, NULL, 0);
+  waitpid(w2, NULL, 0);
+  close(fd);
+  unlink(path);
+  free(buf);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(hammer),
       T(killed_writers_lose_nothing),
       T(reads_complete_under_constant_writing),
+      T(read_fd_under_writers),
   };
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

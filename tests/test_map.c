@@ -476,6 +476,62 @@ static void sparse_creation(void **s) {
   mmf_remove(n);
 }
 
+static void fd_copies(void **s) {
+  (void)s;
+  const char *n = tname("fd");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 1 << 20, 0, 0, &m), 0);
+  /* From a regular file, in the kernel. */
+  char path[] = "/tmp/mmftest-fd-XXXXXX";
+  int fd = mkstemp(path);
+  uint8_t data[300000];
+  uint64_t seed = 11;
+  for (size_t i = 0; i < sizeof data; i++)
+    data[i] = (uint8_t)rnd(&seed);
+  assert_int_equal(write(fd, data, sizeof data), (ssize_t)sizeof data);
+  assert_int_equal(lseek(fd, 1000, SEEK_SET), 1000); /* from the offset on */
+  size_t len;
+  assert_int_equal(mmf_write_fd(m, fd, sizeof data, &len), 0);
+  assert_int_equal(len, sizeof data - 1000); /* the file ended first */
+  void *back;
+  uint64_t seq;
+  assert_int_equal(mmf_read_alloc(m, &back, &len, &seq), 0);
+  assert_int_equal(len, sizeof data - 1000);
+  assert_memory_equal(back, data + 1000, len);
+  free(back);
+  /* Too big for the capacity: nothing happens. */
+  assert_int_equal(mmf_write_fd(m, fd, (1 << 20) + 1, &len), -MMF_ETOOBIG);
+  /* From a pipe: read into the slot. */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(write(p[1], "piped", 5), 5);
+  close(p[1]);
+  assert_int_equal(mmf_write_fd(m, p[0], 100, &len), 0);
+  assert_int_equal(len, 5);
+  close(p[0]);
+  /* To a regular file, after what it holds. */
+  assert_int_equal(ftruncate(fd, 0), 0);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  assert_int_equal(write(fd, "head:", 5), 5);
+  assert_int_equal(mmf_read_fd(m, fd, &len, &seq), 0);
+  assert_int_equal(len, 5);
+  assert_int_equal(seq, 2);
+  char got[16] = {0};
+  assert_int_equal(pread(fd, got, sizeof got, 0), 10);
+  assert_memory_equal(got, "head:piped", 10);
+  /* To a pipe. */
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(mmf_read_fd(m, p[1], &len, NULL), 0);
+  close(p[1]);
+  assert_int_equal(read(p[0], got, sizeof got), 5);
+  assert_memory_equal(got, "piped", 5);
+  close(p[0]);
+  close(fd);
+  unlink(path);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(names),
@@ -494,6 +550,7 @@ int main(void) {
       T(save_is_atomic),
       T(info_and_list),
       T(sparse_creation),
+      T(fd_copies),
   };
   return cmocka_run_group_tests_name("map", tests, NULL, NULL);
 }

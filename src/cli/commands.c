@@ -150,33 +150,19 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
                 "%llu bytes do not fit the %llu-byte capacity; nothing was "
                 "written",
                 (unsigned long long)size, (unsigned long long)cap);
-  void *p;
-  int r = mmf_write_begin(m, (size_t)size, &p);
-  if (r < 0)
+  /* The kernel copies the file into the map: no page of it is faulted in
+   * here. */
+  size_t done;
+  int r = mmf_write_fd(m, STDIN_FILENO, (size_t)size, &done);
+  if (r == -MMF_ETOOBIG || r == -MMF_ESTUCK || r == -MMF_EREADONLY ||
+      r == -MMF_ECORRUPT || r == -ENOSPC || r == -MMF_ENAME)
     return fail_code("write", name, r);
-  uint64_t done = 0;
-  while (done < size) {
-    ssize_t n = read(STDIN_FILENO, (char *)p + done,
-                     size - done > (1u << 30) ? (1u << 30) : size - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int e = errno;
-      mmf_write_abort(m);
-      return fail("write", name,
-                  "reading standard input: %s; nothing was "
-                  "written",
-                  strerror(e));
-    }
-    if (n == 0)
-      break;
-    done += (uint64_t)n;
-    if (size > PROGRESS_MIN)
-      progress("write", done, size, done == size);
-  }
-  r = mmf_write_commit(m, (size_t)done);
   if (r < 0)
-    return fail_code("write", name, r);
+    return fail("write", name,
+                "reading standard input: %s; nothing was written",
+                mmf_strerror(r));
+  if (size > PROGRESS_MIN)
+    progress("write", done, size, true);
   return EXIT_OK;
 }
 
@@ -329,7 +315,8 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
   if ((o->given & (O_AFTER | O_TIMEOUT)) && !wait)
     return usage_error(v, "--after and --timeout go with --wait");
   mmf_t *m;
-  int r = open_any(name, 0, &m);
+  /* Only a waiter needs a writable handle (to be woken at once). */
+  int r = open_any(name, wait ? 0 : MMF_READONLY, &m);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
@@ -359,16 +346,13 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return rc;
   }
-  void *data;
-  size_t len;
-  r = mmf_read_alloc(m, &data, &len, NULL);
-  if (r < 0) {
+  /* Straight from the map to a file, or through a private copy to a pipe:
+   * standard output always gets one whole content. */
+  r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
+  if (r == -MMF_ECORRUPT || r == -MMF_ESTUCK)
     rc = fail_code("read", name, r);
-  } else {
-    if ((r = write_out(data, len)) < 0)
-      rc = fail("read", name, "writing standard output: %s", strerror(-r));
-    free(data);
-  }
+  else if (r < 0)
+    rc = fail("read", name, "writing standard output: %s", mmf_strerror(r));
   mmf_close(m);
   return rc;
 }

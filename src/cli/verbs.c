@@ -59,4 +59,3 @@ size_t verb_distance(const char *a, const char *b) {
     }
   return d[la][lb];
 }
-

@@ -56,7 +56,10 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
     return -EINVAL;
   void *data;
   size_t len;
-  int r = mmf_read_alloc(m, &data, &len, NULL);
+  int r = m->kind == MMF_KIND_FILE && m->priv ? 0 : mmf__check_size(m, true);
+  if (r < 0)
+    return r;
+  r = mmf_read_alloc(m, &data, &len, NULL);
   if (r < 0)
     return r;
   /* Resolve the folder and the file's own name. */

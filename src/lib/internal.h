@@ -67,6 +67,16 @@ int mmf__os_unlink_at(int dirfd, const char *base);
 int mmf__os_flock(int fd, bool lock);
 void mmf__os_close(int fd);
 int mmf__os_write_all(int fd, const void *p, size_t len);
+/* Copy at most len bytes from `from` into file `to` at to_off, in the kernel
+ * when it can, else with read() into `map` (the same bytes, mapped). */
+int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len,
+                    uint8_t *map, size_t *ret_done);
+/* Copy len bytes of file `from` at from_off to `to` in the kernel: 0, or
+ * -EXDEV/-EINVAL when the kernel cannot (then nothing was copied). */
+int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
+/* Is fd a regular file, and where is its offset? */
+bool mmf__os_regular(int fd, int64_t *ret_off);
+int mmf__os_cut(int fd, int64_t off);
 int mmf__os_fsync(int fd);
 int mmf__os_rename_at(int dirfd, const char *from, const char *to);
 /* Thread id and start time of the calling thread, cached per thread. */
@@ -83,6 +93,13 @@ void mmf__os_boot_id(uint8_t out[16]);
 int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms);
 void mmf__os_futex_wake(_Atomic uint32_t *w, int n);
 int64_t mmf__os_now_ms(void);
+/* A clock that costs no system call, in ticks of a few ms. */
+int64_t mmf__os_coarse_ms(void);
+/* Fill the page tables of [p, p+len) at once, rather than a fault per page.
+ * -EINVAL when the kernel cannot. */
+int mmf__os_populate(void *p, size_t len, bool write);
+/* Allocate the pages of private memory [p, p+len) at once (best effort). */
+void mmf__os_prefault(void *p, size_t len);
 int64_t mmf__os_now_ns(void);
 
 /* ---- lock.c: robust cross-process locks ------------------------------- */
@@ -110,6 +127,10 @@ struct mmf {
   uint64_t capacity;
   uint64_t stride;
   uint64_t reserved[2]; /* bytes of each slot known to be allocated */
+  uint64_t
+      populated[2]; /* bytes of each slot this handle has page tables for */
+  bool no_populate; /* the kernel has no MADV_POPULATE_* */
+  _Atomic int64_t size_checked; /* coarse clock of the last size check */
   /* zero-copy state */
   unsigned wslot;
   uint64_t wsize;
@@ -148,7 +169,10 @@ bool mmf__holders_reap_orphan(struct mmf *m);
 
 /* ---- publish.c ---- */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
-int mmf__check_size(struct mmf *m);
+/* Check that the object still has the size the handle mapped:
+ * -MMF_ECORRUPT if a peer shrank it.  `always` checks now; otherwise at most
+ * once per coarse clock tick, so that hot paths make no system call. */
+int mmf__check_size(struct mmf *m, bool always);
 
 /* ---- map.c ---- */
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,

@@ -19,8 +19,13 @@
 #define SLICE_MAX_MS 50
 
 static void set_owner(struct mmf__lock *l, uint32_t tid) {
-  atomic_store_explicit(&l->owner_start, mmf__os_tid_start(),
-                        memory_order_relaxed);
+  uint64_t start = mmf__os_tid_start();
+  /* A thread that takes the lock again and again has written these once. */
+  if (atomic_load_explicit(&l->owner_tid, memory_order_relaxed) == tid &&
+      atomic_load_explicit(&l->owner_start, memory_order_relaxed) == start)
+    return;
+  atomic_store_explicit(&l->owner_tid, 0, memory_order_relaxed);
+  atomic_store_explicit(&l->owner_start, start, memory_order_relaxed);
   atomic_store_explicit(&l->owner_pid, mmf__os_pid(), memory_order_relaxed);
   atomic_store_explicit(&l->owner_tid, tid, memory_order_release);
 }
@@ -42,7 +47,7 @@ static bool holder_alive(struct mmf__lock *l, uint32_t tid) {
 
 int mmf__lock_acquire(struct mmf__lock *l, int timeout_ms) {
   uint32_t me = mmf__os_tid();
-  int64_t deadline = timeout_ms < 0 ? -1 : mmf__os_now_ms() + timeout_ms;
+  int64_t deadline = 0; /* set when first needed: not on the fast path */
   /* After sleeping we cannot know whether others sleep too: keep the
    * WAITERS bit when taking it, so our release wakes them. */
   uint32_t contended = 0;
@@ -88,7 +93,9 @@ int mmf__lock_acquire(struct mmf__lock *l, int timeout_ms) {
       v = nv;
     }
     int wait_ms = slice;
-    if (deadline >= 0) {
+    if (timeout_ms >= 0) {
+      if (!deadline)
+        deadline = mmf__os_now_ms() + timeout_ms;
       int64_t left = deadline - mmf__os_now_ms();
       if (left <= 0)
         return -ETIMEDOUT;

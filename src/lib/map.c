@@ -38,7 +38,7 @@ static void check_boot(struct mmf *m) {
 
 /* Map the object behind fd into m; `probe` skips joining the holders (used by
  * mmf_info and mmf_list, which look and leave). */
-static int map_object(struct mmf *m, int flags, bool probe) {
+static int map_object(struct mmf *m, int flags, bool probe, bool on_disk) {
   int r = mmf__os_fstat(m->fd, &m->st);
   if (r < 0)
     return r;
@@ -77,7 +77,8 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   if (cap2 != m->capacity || stride2 != m->stride)
     return -MMF_ECORRUPT;
   if (!m->readonly && !probe) {
-    check_boot(m);
+    if (on_disk) /* /dev/shm does not outlive a boot */
+      check_boot(m);
     if ((r = mmf__holders_join(m)) < 0)
       return r;
   }
@@ -100,7 +101,7 @@ int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
   if (r < 0)
     goto fail;
   m->readonly = ro;
-  if ((r = map_object(m, flags, probe)) < 0)
+  if ((r = map_object(m, flags, probe, w->kind == MMF__NAME_PATH)) < 0)
     goto fail;
   *ret = m;
   return 0;
@@ -162,8 +163,8 @@ static int create_new(const struct mmf__where *w, const char *name,
     goto fail;
   tmp[0] = '\0';
   /* Now map it as any opener would. */
-  if ((r = map_object(m, raw ? MMF_RAW : 0, (flags & MMF_TRANSIENT) != 0)) <
-      0) {
+  if ((r = map_object(m, raw ? MMF_RAW : 0, (flags & MMF_TRANSIENT) != 0,
+                      false)) < 0) {
     (void)mmf__os_unlink_at(w->dirfd, w->base);
     goto fail;
   }

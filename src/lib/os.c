@@ -284,8 +284,9 @@ uint64_t mmf__os_task_start(uint32_t tid) {
   return 0;
 }
 
-static __thread uint32_t t_tid;
-static __thread uint64_t t_start;
+/* initial-exec: no __tls_get_addr call on the lock's fast path. */
+static __thread uint32_t t_tid __attribute__((tls_model("initial-exec")));
+static __thread uint64_t t_start __attribute__((tls_model("initial-exec")));
 static uint32_t p_pid;
 static uint64_t p_start;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -386,4 +387,98 @@ int64_t mmf__os_now_ns(void) {
 
 int64_t mmf__os_now_ms(void) {
   return mmf__os_now_ns() / 1000000;
+}
+
+int64_t mmf__os_coarse_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mmf__os_populate(void *p, size_t len, bool write) {
+  if (!len)
+    return 0;
+  /* madvise wants a page-aligned start. */
+  uintptr_t a = (uintptr_t)p & ~(uintptr_t)(MMF__PAGE - 1);
+  len += (uintptr_t)p - a;
+  if (madvise((void *)a, len,
+              write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) < 0)
+    return -errno;
+  return 0;
+}
+
+void mmf__os_prefault(void *p, size_t len) {
+  uintptr_t a = ((uintptr_t)p + MMF__PAGE - 1) & ~(uintptr_t)(MMF__PAGE - 1);
+  uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)(MMF__PAGE - 1);
+  if (end > a)
+    (void)madvise((void *)a, end - a, MADV_POPULATE_WRITE);
+}
+
+int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
+                    size_t *ret_done) {
+  size_t done = 0;
+  bool kernel = true;
+  while (done < len) {
+    ssize_t n;
+    if (kernel) {
+      loff_t o = (loff_t)(to_off + done);
+      n = copy_file_range(from, NULL, to, &o, len - done, 0);
+      if (n < 0 &&
+          (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+           errno == EOPNOTSUPP || errno == EBADF) &&
+          done == 0) {
+        kernel = false; /* a pipe or a terminal: read it */
+        continue;
+      }
+    } else {
+      n = read(from, map + done, len - done);
+    }
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    if (n == 0)
+      break;
+    done += (size_t)n;
+  }
+  *ret_done = done;
+  return 0;
+}
+
+int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    loff_t o = (loff_t)(from_off + done);
+    ssize_t n = copy_file_range(from, &o, to, NULL, len - done, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (done == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                        errno == EOPNOTSUPP))
+        return -EXDEV;
+      return -errno;
+    }
+    if (n == 0)
+      return -EIO;
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+bool mmf__os_regular(int fd, int64_t *ret_off) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return false;
+  off_t o = lseek(fd, 0, SEEK_CUR);
+  if (o < 0)
+    return false;
+  *ret_off = o;
+  return true;
+}
+
+int mmf__os_cut(int fd, int64_t off) {
+  if (ftruncate(fd, off) < 0 || lseek(fd, off, SEEK_SET) < 0)
+    return -errno;
+  return 0;
 }

@@ -28,14 +28,34 @@ static inline unsigned state_slot(uint64_t st) {
   return (unsigned)(st & 1);
 }
 
-int mmf__check_size(struct mmf *m) {
+int mmf__check_size(struct mmf *m, bool always) {
+  int64_t now = mmf__os_coarse_ms();
+  if (!always &&
+      atomic_load_explicit(&m->size_checked, memory_order_relaxed) == now)
+    return 0;
   struct stat st;
   int r = mmf__os_fstat(m->fd, &st);
   if (r < 0)
     return r;
   if ((uint64_t)st.st_size < m->map_len)
     return -MMF_ECORRUPT; /* a peer shrank it: touching the tail would fault */
+  atomic_store_explicit(&m->size_checked, now, memory_order_relaxed);
   return 0;
+}
+
+/* Map the page tables of slot s up to len in one call, the first time this
+ * handle reads that far (MADV_POPULATE_READ: ~5% faster than read faults
+ * here).  Writers do not: MADV_POPULATE_WRITE after fallocate was as fast
+ * as write faults at the median but up to 10 times slower at times. */
+static void populate(struct mmf *m, unsigned s, uint64_t len) {
+  if (m->no_populate || len <= m->populated[s])
+    return;
+  uint8_t *p = mmf__slot_data(m, s) + m->populated[s];
+  int r = mmf__os_populate(p, len - m->populated[s], false);
+  if (r == -EINVAL || r == -ENOSYS)
+    m->no_populate = true;
+  else if (r == 0)
+    m->populated[s] = len;
 }
 
 /* ---- writers ---- */
@@ -115,7 +135,7 @@ static int write_raw(struct mmf *m, const void *data, size_t len) {
   if (len > m->map_len)
     return -MMF_ETOOBIG;
   if (m->kind == MMF_KIND_RAW || !m->priv) {
-    int r = mmf__check_size(m);
+    int r = mmf__check_size(m, false);
     if (r < 0)
       return r;
   }
@@ -133,7 +153,7 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
     return r;
   if (len > m->capacity)
     return -MMF_ETOOBIG;
-  if ((r = mmf__check_size(m)) < 0)
+  if ((r = mmf__check_size(m, false)) < 0)
     return r;
   if ((r = wlock(m)) < 0)
     return r;
@@ -204,7 +224,7 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size, void **ret_ptr) {
     return -MMF_ETOOBIG;
   if (m->writing)
     return -EBUSY;
-  if ((r = mmf__check_size(m)) < 0)
+  if ((r = mmf__check_size(m, false)) < 0)
     return r;
   if ((r = wlock(m)) < 0)
     return r;
@@ -305,6 +325,9 @@ static bool still(struct mmf *m, unsigned s, uint64_t g) {
 typedef int (*copy_fn)(void *ctx, const uint8_t *src, uint64_t len,
                        uint64_t seq);
 
+static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
+                        uint64_t seq);
+
 static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
   int64_t deadline = 0;
   for (unsigned tries = 0;; tries++) {
@@ -312,6 +335,8 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
     uint64_t g, len, seq;
     int r = look(m, &s, &g, &len, &seq);
     if (r == 0) {
+      if (copy != copy_nothing)
+        populate(m, s, len);
       int c = copy(ctx, mmf__slot_data(m, s), len, seq);
       if (still(m, s, g))
         return c;
@@ -368,7 +393,7 @@ static int copy_to_buf(void *vctx, const uint8_t *src, uint64_t len,
 static int read_raw(struct mmf *m, void *buf, size_t cap, size_t *ret_len,
                     uint64_t *ret_seq) {
   if (m->kind == MMF_KIND_RAW || !m->priv) {
-    int r = mmf__check_size(m);
+    int r = mmf__check_size(m, false);
     if (r < 0)
       return r;
   }
@@ -392,7 +417,7 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return read_raw(m, buf, cap, ret_len, ret_seq);
-  int r = mmf__check_size(m);
+  int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
   struct buf_ctx c = {.buf = buf, .cap = cap};
@@ -424,6 +449,9 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
     void *buf = malloc(cap ? cap : 1);
     if (!buf)
       return -ENOMEM;
+    /* Fresh pages one fault at a time cost more than the copy itself. */
+    if (cap >= (1u << 20))
+      mmf__os_prefault(buf, cap);
     size_t len = 0;
     uint64_t seq = 0;
     int r = mmf_read(m, buf, cap, &len, &seq);
@@ -498,6 +526,7 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
     }
     if (r < 0)
       return r;
+    populate(m, s, len);
     m->rslot = s;
     m->rgen = g;
     *ret_ptr = mmf__slot_data(m, s);
@@ -513,4 +542,82 @@ MMF_EXPORT int mmf_read_end(mmf_t *m) {
   if (!m || m->kind != MMF_KIND_MMF)
     return -EINVAL;
   return still(m, m->rslot, m->rgen) ? 0 : -MMF_EOVERTAKEN;
+}
+
+/* ---- to and from file descriptors ---- */
+
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  void *p;
+  int r = mmf_write_begin(m, len, &p);
+  if (r < 0)
+    return r;
+  size_t done = 0;
+  r = mmf__os_copy_in(fd, m->fd, MMF__HDR_SIZE + m->wslot * m->stride, len, p,
+                      &done);
+  if (r < 0) {
+    mmf_write_abort(m);
+    return r;
+  }
+  if ((r = mmf_write_commit(m, done)) < 0)
+    return r;
+  if (ret_len)
+    *ret_len = done;
+  return 0;
+}
+
+MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
+                           uint64_t *ret_seq) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  int64_t start;
+  if (mmf__os_regular(fd, &start)) {
+    /* The kernel copies from the map's file; if a writer overtook the
+     * copy, cut the file back and copy again. */
+    for (unsigned tries = 0; tries < READ_TRIES; tries++) {
+      unsigned s;
+      uint64_t g, len, seq;
+      r = look(m, &s, &g, &len, &seq);
+      if (r == -EAGAIN)
+        continue;
+      if (r < 0)
+        return r;
+      r = mmf__os_copy_out(m->fd, MMF__HDR_SIZE + s * m->stride, fd, len);
+      if (r == -EXDEV)
+        break; /* not in the kernel here: copy through memory */
+      if (r < 0)
+        return r;
+      if (still(m, s, g)) {
+        if (ret_len)
+          *ret_len = len;
+        if (ret_seq)
+          *ret_seq = seq;
+        return 0;
+      }
+      if ((r = mmf__os_cut(fd, start)) < 0)
+        return r;
+    }
+  }
+  void *data;
+  size_t len;
+  uint64_t seq;
+  if ((r = mmf_read_alloc(m, &data, &len, &seq)) < 0)
+    return r;
+  r = mmf__os_write_all(fd, data, len);
+  free(data);
+  if (r < 0)
+    return r;
+  if (ret_len)
+    *ret_len = len;
+  if (ret_seq)
+    *ret_seq = seq;
+  return 0;
 }

@@ -175,6 +175,20 @@ class WriteRead(Base):
         self.ok("write", n, input=b"")
         self.assertEqual(self.ok("read", n), b"")
 
+    def test_read_into_a_file(self):
+        n = name()
+        self.ok("new", n, "--size", "1M")
+        data = os.urandom(200000)
+        self.ok("write", n, input=data)
+        with tempfile.TemporaryFile() as f:
+            f.write(b"prefix")
+            f.flush()
+            p = subprocess.run([*WRAP, MMF, "read", n], stdout=f,
+                               stderr=subprocess.PIPE)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            f.seek(0)
+            self.assertEqual(f.read(), b"prefix" + data)
+
     def test_over_capacity_changes_nothing(self):
         n = name()
         self.ok("new", n, "--size", "4096")
