@@ -76,6 +76,10 @@ enum {
   /* mmf_create: the name is removed when the last handle of the last
    * process that holds the map is closed, or when those processes die. */
   MMF_TRANSIENT = 1 << 4,
+  /* mmf_map_file: fill the page tables now, in one call, instead of taking
+   * a fault per few pages later; for a cached file that will be read whole
+   * (it reads the whole file from disk if it is not cached). */
+  MMF_POPULATE = 1 << 5,
 };
 
 /* Library error codes, all above errno's range.  Functions return them
@@ -177,7 +181,8 @@ MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret);
  * mmf_map_file - map an existing file whole, as raw bytes.
  *
  * flags: MMF_READONLY maps read-only; MMF_PRIVATE maps copy-on-write (changes
- * stay in this process).  The default is read-write and shared.  An empty
+ * stay in this process); MMF_POPULATE fills the page tables at once.  The
+ * default is read-write and shared.  An empty
  * file maps with mmf_size() 0 and mmf_data() NULL.  Symlinks are followed.
  *
  * Errors: -ENOENT, -EACCES, -EISDIR, -EINVAL (unknown flags, or not a regular

@@ -455,7 +455,9 @@ static int cmd_cat(const struct verb *v, const struct opts *o) {
   (void)v;
   const char *file = o->args[0];
   mmf_t *m;
-  int r = mmf_map_file(file, MMF_READONLY, &m);
+  /* Whole files are read whole: one call maps them, not a fault per 64K. */
+  int whole = (o->given & (O_OFFSET | O_LENGTH)) ? 0 : MMF_POPULATE;
+  int r = mmf_map_file(file, MMF_READONLY | whole, &m);
   if (r < 0)
     return fail("cat", file, "%s", mmf_strerror(r));
   int rc = write_range("cat", file, m, o, "file");

@@ -9,7 +9,8 @@
 #include <string.h>
 
 MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
-  if (!path || !path[0] || !ret || (flags & ~(MMF_READONLY | MMF_PRIVATE)))
+  if (!path || !path[0] || !ret ||
+      (flags & ~(MMF_READONLY | MMF_PRIVATE | MMF_POPULATE)))
     return -EINVAL;
   struct mmf *m = calloc(1, sizeof *m);
   if (!m)
@@ -43,6 +44,8 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, m->priv,
                        (void **)&m->base)) < 0)
     goto fail;
+  if (flags & MMF_POPULATE)
+    (void)mmf__os_populate(m->base, m->map_len, false); /* a hint */
   *ret = m;
   return 0;
 fail:

@@ -42,7 +42,7 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
   for (unsigned i = 1;; i++) {
     if ((seq = cur_seq(h)) > after_seq)
       goto done;
-    if ((i & 255) == 0) {
+    if ((i & 15) == 0) {
       int64_t now = mmf__os_now_ns();
       if (now - start > SPIN_NS || (deadline >= 0 && now >= deadline))
         break;
