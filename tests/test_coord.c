@@ -367,6 +367,28 @@ static void transient_reaped_after_holders_killed(void **s) {
   close(ready[1]);
 }
 
+static void transient_orphan_does_not_block_create(void **s) {
+  (void)s;
+  const char *n = tname("transo");
+  assert_int_equal(pipe(ready), 0);
+  pid_t a = spawn(transient_creator, (void *)n);
+  await_ready();
+  mmf_t *m;
+  /* While its holder lives, the name is taken. */
+  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &m), -EEXIST);
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  assert_true(shm_exists(n)); /* nobody has looked yet */
+  assert_int_equal(mmf_create(n, 128, MMF_TRANSIENT, 0, &m), 0);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(m, &st), 0);
+  assert_int_equal(st.capacity, 128); /* a new map, not the orphan */
+  mmf_close(m);
+  assert_false(shm_exists(n));
+  close(ready[0]);
+  close(ready[1]);
+}
+
 static void transient_reaped_by_next_close(void **s) {
   (void)s;
   const char *n = tname("transc");
@@ -398,6 +420,7 @@ int main(void) {
       T(transient_vanishes_after_last_close),
       T(transient_reaped_after_holders_killed),
       T(transient_reaped_by_next_close),
+      T(transient_orphan_does_not_block_create),
   };
   return cmocka_run_group_tests_name("coord", tests, NULL, NULL);
 }

@@ -180,6 +180,17 @@ fail:
   return r;
 }
 
+/* Remove the map at w if it is transient and no holder lives; true if it
+ * was removed. */
+static bool reap_orphan(const struct mmf__where *w, const char *name) {
+  struct mmf *m;
+  if (mmf__open_at(w, name, 0, true, &m) < 0)
+    return false;
+  bool removed = mmf__holders_reap_orphan(m);
+  mmf_close(m);
+  return removed;
+}
+
 MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
                           unsigned mode, mmf_t **ret) {
   if (!ret || (flags & ~(MMF_OPEN_EXISTING | MMF_RAW | MMF_TRANSIENT)) ||
@@ -201,7 +212,13 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
   /* Create-or-open races with removal: a few rounds settle it. */
   for (int round = 0; round < 10; round++) {
     r = create_new(&w, name, capacity, flags, mode, ret);
-    if (r != -EEXIST || !(flags & MMF_OPEN_EXISTING))
+    if (r == -EEXIST && !(flags & MMF_OPEN_EXISTING)) {
+      /* A transient map whose holders all died is gone in all but name. */
+      if (reap_orphan(&w, name))
+        continue;
+      break;
+    }
+    if (r != -EEXIST)
       break;
     r = mmf__open_at(&w, name, flags & MMF_RAW, false, ret);
     if (r != -ENOENT)

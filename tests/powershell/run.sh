@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The PowerShell module's tests: the module's README example and its two
+# example folders run as separate pwsh processes, interop with the mmf
+# command and a C program, reaping after a killed holder, help and errors.
+#   tests/powershell/run.sh BUILD_DIR
+set -uo pipefail
+build=$(cd "${1:-build}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+PWSH=$(command -v pwsh || echo "$HOME/.dotnet/tools/pwsh")
+if [ ! -x "$PWSH" ]; then
+  echo "powershell: pwsh is not installed; skipped (script/bootstrap installs it)"
+  exit 0
+fi
+export PSModulePath="$root/powershell"
+export MMF_LIBRARY="$build/libmmf.so.1"
+export PATH="$build/src/cli:$PATH"
+export MMF_TEST_MAP="mmftest-ps-$$"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 POWERSHELL_TELEMETRY_OPTOUT=1
+pw() { "$PWSH" -NoProfile -NoLogo "$@"; }
+
+passed=0 failed=0
+check() { # name, command...
+  local name=$1; shift
+  local out t0=$SECONDS
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "ok   $name ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - t0)) s)"; echo "$out" | sed 's/^/     /' | tail -30
+  fi
+}
+gone() { [ ! -e "/dev/shm/$MMF_TEST_MAP" ] || { echo "$MMF_TEST_MAP was left in /dev/shm"; return 1; }; }
+wait_for_map() {
+  for _ in $(seq 300); do [ -e "/dev/shm/$MMF_TEST_MAP" ] && mmf info "$MMF_TEST_MAP" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "the map never appeared"; return 1
+}
+
+# ---- the module's README example, in one process ----
+readme() {
+  pw -Command '
+    $ErrorActionPreference = "Stop"
+    Import-Module System.IO.MemoryMappedFiles.Commands
+    $MemoryMappedFile = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 1024
+    Out-MemoryMappedFile -MemoryMappedFile $MemoryMappedFile -String "Mein Text."
+    $text = Read-MemoryMappedFile -MemoryMappedFile $MemoryMappedFile
+    if ($text -ne "Mein Text.") { throw "read [$text]" }
+    $again = Open-MemoryMappedFile -Name $env:MMF_TEST_MAP
+    if ((Read-MemoryMappedFile -MemoryMappedFile $again) -ne "Mein Text.") { throw "open" }
+    Out-MemoryMappedFile -MemoryMappedFile $MemoryMappedFile -String "short"
+    if ((Read-MemoryMappedFile $again) -ne "short") { throw "no stale tail expected" }
+    "with`0nul" | Out-MemoryMappedFile -MemoryMappedFile $MemoryMappedFile
+    if ((Read-MemoryMappedFile $again) -ne "with`0nul") { throw "NUL must survive" }
+    Remove-MemoryMappedFile -MemoryMappedFile $again
+    Remove-MemoryMappedFile -MemoryMappedFile $MemoryMappedFile
+  ' && gone
+}
+check "README example" readme
+
+# ---- "Transfer objects": A and B as separate processes ----
+transfer() {
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  pw -File "$here/transfer-a.ps1" <"$fifo" >"$fifo.a" 2>&1 &
+  local a=$!
+  exec 7>"$fifo"                     # A's keyboard
+  wait_for_map || { kill $a; return 1; }
+  local out; out=$(pw -File "$here/transfer-b.ps1" 2>&1) || { echo "$out"; kill $a; return 1; }
+  echo "$out"
+  local apid; apid=$(sed -n 's/^A: process \([0-9]*\) wrote.*/\1/p' "$fifo.a")
+  grep -q "^B: A is .* with Id $apid\$" <<<"$out" || { echo "B did not parse A's JSON (A is $apid)"; kill $a; return 1; }
+  echo >&7; exec 7>&-                # ENTER
+  wait $a || { cat "$fifo.a"; return 1; }
+  rm -f "$fifo" "$fifo.a"
+  gone
+}
+check "Transfer objects: A and B" transfer
+
+# ---- "3 Processes": A, B and C with the named mutex ----
+three() {
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  pw -File "$here/three-a.ps1" <"$fifo" >"$fifo.a" 2>&1 &
+  local a=$!
+  exec 7>"$fifo"
+  wait_for_map || { kill $a; return 1; }
+  pw -File "$here/three-b.ps1" || { kill $a; return 1; }
+  echo >&7
+  pw -File "$here/three-c.ps1" || { kill $a; return 1; }
+  echo >&7; exec 7>&-
+  wait $a || { cat "$fifo.a"; return 1; }
+  local got; got=$(grep "says" "$fifo.a")
+  rm -f "$fifo" "$fifo.a"
+  local want=$'Process A says: Hello World!\nProcess B says: Hello World!\nProcess C says: Hello World!'
+  [ "$got" = "$want" ] || { echo "A printed: $got"; return 1; }
+  gone
+}
+check "3 Processes: A, B and C" three
+
+# ---- interop with the mmf command and a C program ----
+interop() {
+  pw -Command '
+    $ErrorActionPreference = "Stop"
+    Import-Module System.IO.MemoryMappedFiles.Commands
+    $m = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 4096
+    Out-MemoryMappedFile -MemoryMappedFile $m -String "from pwsh: ünïcödé"
+    $cli = & mmf read $env:MMF_TEST_MAP
+    if ($cli -ne "from pwsh: ünïcödé") { throw "mmf read gave [$cli]" }
+    & mmf write $env:MMF_TEST_MAP "from the" "mmf command"
+    if ((Read-MemoryMappedFile $m) -ne "from the mmf command") { throw "Read after mmf write" }
+    # a C program: process_b reads the JSON and answers
+    Out-MemoryMappedFile -MemoryMappedFile $m -String (@{ Name = "pwsh"; Id = $PID } | ConvertTo-Json -Compress)
+    $json = $m.Seq
+    $c = Start-Process -FilePath (Join-Path $env:BUILD "examples/process_b") -ArgumentList $env:MMF_TEST_MAP -PassThru -RedirectStandardOutput /dev/null
+    $seq = Wait-MemoryMappedFile -MemoryMappedFile $m -After $json -TimeoutSeconds 20
+    $c.WaitForExit()
+    $answer = Read-MemoryMappedFile $m
+    if ($answer -ne "ok $PID") { throw "the C program answered [$answer] at seq $seq" }
+    Remove-MemoryMappedFile -MemoryMappedFile $m
+  ' && gone
+}
+export BUILD="$build"
+check "interop: mmf command and C program" interop
+
+# ---- a killed pwsh holder is reaped ----
+killed() {
+  local pidfile; pidfile=$(mktemp)
+  PIDFILE=$pidfile pw -Command '
+    Import-Module System.IO.MemoryMappedFiles.Commands
+    $m = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 64
+    Set-Content -Path $env:PIDFILE -Value $PID
+    Start-Sleep 60' &
+  local p=$!
+  for _ in $(seq 300); do [ -s "$pidfile" ] && break; sleep 0.05; done
+  local holder; holder=$(cat "$pidfile"); rm -f "$pidfile"
+  [ -n "$holder" ] || { echo "pwsh never started"; kill $p; return 1; }
+  kill -9 "$holder"; wait $p 2>/dev/null
+  [ -e "/dev/shm/$MMF_TEST_MAP" ] || { echo "gone before reaping?"; return 1; }
+  mmf list >/dev/null
+  gone
+}
+check "killed holder reaped by mmf list" killed
+
+# ---- errors, -WhatIf, Get-Help, Get-MemoryMappedFile ----
+cmdlets() {
+  pw -Command '
+    $ErrorActionPreference = "Stop"
+    Import-Module System.IO.MemoryMappedFiles.Commands
+    $m = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 4096
+    $cli = (& mmf write $env:MMF_TEST_MAP ("x" * 5000)) 2>&1 | Out-String
+    try { Out-MemoryMappedFile -MemoryMappedFile $m -String ("x" * 5000); throw "no error" }
+    catch { $msg = "$_" }
+    $tail = "5000 bytes do not fit the 4096-byte capacity; nothing was written"
+    if (-not $msg.EndsWith($tail) -or -not $cli.Contains($tail)) { throw "messages differ: [$msg] [$cli]" }
+    if ((Read-MemoryMappedFile $m) -ne "") { throw "the failed write changed the content" }
+    try { Open-MemoryMappedFile -Name "$($env:MMF_TEST_MAP)-missing"; throw "no error" } catch { if ("$_" -notmatch "no such map") { throw "$_" } }
+    try { New-MemoryMappedFile -Name "bad name" -Size 10; throw "no error" } catch { if ("$_" -notmatch "not a valid map name") { throw "$_" } }
+    New-MemoryMappedFile -Name "$($env:MMF_TEST_MAP)-whatif" -Size 10 -WhatIf
+    if (Test-Path "/dev/shm/$($env:MMF_TEST_MAP)-whatif") { throw "-WhatIf created it" }
+    $l = Get-MemoryMappedFile $env:MMF_TEST_MAP
+    if ($l.Kind -ne "mmf" -or $l.Capacity -ne 4096 -or $l.Holders -ne 1) { throw "Get-MemoryMappedFile: $($l | Out-String)" }
+    $f = Join-Path ([IO.Path]::GetTempPath()) "$($env:MMF_TEST_MAP).json"
+    Out-MemoryMappedFile -MemoryMappedFile $m -String "{""saved"":true}"
+    Save-MemoryMappedFile -MemoryMappedFile $m -Path $f
+    if ((Get-Content -Raw $f) -ne "{""saved"":true}") { throw "Save" }
+    Remove-Item $f
+    try { Wait-MemoryMappedFile -MemoryMappedFile $m -TimeoutSeconds 0.2; throw "no timeout" } catch { if ("$_" -notmatch "within the timeout") { throw "$_" } }
+    foreach ($c in (Get-Command -Module System.IO.MemoryMappedFiles.Commands)) {
+      $h = Get-Help $c.Name -Full
+      if (-not $h.examples -or -not $h.Synopsis) { throw "no help for $($c.Name)" }
+    }
+    Remove-MemoryMappedFile -MemoryMappedFile $m
+  ' && gone
+}
+check "errors, -WhatIf, help, listing, save, wait" cmdlets
+
+echo "powershell: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
