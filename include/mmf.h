@@ -221,7 +221,9 @@ MMF_EXPORT int mmf_remove(const char *name);
  * Errors: -MMF_ETOOBIG len exceeds the capacity (nothing is written);
  * -MMF_EREADONLY; -ENOSPC the backing store is full (the old content stays);
  * -MMF_ESTUCK another live writer held the lock for
- * MMF_WRITE_LOCK_TIMEOUT_MS; -MMF_ECORRUPT the object was shrunk by a peer.
+ * MMF_WRITE_LOCK_TIMEOUT_MS; -MMF_ECORRUPT the object was shrunk by a peer
+ * (checked at most once per clock tick, so that writes make no system call:
+ * see docs/SECURITY.md for what remains unsafe).
  */
 MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len);
 
