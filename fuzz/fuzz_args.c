@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if ((o.given & ~v->options) != 0)
         abort();
-      if ((o.given & O_SIZE) && o.size == 0)
+      if ((o.given & OPT_SIZE) && o.size == 0)
         abort();
     }
     free(o.args);

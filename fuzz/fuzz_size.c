@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* digits, then the suffix */
     char *end;
     unsigned long long n = strtoull(s, &end, 10);
-    static const char *const sfx[] = {"", "B", "K", "KiB", "k", "M", "MiB",
-                                      "G", "GiB", "T", "TiB"};
+    static const char *const sfx[] = {"",    "B", "K",   "KiB", "k",  "M",
+                                      "MiB", "G", "GiB", "T",   "TiB"};
     static const unsigned sh[] = {0, 0, 10, 10, 10, 20, 20, 30, 30, 40, 40};
     size_t i = 0;
     while (i < sizeof sfx / sizeof *sfx && strcmp(end, sfx[i]))

@@ -84,18 +84,18 @@ static const struct {
   unsigned bit;
   bool value;
 } options[] = {
-    {"size", O_SIZE, true},       {"or-open", O_OR_OPEN, false},
-    {"raw", O_RAW, false},        {"mode", O_MODE, true},
-    {"append", O_APPEND, false},  {"separator", O_SEP, true},
-    {"wait", O_WAIT, false},      {"after", O_AFTER, true},
-    {"timeout", O_TIMEOUT, true}, {"offset", O_OFFSET, true},
-    {"length", O_LENGTH, true},   {"json", O_JSON, false},
+    {"size", OPT_SIZE, true},       {"or-open", OPT_OR_OPEN, false},
+    {"raw", OPT_RAW, false},        {"mode", OPT_MODE, true},
+    {"append", OPT_APPEND, false},  {"separator", OPT_SEP, true},
+    {"wait", OPT_WAIT, false},      {"after", OPT_AFTER, true},
+    {"timeout", OPT_TIMEOUT, true}, {"offset", OPT_OFFSET, true},
+    {"length", OPT_LENGTH, true},   {"json", OPT_JSON, false},
 };
 
 static int set_value(const struct verb *v, struct opts *o, unsigned bit,
                      const char *a) {
   switch (bit) {
-  case O_SIZE:
+  case OPT_SIZE:
     if (parse_size(a, &o->size) < 0)
       return usage_error(v,
                          "bad size '%s': give bytes or a number with K, "
@@ -103,7 +103,7 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
                          a),
              -1;
     return 0;
-  case O_MODE:
+  case OPT_MODE:
     if (parse_mode(a, &o->mode) < 0)
       return usage_error(v,
                          "bad mode '%s': give octal bits such as 600 or "
@@ -111,17 +111,17 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
                          a),
              -1;
     return 0;
-  case O_SEP:
+  case OPT_SEP:
     o->sep = a;
     return 0;
-  case O_TIMEOUT:
+  case OPT_TIMEOUT:
     if (parse_seconds(a, &o->timeout_ms) < 0)
       return usage_error(v, "bad timeout '%s': give seconds, e.g. 2.5", a), -1;
     return 0;
   default: {
-    uint64_t *dst = bit == O_AFTER    ? &o->after
-                    : bit == O_OFFSET ? &o->offset
-                                      : &o->length;
+    uint64_t *dst = bit == OPT_AFTER    ? &o->after
+                    : bit == OPT_OFFSET ? &o->offset
+                                        : &o->length;
     if (parse_u64(a, dst) < 0)
       return usage_error(v, "bad number '%s': give a whole number", a), -1;
     return 0;

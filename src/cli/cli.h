@@ -14,18 +14,18 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
 
 /* The options of all verbs; each verb accepts some of them. */
 enum {
-  O_SIZE = 1 << 0,
-  O_OR_OPEN = 1 << 1,
-  O_RAW = 1 << 2,
-  O_MODE = 1 << 3,
-  O_APPEND = 1 << 4,
-  O_SEP = 1 << 5,
-  O_WAIT = 1 << 6,
-  O_AFTER = 1 << 7,
-  O_TIMEOUT = 1 << 8,
-  O_OFFSET = 1 << 9,
-  O_LENGTH = 1 << 10,
-  O_JSON = 1 << 11,
+  OPT_SIZE = 1 << 0,
+  OPT_OR_OPEN = 1 << 1,
+  OPT_RAW = 1 << 2,
+  OPT_MODE = 1 << 3,
+  OPT_APPEND = 1 << 4,
+  OPT_SEP = 1 << 5,
+  OPT_WAIT = 1 << 6,
+  OPT_AFTER = 1 << 7,
+  OPT_TIMEOUT = 1 << 8,
+  OPT_OFFSET = 1 << 9,
+  OPT_LENGTH = 1 << 10,
+  OPT_JSON = 1 << 11,
 };
 
 struct opts {

@@ -104,14 +104,14 @@ static int write_out(const void *p, size_t len) {
 
 /* ---- new ---- */
 static int cmd_new(const struct verb *v, const struct opts *o) {
-  if (!(o->given & O_SIZE))
+  if (!(o->given & OPT_SIZE))
     return usage_error(v, "give the capacity with --size SIZE");
   const char *name = o->args[0];
   if (o->size > MMF_CAPACITY_MAX)
     return usage_error(v, "size %llu is above the largest capacity, 16 TiB",
                        (unsigned long long)o->size);
-  int flags = ((o->given & O_OR_OPEN) ? MMF_OPEN_EXISTING : 0) |
-              ((o->given & O_RAW) ? MMF_RAW : 0);
+  int flags = ((o->given & OPT_OR_OPEN) ? MMF_OPEN_EXISTING : 0) |
+              ((o->given & OPT_RAW) ? MMF_RAW : 0);
   mmf_t *m;
   int r = mmf_create(name, (size_t)o->size, flags, o->mode, &m);
   if (r == -MMF_ENAME)
@@ -197,7 +197,7 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
 
 static int cmd_write(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
-  bool append = o->given & O_APPEND;
+  bool append = o->given & OPT_APPEND;
   mmf_t *m;
   int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
@@ -299,7 +299,7 @@ out:
 static int do_wait(const char *verb, const char *name, mmf_t *m,
                    const struct opts *o, uint64_t *ret_seq) {
   uint64_t after = o->after;
-  if (!(o->given & O_AFTER)) {
+  if (!(o->given & OPT_AFTER)) {
     struct mmf_stat st;
     int r = mmf_stat(m, &st);
     if (r < 0)
@@ -325,9 +325,9 @@ static int write_range(const char *verb, const char *name, mmf_t *m,
                        const struct opts *o, const char *what,
                        bool by_reference) {
   uint64_t size = mmf_size(m);
-  uint64_t off = (o->given & O_OFFSET) ? o->offset : 0;
+  uint64_t off = (o->given & OPT_OFFSET) ? o->offset : 0;
   uint64_t len =
-      (o->given & O_LENGTH) ? o->length : (off <= size ? size - off : 0);
+      (o->given & OPT_LENGTH) ? o->length : (off <= size ? size - off : 0);
   if (off > size || len > size - off)
     return fail(verb, name,
                 "the range %llu+%llu passes the end of the %llu-byte %s",
@@ -342,8 +342,8 @@ static int write_range(const char *verb, const char *name, mmf_t *m,
 
 static int cmd_read(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
-  bool wait = o->given & O_WAIT;
-  if ((o->given & (O_AFTER | O_TIMEOUT)) && !wait)
+  bool wait = o->given & OPT_WAIT;
+  if ((o->given & (OPT_AFTER | OPT_TIMEOUT)) && !wait)
     return usage_error(v, "--after and --timeout go with --wait");
   mmf_t *m;
   /* Only a waiter needs a writable handle (to be woken at once). */
@@ -358,7 +358,7 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return fail_code("read", name, r);
   }
-  if (!st.raw && (o->given & (O_OFFSET | O_LENGTH))) {
+  if (!st.raw && (o->given & (OPT_OFFSET | OPT_LENGTH))) {
     mmf_close(m);
     return usage_error(v,
                        "--offset and --length are for raw maps; '%s' is "
@@ -450,7 +450,7 @@ static int cmd_info(const struct verb *v, const struct opts *o) {
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
     return fail_code("info", name, r);
-  if (o->given & O_JSON) {
+  if (o->given & OPT_JSON) {
     print_info_json(stdout, &in);
     fputc('\n', stdout);
   } else {
@@ -466,7 +466,7 @@ static int cmd_list(const struct verb *v, const struct opts *o) {
   int r = mmf_list(&list, &n);
   if (r < 0)
     return fail("list", "/dev/shm", "%s", mmf_strerror(r));
-  if (o->given & O_JSON) {
+  if (o->given & OPT_JSON) {
     fputc('[', stdout);
     for (size_t i = 0; i < n; i++) {
       if (i)
@@ -487,7 +487,7 @@ static int cmd_cat(const struct verb *v, const struct opts *o) {
   const char *file = o->args[0];
   mmf_t *m;
   /* Whole files are read whole: one call maps them, not a fault per 64K. */
-  int whole = (o->given & (O_OFFSET | O_LENGTH)) ? 0 : MMF_POPULATE;
+  int whole = (o->given & (OPT_OFFSET | OPT_LENGTH)) ? 0 : MMF_POPULATE;
   int r = mmf_map_file(file, MMF_READONLY | whole, &m);
   if (r < 0)
     return fail("cat", file, "%s", mmf_strerror(r));
@@ -579,7 +579,7 @@ static int cmd_help(const struct verb *v, const struct opts *o) {
 }
 
 const struct verb mmf_verbs[] = {
-    {"new", cmd_new, O_SIZE | O_OR_OPEN | O_RAW | O_MODE, 1, 1,
+    {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE, 1, 1,
      "create a map of a given capacity",
      "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
@@ -587,7 +587,7 @@ const struct verb mmf_verbs[] = {
      "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
      "--raw makes a header-less object of exactly SIZE bytes.\n\n"
      "example:\n  mmf new Test --size 64K\n"},
-    {"write", cmd_write, O_APPEND | O_SEP, 1, -1,
+    {"write", cmd_write, OPT_APPEND | OPT_SEP, 1, -1,
      "replace (or append to) a map's content",
      "mmf write NAME [TEXT...] [--append] [--separator SEP]",
      "Write TEXT (the words joined by single spaces, no newline added), or\n"
@@ -597,7 +597,8 @@ const struct verb mmf_verbs[] = {
      "examples:\n  mmf write Test hello world\n"
      "  ps -o pid,comm | mmf write Test\n"
      "  mmf write Test --append 'one more line'\n"},
-    {"read", cmd_read, O_WAIT | O_AFTER | O_TIMEOUT | O_OFFSET | O_LENGTH, 1, 1,
+    {"read", cmd_read,
+     OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH, 1, 1,
      "print a map's content",
      "mmf read NAME [--wait [--after SEQ] [--timeout SECONDS]]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
@@ -607,13 +608,14 @@ const struct verb mmf_verbs[] = {
      "byte range.\n\n"
      "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
      "10\n"},
-    {"wait", cmd_wait, O_AFTER | O_TIMEOUT, 1, 1,
+    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT, 1, 1,
      "wait for a newer content and print its seq",
      "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
      "Sleep until the map's content is newer than SEQ (default: the current\n"
      "one), then print the new seq.  Uses no CPU while waiting; exit 3 when\n"
      "--timeout passes.\n\nexample:\n  mmf wait Test --timeout 5\n"},
-    {"lock", cmd_lock, O_TIMEOUT, 2, -1, "run a command holding the map's lock",
+    {"lock", cmd_lock, OPT_TIMEOUT, 2, -1,
+     "run a command holding the map's lock",
      "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",
      "Take the map's lock, run COMMAND, release the lock and exit with the\n"
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
@@ -627,15 +629,16 @@ const struct verb mmf_verbs[] = {
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n\n"
      "example:\n  mmf remove Test\n"},
-    {"info", cmd_info, O_JSON, 1, 1, "describe a map", "mmf info NAME [--json]",
+    {"info", cmd_info, OPT_JSON, 1, 1, "describe a map",
+     "mmf info NAME [--json]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, live\n"
      "holders and lock holder.\n\nexample:\n  mmf info Test --json\n"},
-    {"list", cmd_list, O_JSON, 0, 0, "list the maps in /dev/shm",
+    {"list", cmd_list, OPT_JSON, 0, 0, "list the maps in /dev/shm",
      "mmf list [--json]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
      "other programs as raw.  Transient maps whose holders all died are\n"
      "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
-    {"cat", cmd_cat, O_OFFSET | O_LENGTH, 1, 1,
+    {"cat", cmd_cat, OPT_OFFSET | OPT_LENGTH, 1, 1,
      "print a file (or a range of it) through a mapping",
      "mmf cat FILE [--offset N] [--length N]",
      "Map FILE read-only and write its bytes, or LENGTH bytes from OFFSET,\n"
