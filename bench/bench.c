@@ -34,6 +34,7 @@ static int reps = 5;
 static bool quick;
 static int only; /* 0: every section */
 static const char *mmf_path = "build/src/cli/mmf";
+static const char *iox_path; /* iox_pingpong, when iceoryx is measured */
 static FILE *json;
 static int json_n;
 
@@ -678,6 +679,66 @@ static void pp_report(const char *what, enum pp_kind k, int a, int b,
     *ret_p50 = s50.med;
 }
 
+/* iceoryx's round trip: its two processes, pinned like ours; p50 and p99 in
+ * microseconds, or -1. */
+static int iox_round(bool wait, int cpu_a, int cpu_b, int n, double *p50,
+                     double *p99) {
+  char rounds[16], ca[8], cb[8], tag[32];
+  static int k;
+  snprintf(rounds, sizeof rounds, "%d", n);
+  snprintf(ca, sizeof ca, "%d", cpu_a);
+  snprintf(cb, sizeof cb, "%d", cpu_b);
+  snprintf(tag, sizeof tag, "%d-%d", (int)getpid(), k++);
+  char *mode = wait ? "wait" : "poll";
+  char *pong[] = {(char *)iox_path, "pong", rounds, mode, cb, tag, NULL};
+  char *ping[] = {(char *)iox_path, "ping", rounds, mode, ca, tag, NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t q;
+  if (posix_spawn(&q, iox_path, &fa, NULL, pong, environ) != 0)
+    return -1;
+  char out[] = "/tmp/mmfbench-iox-XXXXXX";
+  int fd = mkstemp(out);
+  close(fd);
+  posix_spawn_file_actions_t fb;
+  posix_spawn_file_actions_init(&fb);
+  posix_spawn_file_actions_addopen(&fb, 1, out, O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_addopen(&fb, 2, "/dev/null", O_WRONLY, 0);
+  pid_t p;
+  int st = -1;
+  if (posix_spawn(&p, iox_path, &fb, NULL, ping, environ) == 0)
+    waitpid(p, &st, 0);
+  waitpid(q, NULL, 0);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawn_file_actions_destroy(&fb);
+  FILE *f = fopen(out, "r");
+  int ok = f && fscanf(f, "%lf %lf", p50, p99) == 2;
+  if (f)
+    fclose(f);
+  unlink(out);
+  return ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void iox_report(const char *what, bool wait, int a, int b,
+                       double *ret_p50) {
+  int n = quick ? 2000 : 20000;
+  double p50[16], p99[16];
+  for (int i = 0; i < reps; i++)
+    if (iox_round(wait, a, b, n, &p50[i], &p99[i]) < 0) {
+      printf("  %-44s (iceoryx did not run: is iox-roudi up?)\n", what);
+      return;
+    }
+  char w[96];
+  struct stat3 s50 = stats(p50, reps);
+  snprintf(w, sizeof w, "%s p50", what);
+  report("pingpong", w, "us", s50, false, 0, 0, NULL);
+  snprintf(w, sizeof w, "%s p99", what);
+  report("pingpong", w, "us", stats(p99, reps), false, 0, 0, NULL);
+  *ret_p50 = s50.med;
+}
+
 static void pingpongs(void) {
   section("4. ping-pong round trip between two processes");
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -687,8 +748,18 @@ static void pingpongs(void) {
               &spin);
     pp_report("2 CPUs: raw futex", PP_FUTEX, 0, 1, 0, 0, NULL, &fut);
     pp_report("2 CPUs: pipe", PP_PIPE, 0, 1, 0, 0, NULL, &pip);
-    pp_report("2 CPUs: mmf_write + mmf_wait", PP_MMF, 0, 1, spin,
-              fut < pip ? fut : pip, fut < pip ? "futex" : "pipe", NULL);
+    double ipoll = 0, iwait = 0;
+    if (iox_path) {
+      iox_report("2 CPUs: iceoryx, polling", false, 0, 1, &ipoll);
+      iox_report("2 CPUs: iceoryx, blocking wait (waitset)", true, 0, 1,
+                 &iwait);
+    }
+    double best = fut < pip ? fut : pip;
+    const char *bn = fut < pip ? "futex" : "pipe";
+    if (ipoll > 0 && ipoll < best)
+      best = ipoll, bn = "iceoryx polling";
+    pp_report("2 CPUs: mmf_write + mmf_wait", PP_MMF, 0, 1, spin, best, bn,
+              NULL);
   }
   pp_report("1 CPU: raw futex", PP_FUTEX, 0, 0, 0, 0, NULL, &fut);
   pp_report("1 CPU: pipe", PP_PIPE, 0, 0, 0, 0, NULL, &pip);
@@ -851,13 +922,15 @@ int main(int argc, char **argv) {
       json_path = argv[++i];
     else if (!strcmp(argv[i], "--plot") && i + 1 < argc)
       plot = argv[++i];
+    else if (!strcmp(argv[i], "--iceoryx") && i + 1 < argc)
+      iox_path = argv[++i];
     else if (!strcmp(argv[i], "--only") && i + 1 < argc)
       only = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--mmf") && i + 1 < argc)
       mmf_path = argv[++i];
     else {
       fprintf(stderr, "usage: bench [--quick] [--only N] [--json FILE] "
-                      "[--plot FILE] [--mmf PATH]\n");
+                      "[--plot FILE] [--mmf PATH] [--iceoryx PATH]\n");
       return 2;
     }
   }
