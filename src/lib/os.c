@@ -395,6 +395,7 @@ int64_t mmf__os_coarse_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+
 int mmf__os_populate(void *p, size_t len, bool write) {
   if (!len)
     return 0;

@@ -29,6 +29,7 @@ static inline unsigned state_slot(uint64_t st) {
 }
 
 int mmf__check_size(struct mmf *m, bool always) {
+  /* rdtsc was measured too: it traps in this VM and costs more. */
   int64_t now = mmf__os_coarse_ms();
   if (!always &&
       atomic_load_explicit(&m->size_checked, memory_order_relaxed) == now)
@@ -182,7 +183,7 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
     wunlock(m);
     return -MMF_ETOOBIG;
   }
-  if ((r = reserve(m, s, total)) < 0) {
+  if (total > m->reserved[s] && (r = reserve(m, s, total)) < 0) {
     wunlock(m);
     return r;
   }
@@ -336,7 +337,8 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
     int r = look(m, &s, &g, &len, &seq);
     if (r == 0) {
       if (copy != copy_nothing)
-        populate(m, s, len);
+        if (len > m->populated[s])
+          populate(m, s, len);
       int c = copy(ctx, mmf__slot_data(m, s), len, seq);
       if (still(m, s, g))
         return c;
