@@ -160,6 +160,18 @@ static void killed_writers_lose_nothing(void **s) {
   mmf_remove(n);
 }
 
+/* Two writers that keep writing big contents until stopped. */
+static void start_writers(const char *n, pid_t w[2]) {
+  w[0] = spawn(big_writer, (void *)n);
+  w[1] = spawn(big_writer, (void *)n);
+}
+static void stop_writers(pid_t w[2]) {
+  for (int i = 0; i < 2; i++) {
+    kill(w[i], SIGKILL);
+    waitpid(w[i], NULL, 0);
+  }
+}
+
 static int slow_reader(void *arg) {
   mmf_t *m;
   if (mmf_open(arg, 0, &m) < 0)
@@ -184,12 +196,10 @@ static void reads_complete_under_constant_writing(void **s) {
   uint64_t seed = 3;
   size_t len = make_payload(buf, BIG, 0, &seed);
   assert_int_equal(mmf_write(m, buf, len), 0);
-  pid_t w1 = spawn(big_writer, (void *)n), w2 = spawn(big_writer, (void *)n);
+  pid_t w[2];
+  start_writers(n, w);
   assert_int_equal(reap(spawn(slow_reader, (void *)n), 30000), 0);
-  kill(w1, SIGKILL);
-  kill(w2, SIGKILL);
-  waitpid(w1, NULL, 0);
-  waitpid(w2, NULL, 0);
+  stop_writers(w);
   free(buf);
   mmf_close(m);
   mmf_remove(n);
@@ -206,7 +216,8 @@ static void read_fd_under_writers(void **s) {
   uint64_t seed = 5;
   size_t len = make_payload(buf, BIG, 0, &seed);
   assert_int_equal(mmf_write(m, buf, len), 0);
-  pid_t w1 = spawn(big_writer, (void *)n), w2 = spawn(big_writer, (void *)n);
+  pid_t w[2];
+  start_writers(n, w);
   char path[] = "/tmp/mmftest-readfd-XXXXXX";
   int fd = mkstemp(path);
   for (int i = 0; i < 20; i++) {
@@ -220,10 +231,7 @@ static void read_fd_under_writers(void **s) {
     assert_int_equal(pread(fd, buf, got, 0), (ssize_t)got);
     assert_true(check_payload(buf, got));
   }
-  kill(w1, SIGKILL);
-  kill(w2, SIGKILL);
-  waitpid(w1, NULL, 0);
-  waitpid(w2, NULL, 0);
+  stop_writers(w);
   close(fd);
   unlink(path);
   free(buf);

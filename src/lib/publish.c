@@ -269,50 +269,33 @@ MMF_EXPORT void mmf_write_abort(mmf_t *m) {
 
 /* ---- readers ---- */
 
-/* One optimistic look at the published slot: 0 and its coordinates, or
- * -EAGAIN when a writer is in the way, or -MMF_ECORRUPT. */
-static int look(struct mmf *m, unsigned *ret_s, uint64_t *ret_gen,
-                uint64_t *ret_len, uint64_t *ret_seq) {
+/* One look at the published slot: 0 and its coordinates, -EAGAIN when a
+ * writer is in the way, or -MMF_ECORRUPT.  `stable`: the caller holds the
+ * writers' lock, so nothing moves, and a busy or mismatched slot is what a
+ * peer wrote, not a race. */
+static inline int look(struct mmf *m, bool stable, unsigned *ret_s,
+                       uint64_t *ret_gen, uint64_t *ret_len,
+                       uint64_t *ret_seq) {
   struct mmf__hdr *h = m->hdr;
+  int busy = stable ? -MMF_ECORRUPT : -EAGAIN;
   uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
   unsigned s = state_slot(st);
   struct mmf__slot *sl = &h->slot[s];
   uint64_t g = atomic_load_explicit(&sl->gen, memory_order_acquire);
   if (g & 1)
-    return -EAGAIN;
+    return busy;
   uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
   uint64_t seq = atomic_load_explicit(&sl->seq, memory_order_relaxed);
   atomic_thread_fence(memory_order_acquire);
   if (atomic_load_explicit(&sl->gen, memory_order_relaxed) != g ||
       seq != state_seq(st))
-    return -EAGAIN;
+    return busy;
   if (len > m->capacity)
     return -MMF_ECORRUPT; /* stable and impossible: a peer wrote it */
   *ret_s = s;
   *ret_gen = g;
   *ret_len = len;
   *ret_seq = seq;
-  return 0;
-}
-
-/* The published slot, looked at with the writers' lock held: nothing moves
- * now, so a busy or mismatched slot or an impossible length is what a peer
- * wrote, not a race. */
-static int look_stable(struct mmf *m, unsigned *ret_s, uint64_t *ret_gen,
-                       uint64_t *ret_len, uint64_t *ret_seq) {
-  struct mmf__hdr *h = m->hdr;
-  uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
-  unsigned s = state_slot(st);
-  struct mmf__slot *sl = &h->slot[s];
-  uint64_t g = atomic_load_explicit(&sl->gen, memory_order_relaxed);
-  uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
-  if (len > m->capacity || (g & 1) ||
-      atomic_load_explicit(&sl->seq, memory_order_relaxed) != state_seq(st))
-    return -MMF_ECORRUPT;
-  *ret_s = s;
-  *ret_gen = g;
-  *ret_len = len;
-  *ret_seq = state_seq(st);
   return 0;
 }
 
@@ -334,7 +317,7 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    int r = look(m, &s, &g, &len, &seq);
+    int r = look(m, false, &s, &g, &len, &seq);
     if (r == 0) {
       if (copy != copy_nothing)
         if (len > m->populated[s])
@@ -355,7 +338,7 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
        * the lock held, which no writer can disturb. */
       if ((r = wlock(m)) < 0)
         return r;
-      r = look_stable(m, &s, &g, &len, &seq);
+      r = look(m, true, &s, &g, &len, &seq);
       if (r == 0)
         r = copy(ctx, mmf__slot_data(m, s), len, seq);
       wunlock(m);
@@ -505,12 +488,12 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    int r = look(m, &s, &g, &len, &seq);
+    int r = look(m, false, &s, &g, &len, &seq);
     if (r == -EAGAIN && tries >= READ_TRIES && !m->readonly) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = wlock(m)) < 0)
         return r;
-      r = look_stable(m, &s, &g, &len, &seq);
+      r = look(m, true, &s, &g, &len, &seq);
       wunlock(m);
     }
     if (r == -EAGAIN) {
@@ -587,7 +570,7 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
     for (unsigned tries = 0; tries < READ_TRIES; tries++) {
       unsigned s;
       uint64_t g, len, seq;
-      r = look(m, &s, &g, &len, &seq);
+      r = look(m, false, &s, &g, &len, &seq);
       if (r == -EAGAIN)
         continue;
       if (r < 0)
