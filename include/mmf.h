@@ -346,15 +346,24 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
  * for callers that update a raw region in place or make several calls one
  * step.  It is independent of the writers' internal exclusion.
  *
- * mmf_lock returns 0 when it took a free lock and MMF_LOCK_ABANDONED (1) when
- * the previous holder died holding it: the lock is held either way.  A holder
- * is a thread; the lock is released when the handle that took it is closed.
- * timeout_ms: -1 without limit.  A lock held by a process that calls execve()
- * stays held until that process exits.
+ * mmf maps: mmf_lock returns 0 when it took a free lock and
+ * MMF_LOCK_ABANDONED (1) when the previous holder died holding it: the lock
+ * is held either way.  A holder is a thread; the lock is released when the
+ * handle that took it is closed.  A lock held by a process that calls
+ * execve() stays held until that process exits.
  *
- * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this thread holds it already;
- * -MMF_EREADONLY; -MMF_ERAW.  (mmf_unlock): -EPERM this thread does not hold
- * it; -MMF_ERAW.
+ * Raw maps and mapped files have no header: their lock is the kernel's
+ * open-file-description lock on the object's first byte, held by the handle
+ * (not the thread).  The kernel releases it when the handle is closed or its
+ * process dies, but cannot say that it did: mmf_lock then returns 0, never
+ * MMF_LOCK_ABANDONED, and a waiter re-tries every few milliseconds.  Other
+ * programs that open the object ignore this lock.
+ *
+ * timeout_ms: -1 without limit.
+ *
+ * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this thread (raw: this handle)
+ * holds it already; -MMF_EREADONLY.  (mmf_unlock): -EPERM not held by this
+ * thread (raw: this handle).
  */
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms);
 MMF_EXPORT int mmf_unlock(mmf_t *m);

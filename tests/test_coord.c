@@ -292,6 +292,57 @@ static void lock_is_independent_of_writers(void **s) {
   mmf_remove(n);
 }
 
+static int raw_holder(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, MMF_RAW, &m) < 0)
+    return 10;
+  if (mmf_lock(m, 1000) != 0)
+    return 11;
+  say_ready();
+  for (;;)
+    pause();
+}
+
+static void raw_maps_lock_too(void **s) {
+  (void)s;
+  const char *n = tname("rawlock");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, MMF_RAW, 0, &m), 0);
+  assert_int_equal(mmf_unlock(m), -EPERM);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(raw_holder, (void *)n);
+  await_ready();
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_lock(m, 200), -ETIMEDOUT);
+  assert_true(now_ns() - t0 >= 195 * 1000000ll);
+  /* Its holder dies: the kernel releases it, and a waiter gets it. */
+  pid_t killer = fork();
+  if (killer == 0) {
+    usleep(100000);
+    kill(p, SIGKILL);
+    _exit(0);
+  }
+  t0 = now_ns();
+  assert_int_equal(mmf_lock(m, 5000), 0);
+  assert_true(now_ns() - t0 < 1000 * 1000000ll);
+  assert_int_equal(mmf_lock(m, 0), -EDEADLK);
+  /* Another handle, even in this process, is another holder. */
+  mmf_t *m2;
+  assert_int_equal(mmf_open(n, MMF_RAW, &m2), 0);
+  assert_int_equal(mmf_lock(m2, 0), -ETIMEDOUT);
+  assert_int_equal(mmf_unlock(m), 0);
+  assert_int_equal(mmf_lock(m2, 0), 0);
+  mmf_close(m2); /* closing releases it */
+  assert_int_equal(mmf_lock(m, 0), 0);
+  assert_int_equal(mmf_unlock(m), 0);
+  waitpid(killer, NULL, 0);
+  waitpid(p, NULL, 0);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 /* ---- transient maps ---- */
 
 static int transient_holder(void *arg) {
@@ -417,6 +468,7 @@ int main(void) {
       T(lock_handed_over_when_holder_killed),
       T(sleeping_locker_wakes_when_holder_dies),
       T(lock_is_independent_of_writers),
+      T(raw_maps_lock_too),
       T(transient_vanishes_after_last_close),
       T(transient_reaped_after_holders_killed),
       T(transient_reaped_by_next_close),

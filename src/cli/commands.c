@@ -501,11 +501,9 @@ static int cmd_lock(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   char **cmd = o->args + 1;
   mmf_t *m;
-  int r = mmf_open(name, 0, &m);
+  int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
-  if (r == -MMF_ENOTMMF)
-    return fail("lock", name, "locking needs an mmf map; this one is raw");
   if (r < 0)
     return fail_code("lock", name, r);
   r = mmf_lock(m, o->timeout_ms);

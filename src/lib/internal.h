@@ -77,6 +77,9 @@ int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
 /* Is fd a regular file, and where is its offset? */
 bool mmf__os_regular(int fd, int64_t *ret_off);
 int mmf__os_cut(int fd, int64_t off);
+/* Lock (or unlock) byte 0 of fd for this open file: 0, -EAGAIN if taken. */
+int mmf__os_ofd_lock(int fd, bool lock);
+void mmf__os_sleep_ms(int ms);
 int mmf__os_fsync(int fd);
 int mmf__os_rename_at(int dirfd, const char *from, const char *to);
 /* Thread id and start time of the calling thread, cached per thread. */
@@ -120,6 +123,7 @@ struct mmf {
   bool registered; /* holds an entry in the holders table */
   bool no_reserve; /* the file system has no fallocate */
   bool writing;    /* between mmf_write_begin and commit/abort */
+  bool raw_locked; /* raw map or file: this handle holds the lock */
   uint8_t *base;   /* the whole mapping */
   size_t map_len;  /* bytes mapped */
   /* mmf maps: private copies of the header fields, checked at open. */

@@ -142,11 +142,41 @@ pid_t mmf__lock_holder(struct mmf__lock *l) {
 
 /* ---- the user lock ---- */
 
+/* Raw maps and files have no header to keep a lock word in: their lock is
+ * the kernel's open-file-description lock on byte 0.  It dies with its
+ * holder too, but the next locker cannot be told, and a waiter re-tries in
+ * growing sleeps of at most 50 ms. */
+static int raw_lock(struct mmf *m, int timeout_ms) {
+  if (m->raw_locked)
+    return -EDEADLK;
+  if (m->readonly)
+    return -MMF_EREADONLY;
+  int64_t deadline = timeout_ms < 0 ? -1 : mmf__os_now_ms() + timeout_ms;
+  for (int slice = 1;; slice = slice < SLICE_MAX_MS ? slice * 2 : slice) {
+    int r = mmf__os_ofd_lock(m->fd, true);
+    if (r == 0) {
+      m->raw_locked = true;
+      return 0;
+    }
+    if (r != -EAGAIN)
+      return r;
+    int wait = slice;
+    if (deadline >= 0) {
+      int64_t left = deadline - mmf__os_now_ms();
+      if (left <= 0)
+        return -ETIMEDOUT;
+      if (left < wait)
+        wait = (int)left;
+    }
+    mmf__os_sleep_ms(wait);
+  }
+}
+
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
   if (!m)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
-    return -MMF_ERAW;
+    return raw_lock(m, timeout_ms);
   if (m->readonly)
     return -MMF_EREADONLY;
   return mmf__lock_acquire(&m->hdr->ulock, timeout_ms);
@@ -155,8 +185,12 @@ MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
 MMF_EXPORT int mmf_unlock(mmf_t *m) {
   if (!m)
     return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return -MMF_ERAW;
+  if (m->kind != MMF_KIND_MMF) {
+    if (!m->raw_locked)
+      return -EPERM;
+    m->raw_locked = false;
+    return mmf__os_ofd_lock(m->fd, false);
+  }
   if (m->readonly)
     return -EPERM;
   return mmf__lock_release(&m->hdr->ulock);

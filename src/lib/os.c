@@ -395,7 +395,6 @@ int64_t mmf__os_coarse_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-
 int mmf__os_populate(void *p, size_t len, bool write) {
   if (!len)
     return 0;
@@ -482,4 +481,25 @@ int mmf__os_cut(int fd, int64_t off) {
   if (ftruncate(fd, off) < 0 || lseek(fd, off, SEEK_SET) < 0)
     return -errno;
   return 0;
+}
+
+/* An open-file-description lock on byte 0: released by the kernel when the
+ * last descriptor of that open file closes, also when its process dies.
+ * 0 taken, -EAGAIN held elsewhere. */
+int mmf__os_ofd_lock(int fd, bool lock) {
+  struct flock fl = {.l_type = lock ? F_WRLCK : F_UNLCK,
+                     .l_whence = SEEK_SET,
+                     .l_start = 0,
+                     .l_len = 1};
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  if (errno == EACCES)
+    return -EAGAIN;
+  return -errno;
+}
+
+void mmf__os_sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
 }

@@ -447,6 +447,12 @@ class Coordination(Base):
         rc, _, err = run("lock", n)
         self.assertEqual(rc, 2)
 
+    def test_lock_raw_map(self):
+        n = name()
+        self.ok("new", n, "--size", "64", "--raw")
+        rc, out, _ = run("lock", n, "--", "sh", "-c", "echo raw")
+        self.assertEqual((rc, out), (0, b"raw\n"))
+
     def test_lock_timeout_and_abandon(self):
         n = name()
         self.ok("new", n, "--size", "1K")
