@@ -203,15 +203,33 @@ static void lock_excludes_across_processes(void **s) {
   mmf_remove(n);
 }
 
-static int holder(void *arg) {
+/* Take the lock of map `name` (opened with `flags`), say so, hold it. */
+static int hold_lock(const char *name, int flags) {
   mmf_t *m;
-  if (mmf_open(arg, 0, &m) < 0)
+  if (mmf_open(name, flags, &m) < 0)
     return 10;
   if (mmf_lock(m, 1000) != 0)
     return 11;
   say_ready();
   for (;;)
     pause();
+}
+static int holder(void *arg) {
+  return hold_lock(arg, 0);
+}
+static int raw_holder(void *arg) {
+  return hold_lock(arg, MMF_RAW);
+}
+
+/* A process that kills `victim` after `usec`. */
+static pid_t kill_later(pid_t victim, useconds_t usec) {
+  pid_t k = fork();
+  if (k == 0) {
+    usleep(usec);
+    kill(victim, SIGKILL);
+    _exit(0);
+  }
+  return k;
 }
 
 static void lock_handed_over_when_holder_killed(void **s) {
@@ -255,12 +273,7 @@ static void sleeping_locker_wakes_when_holder_dies(void **s) {
   assert_int_equal(pipe(ready), 0);
   pid_t p = spawn(holder, (void *)n);
   await_ready();
-  pid_t killer = fork();
-  if (killer == 0) {
-    usleep(300000);
-    kill(p, SIGKILL);
-    _exit(0);
-  }
+  pid_t killer = kill_later(p, 300000);
   int64_t t0 = now_ns();
   assert_int_equal(mmf_lock(m, -1), MMF_LOCK_ABANDONED);
   int64_t took = now_ns() - t0;
@@ -292,17 +305,6 @@ static void lock_is_independent_of_writers(void **s) {
   mmf_remove(n);
 }
 
-static int raw_holder(void *arg) {
-  mmf_t *m;
-  if (mmf_open(arg, MMF_RAW, &m) < 0)
-    return 10;
-  if (mmf_lock(m, 1000) != 0)
-    return 11;
-  say_ready();
-  for (;;)
-    pause();
-}
-
 static void raw_maps_lock_too(void **s) {
   (void)s;
   const char *n = tname("rawlock");
@@ -316,12 +318,7 @@ static void raw_maps_lock_too(void **s) {
   assert_int_equal(mmf_lock(m, 200), -ETIMEDOUT);
   assert_true(now_ns() - t0 >= 195 * 1000000ll);
   /* Its holder dies: the kernel releases it, and a waiter gets it. */
-  pid_t killer = fork();
-  if (killer == 0) {
-    usleep(100000);
-    kill(p, SIGKILL);
-    _exit(0);
-  }
+  pid_t killer = kill_later(p, 100000);
   t0 = now_ns();
   assert_int_equal(mmf_lock(m, 5000), 0);
   assert_true(now_ns() - t0 < 1000 * 1000000ll);

@@ -69,8 +69,8 @@ void mmf__os_close(int fd);
 int mmf__os_write_all(int fd, const void *p, size_t len);
 /* Copy at most len bytes from `from` into file `to` at to_off, in the kernel
  * when it can, else with read() into `map` (the same bytes, mapped). */
-int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len,
-                    uint8_t *map, size_t *ret_done);
+int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
+                    size_t *ret_done);
 /* Copy len bytes of file `from` at from_off to `to` in the kernel: 0, or
  * -EXDEV/-EINVAL when the kernel cannot (then nothing was copied). */
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);

@@ -56,38 +56,45 @@ readme() {
 }
 check "README example" readme
 
+# Start process A's script with its keyboard on fd 7 (ENTER: echo >&7) and
+# its output in $A_OUT; wait until its map exists.  Sets A_PID.
+start_a() {
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  A_OUT="$fifo.a"
+  pw -File "$here/$1" <"$fifo" >"$A_OUT" 2>&1 &
+  A_PID=$!
+  exec 7>"$fifo"
+  rm -f "$fifo"
+  wait_for_map || { kill $A_PID; return 1; }
+}
+# Press ENTER for the last time and wait for A to end well.
+finish_a() {
+  echo >&7; exec 7>&-
+  wait $A_PID || { cat "$A_OUT"; return 1; }
+}
+
 # ---- "Transfer objects": A and B as separate processes ----
 transfer() {
-  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-  pw -File "$here/transfer-a.ps1" <"$fifo" >"$fifo.a" 2>&1 &
-  local a=$!
-  exec 7>"$fifo"                     # A's keyboard
-  wait_for_map || { kill $a; return 1; }
-  local out; out=$(pw -File "$here/transfer-b.ps1" 2>&1) || { echo "$out"; kill $a; return 1; }
+  start_a transfer-a.ps1 || return 1
+  local out; out=$(pw -File "$here/transfer-b.ps1" 2>&1) || { echo "$out"; kill $A_PID; return 1; }
   echo "$out"
-  local apid; apid=$(sed -n 's/^A: process \([0-9]*\) wrote.*/\1/p' "$fifo.a")
-  grep -q "^B: A is .* with Id $apid\$" <<<"$out" || { echo "B did not parse A's JSON (A is $apid)"; kill $a; return 1; }
-  echo >&7; exec 7>&-                # ENTER
-  wait $a || { cat "$fifo.a"; return 1; }
-  rm -f "$fifo" "$fifo.a"
+  local apid; apid=$(sed -n 's/^A: process \([0-9]*\) wrote.*/\1/p' "$A_OUT")
+  grep -q "^B: A is .* with Id $apid\$" <<<"$out" || { echo "B did not parse A's JSON (A is $apid)"; kill $A_PID; return 1; }
+  finish_a || return 1
+  rm -f "$A_OUT"
   gone
 }
 check "Transfer objects: A and B" transfer
 
 # ---- "3 Processes": A, B and C with the named mutex ----
 three() {
-  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-  pw -File "$here/three-a.ps1" <"$fifo" >"$fifo.a" 2>&1 &
-  local a=$!
-  exec 7>"$fifo"
-  wait_for_map || { kill $a; return 1; }
-  pw -File "$here/three-b.ps1" || { kill $a; return 1; }
+  start_a three-a.ps1 || return 1
+  pw -File "$here/three-b.ps1" || { kill $A_PID; return 1; }
   echo >&7
-  pw -File "$here/three-c.ps1" || { kill $a; return 1; }
-  echo >&7; exec 7>&-
-  wait $a || { cat "$fifo.a"; return 1; }
-  local got; got=$(grep "says" "$fifo.a")
-  rm -f "$fifo" "$fifo.a"
+  pw -File "$here/three-c.ps1" || { kill $A_PID; return 1; }
+  finish_a || return 1
+  local got; got=$(grep "says" "$A_OUT")
+  rm -f "$A_OUT"
   local want=$'Process A says: Hello World!\nProcess B says: Hello World!\nProcess C says: Hello World!'
   [ "$got" = "$want" ] || { echo "A printed: $got"; return 1; }
   gone
