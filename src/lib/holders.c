@@ -67,27 +67,23 @@ int mmf__holders_join(struct mmf *m) {
   return r;
 }
 
-bool mmf__holders_leave(struct mmf *m) {
+void mmf__holders_leave(struct mmf *m) {
   struct mmf__hdr *h = m->hdr;
   if (!m->registered)
-    return false;
+    return;
   m->registered = false;
   if (take_hlock(h) < 0)
-    return false;
+    return;
   struct mmf__holder *e = &h->holders[m->holder_idx];
   if (atomic_load_explicit(&e->pid, memory_order_relaxed) == mmf__os_pid()) {
     atomic_store_explicit(&e->start, 0, memory_order_relaxed);
     atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
   }
-  bool remove = false;
   if ((h->flags & MMF__HF_TRANSIENT) && reap(h) == 0) {
     atomic_store_explicit(&h->removed, 1, memory_order_relaxed);
-    remove = true;
-  }
-  if (remove)
     (void)mmf__remove_if_same(m);
+  }
   mmf__lock_release(&h->hlock);
-  return remove;
 }
 
 unsigned mmf__holders_count(struct mmf__hdr *h) {

@@ -164,8 +164,8 @@ void mmf__hdr_reset_boot(struct mmf__hdr *h, const uint8_t boot_id[16]);
 
 /* ---- holders.c ---- */
 int mmf__holders_join(struct mmf *m);
-/* Leave; returns true when the map should be removed (transient, empty). */
-bool mmf__holders_leave(struct mmf *m);
+/* Leave; the last live holder of a transient map removes its name. */
+void mmf__holders_leave(struct mmf *m);
 unsigned mmf__holders_count(struct mmf__hdr *h);
 /* Reap dead holders of a transient map found by mmf_list; true if it was
  * removed. */

@@ -256,7 +256,7 @@ MMF_EXPORT void mmf_close(mmf_t *m) {
   if (m->kind == MMF_KIND_MMF && !m->readonly) {
     if (mmf__lock_held_by_me(&m->hdr->ulock))
       (void)mmf__lock_release(&m->hdr->ulock);
-    (void)mmf__holders_leave(m);
+    mmf__holders_leave(m);
   }
   handle_free(m);
 }

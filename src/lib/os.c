@@ -273,15 +273,11 @@ static uint64_t read_start(const char *path) {
 uint64_t mmf__os_task_start(uint32_t tid) {
   if (tid == 0 || tid > MMF__LOCK_TID_MASK)
     return 0;
+  /* /proc/<tid> resolves any thread id, not only a process's: absence is
+   * death. */
   char path[64];
   snprintf(path, sizeof path, "/proc/%u/stat", tid);
-  uint64_t s = read_start(path);
-  if (s)
-    return s;
-  /* A thread of another process is found only under its process in some
-   * setups; /proc/<tid>/stat works for any tid on Linux, so absence is
-   * death. */
-  return 0;
+  return read_start(path);
 }
 
 /* initial-exec: no __tls_get_addr call on the lock's fast path. */
