@@ -333,8 +333,10 @@ MMF_EXPORT int mmf_sync(mmf_t *m);
  * the kernel on a futex inside the map and is woken by the write that
  * publishes the content it waits for; any number of processes may wait on
  * one map.  A signal does not end the wait early or lose the wake-up.  A
- * handle opened read-only cannot announce itself to writers, so it sleeps in
- * slices of at most 10 ms and sees a change within that.
+ * handle opened read-only cannot announce itself to writers: on a map whose
+ * mode lets group or others read but not write, writers therefore wake every
+ * sleeper after each write; on other maps (a read-only handle of its owner)
+ * it sleeps in slices of at most 10 ms and sees a change within that.
  *
  * Errors: -ETIMEDOUT the time passed; -MMF_ERAW on a raw map or file.
  */

@@ -17,7 +17,12 @@
 #define MMF__HDR_SIZE 4096u
 #define MMF__HOLDERS_MAX 64u
 
-enum { MMF__HF_TRANSIENT = 1u << 0 };
+enum {
+  MMF__HF_TRANSIENT = 1u << 0,
+  /* Its mode lets someone read who may not write: such readers cannot count
+   * themselves in `waiters`, so writers wake sleepers after every write. */
+  MMF__HF_WAKE_ALL = 1u << 1,
+};
 
 /* A cross-process lock (lock.c).  `word` is 0 when free, else the holder's
  * thread id, with MMF__LOCK_WAITERS set when someone may be sleeping. */

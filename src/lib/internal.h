@@ -124,6 +124,7 @@ struct mmf {
   bool no_reserve; /* the file system has no fallocate */
   bool writing;    /* between mmf_write_begin and commit/abort */
   bool raw_locked; /* raw map or file: this handle holds the lock */
+  bool wake_all;   /* MMF__HF_WAKE_ALL, read once at open */
   uint8_t *base;   /* the whole mapping */
   size_t map_len;  /* bytes mapped */
   /* mmf maps: private copies of the header fields, checked at open. */

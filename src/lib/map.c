@@ -70,6 +70,7 @@ static int map_object(struct mmf *m, int flags, bool probe, bool on_disk) {
                        (void **)&m->base)) < 0)
     return r;
   m->hdr = (struct mmf__hdr *)m->base;
+  m->wake_all = (m->hdr->flags & MMF__HF_WAKE_ALL) != 0;
   /* The header may have changed since we looked: look again in place. */
   uint64_t cap2, stride2;
   if ((r = mmf__hdr_check(m->base, size, &cap2, &stride2)) < 0)
@@ -156,7 +157,11 @@ static int create_new(const struct mmf__where *w, const char *name,
       atomic_store(&h->holders[0].start, mmf__os_pid_start());
       atomic_store(&h->holders[0].pid, mmf__os_pid());
     }
-    mmf__hdr_init(h, capacity, (flags & MMF_TRANSIENT) ? MMF__HF_TRANSIENT : 0);
+    uint32_t hf = (flags & MMF_TRANSIENT) ? MMF__HF_TRANSIENT : 0;
+    /* Group or others may read but not write? */
+    if ((mode & 040 && !(mode & 020)) || (mode & 04 && !(mode & 02)))
+      hf |= MMF__HF_WAKE_ALL;
+    mmf__hdr_init(h, capacity, hf);
     mmf__os_unmap(p, MMF__HDR_SIZE);
   }
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)

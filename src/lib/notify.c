@@ -12,7 +12,8 @@
  * spin yields the CPU as it goes, so two processes sharing one CPU do not
  * burn each other's time slice. */
 #define SPIN_NS 20000
-/* A read-only handle cannot count itself in `waiters`: it re-checks. */
+/* A read-only handle cannot count itself in `waiters`: unless the map's
+ * writers wake on every write (MMF__HF_WAKE_ALL), it re-checks this often. */
 #define READONLY_SLICE_MS 10
 
 static inline uint64_t cur_seq(struct mmf__hdr *h) {
@@ -60,7 +61,8 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
         return -ETIMEDOUT;
       wait_ms = (int)((left + 999999) / 1000000);
     }
-    if (m->readonly && (wait_ms < 0 || wait_ms > READONLY_SLICE_MS))
+    if (m->readonly && !m->wake_all &&
+        (wait_ms < 0 || wait_ms > READONLY_SLICE_MS))
       wait_ms = READONLY_SLICE_MS;
     if (!m->readonly)
       atomic_fetch_add_explicit(&h->waiters, 1, memory_order_seq_cst);

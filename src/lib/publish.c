@@ -118,7 +118,7 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
   /* Dekker with mmf_wait: the seq store, then the waiters load. */
   atomic_store_explicit(&h->seq32, (uint32_t)seq, memory_order_seq_cst);
-  if (atomic_load_explicit(&h->waiters, memory_order_seq_cst))
+  if (atomic_load_explicit(&h->waiters, memory_order_seq_cst) || m->wake_all)
     mmf__os_futex_wake(&h->seq32, 0x7fffffff);
 }
 
