@@ -92,7 +92,7 @@ enum {
   MMF_ECORRUPT = 4004,   /* header broken or does not fit the object */
   MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
   MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
-  MMF_ESTUCK = 4007,     /* a live process holds the write lock too long */
+  MMF_ESTUCK = 4007,     /* a live process holds a map lock too long */
   MMF_EHOLDERS = 4008,   /* too many processes hold this map at once */
   MMF_EOVERTAKEN = 4009, /* mmf_read_end: a writer overtook the reader */
   MMF_EREADONLY = 4010,  /* the map is open read-only */

@@ -37,8 +37,8 @@ static const char *hint(int code) {
   case -MMF_EVERSION:
     return "made by a newer mmf; use that version to read it";
   case -MMF_ESTUCK:
-    return "another live process has held the map's write lock for 5 "
-           "seconds; nothing was written";
+    return "another live process has held one of the map's locks for 5 "
+           "seconds (it may be stuck); nothing was changed";
   case -ENOSPC:
     return "no space left for the content; nothing was written";
   default:

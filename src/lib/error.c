@@ -16,7 +16,7 @@ static const char *const messages[] = {
     [MMF_ETOOBIG - MMF_EBASE] = "content larger than the map's capacity",
     [MMF_ERAW - MMF_EBASE] = "not possible on a raw map or a mapped file",
     [MMF_ESTUCK - MMF_EBASE] =
-        "another live process has held the map's write lock too long",
+        "another live process has held one of the map's locks too long",
     [MMF_EHOLDERS - MMF_EBASE] = "too many processes hold this map",
     [MMF_EOVERTAKEN - MMF_EBASE] =
         "a writer reused the content while it was being read",
