@@ -104,15 +104,28 @@ static int big_writer(void *arg) {
   }
 }
 
-static void killed_writers_lose_nothing(void **s) {
-  (void)s;
-  const char *n = tname("kill");
+/* A map of BIG bytes holding one self-checking content of `len` bytes; the
+ * buffer (BIG bytes) is the caller's to free. */
+static mmf_t *big_map(const char *tag, size_t len, uint64_t seed,
+                      const char **ret_name, uint8_t **ret_buf) {
+  const char *n = tname(tag);
   mmf_t *m;
   assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
   uint8_t *buf = malloc(BIG);
-  uint64_t seed = 7;
-  size_t len = make_payload(buf, 1000, 0, &seed);
+  len = make_payload(buf, len, 0, &seed);
   assert_int_equal(mmf_write(m, buf, len), 0);
+  *ret_name = n;
+  *ret_buf = buf;
+  return m;
+}
+
+static void killed_writers_lose_nothing(void **s) {
+  (void)s;
+  const char *n;
+  uint8_t *buf;
+  mmf_t *m = big_map("kill", 1000, 7, &n, &buf);
+  uint64_t seed = 7;
+  size_t len;
   int64_t worst = 0;
   int mid_write = 0;
   assert_int_equal(pipe(ready), 0);
@@ -189,13 +202,9 @@ static int slow_reader(void *arg) {
 
 static void reads_complete_under_constant_writing(void **s) {
   (void)s;
-  const char *n = tname("busy");
-  mmf_t *m;
-  assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
-  uint8_t *buf = malloc(BIG);
-  uint64_t seed = 3;
-  size_t len = make_payload(buf, BIG, 0, &seed);
-  assert_int_equal(mmf_write(m, buf, len), 0);
+  const char *n;
+  uint8_t *buf;
+  mmf_t *m = big_map("busy", BIG, 3, &n, &buf);
   pid_t w[2];
   start_writers(n, w);
   assert_int_equal(reap(spawn(slow_reader, (void *)n), 30000), 0);
@@ -209,13 +218,9 @@ static void reads_complete_under_constant_writing(void **s) {
  * holding one whole content every time. */
 static void read_fd_under_writers(void **s) {
   (void)s;
-  const char *n = tname("readfd");
-  mmf_t *m;
-  assert_int_equal(mmf_create(n, BIG, 0, 0, &m), 0);
-  uint8_t *buf = malloc(BIG);
-  uint64_t seed = 5;
-  size_t len = make_payload(buf, BIG, 0, &seed);
-  assert_int_equal(mmf_write(m, buf, len), 0);
+  const char *n;
+  uint8_t *buf;
+  mmf_t *m = big_map("readfd", BIG, 5, &n, &buf);
   pid_t w[2];
   start_writers(n, w);
   char path[] = "/tmp/mmftest-readfd-XXXXXX";

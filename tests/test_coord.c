@@ -45,23 +45,37 @@ static int waiter(void *arg) {
   return 0;
 }
 
-static void wait_wakes_after_write(void **s) {
-  (void)s;
-  struct waitarg w = {.name = tname("wait"), .after = 0, .timeout_ms = 5000};
+/* Make map `tag`, start n children running fn (each waits for seq 1 and
+ * says ready first), write once 200 ms after all are ready, and check that
+ * each exits 0.  Returns the map, still open; its name is in *w. */
+static mmf_t *wake_waiters(const char *tag, int (*fn)(void *), int n,
+                           struct waitarg *w) {
+  *w = (struct waitarg){.name = tname(tag), .after = 0, .timeout_ms = 5000};
   mmf_t *m;
-  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
+  assert_int_equal(mmf_create(w->name, 64, 0, 0, &m), 0);
   assert_int_equal(pipe(ready), 0);
-  pid_t p = spawn(waiter, &w);
-  await_ready();
+  pid_t kids[8];
+  for (int i = 0; i < n; i++)
+    kids[i] = spawn(fn, w);
+  for (int i = 0; i < n; i++)
+    await_ready();
   usleep(200000);
   assert_int_equal(mmf_write(m, "x", 1), 0);
-  assert_int_equal(reap(p, 5000), 0);
+  for (int i = 0; i < n; i++)
+    assert_int_equal(reap(kids[i], 5000), 0);
+  close(ready[0]);
+  close(ready[1]);
+  return m;
+}
+
+static void wait_wakes_after_write(void **s) {
+  (void)s;
+  struct waitarg w;
+  mmf_t *m = wake_waiters("wait", waiter, 1, &w);
   /* Already newer: at once. */
   uint64_t seq;
   assert_int_equal(mmf_wait(m, 0, -1, &seq), 0);
   assert_int_equal(seq, 1);
-  close(ready[0]);
-  close(ready[1]);
   mmf_close(m);
   mmf_remove(w.name);
 }
@@ -110,21 +124,8 @@ static void waiting_uses_no_cpu(void **s) {
 
 static void many_waiters_all_wake(void **s) {
   (void)s;
-  struct waitarg w = {.name = tname("many"), .after = 0, .timeout_ms = 5000};
-  mmf_t *m;
-  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
-  assert_int_equal(pipe(ready), 0);
-  pid_t kids[8];
-  for (int i = 0; i < 8; i++)
-    kids[i] = spawn(waiter, &w);
-  for (int i = 0; i < 8; i++)
-    await_ready();
-  usleep(200000);
-  assert_int_equal(mmf_write(m, "go", 2), 0);
-  for (int i = 0; i < 8; i++)
-    assert_int_equal(reap(kids[i], 5000), 0);
-  close(ready[0]);
-  close(ready[1]);
+  struct waitarg w;
+  mmf_t *m = wake_waiters("many", waiter, 8, &w);
   mmf_close(m);
   mmf_remove(w.name);
 }
@@ -144,17 +145,8 @@ static int signalled_waiter(void *arg) {
 
 static void signals_do_not_lose_wakeups(void **s) {
   (void)s;
-  struct waitarg w = {.name = tname("sig"), .after = 0, .timeout_ms = 5000};
-  mmf_t *m;
-  assert_int_equal(mmf_create(w.name, 64, 0, 0, &m), 0);
-  assert_int_equal(pipe(ready), 0);
-  pid_t p = spawn(signalled_waiter, &w);
-  await_ready();
-  usleep(200000);
-  assert_int_equal(mmf_write(m, "x", 1), 0);
-  assert_int_equal(reap(p, 5000), 0);
-  close(ready[0]);
-  close(ready[1]);
+  struct waitarg w;
+  mmf_t *m = wake_waiters("sig", signalled_waiter, 1, &w);
   mmf_close(m);
   mmf_remove(w.name);
 }
