@@ -282,11 +282,10 @@ static double stream_mmf(bool zero_copy, int count) {
     for (int i = 0; i < count; i++) {
       mmf_wait(m, seq, -1, &seq);
       if (zero_copy) {
-        const void *ptr;
-        size_t len;
-        mmf_read_begin(m, &ptr, &len, NULL);
-        s += sum64(ptr, len);
-        if (mmf_read_end(m) < 0)
+        struct mmf_read_view v;
+        mmf_read_begin(m, &v);
+        s += sum64(v.data, v.len);
+        if (mmf_read_end(m, &v) < 0)
           _exit(3);
       } else {
         size_t len;
@@ -308,12 +307,12 @@ static double stream_mmf(bool zero_copy, int count) {
     if (zero_copy) {
       if (i >= 2) /* content i-2, whose slot we fill, was consumed */
         mmf_wait(a, (uint64_t)i - 2, -1, &acked);
-      void *ptr;
-      mmf_write_begin(m, STREAM, &ptr);
-      memcpy(ptr, src_buf, STREAM); /* the producer makes its data in place */
+      struct mmf_write_loan w;
+      mmf_write_begin(m, STREAM, &w);
+      memcpy(w.data, src_buf, STREAM); /* the producer makes its data here */
       if (i >= 1) /* content i-1 was consumed: publishing i skips nothing */
         mmf_wait(a, (uint64_t)i - 1, -1, &acked);
-      mmf_write_commit(m, STREAM);
+      mmf_write_commit(m, &w, STREAM);
     } else {
       mmf_write(m, src_buf, STREAM);
       mmf_wait(a, (uint64_t)i, -1, &acked);
@@ -486,10 +485,10 @@ static int oneshot_write(const char *name, const char *src) {
   mmf_t *m;
   if (mmf_create(name, (size_t)st.st_size, 0, 0, &m) < 0)
     return 1;
-  void *p;
-  mmf_write_begin(m, (size_t)st.st_size, &p);
-  xfer_full(fd, p, (size_t)st.st_size, false);
-  mmf_write_commit(m, (size_t)st.st_size);
+  struct mmf_write_loan w;
+  mmf_write_begin(m, (size_t)st.st_size, &w);
+  xfer_full(fd, w.data, (size_t)st.st_size, false);
+  mmf_write_commit(m, &w, (size_t)st.st_size);
   mmf_close(m);
   return 0;
 }

@@ -96,7 +96,11 @@ enum {
   MMF_EHOLDERS = 4008,   /* too many processes hold this map at once */
   MMF_EOVERTAKEN = 4009, /* mmf_read_end: a writer overtook the reader */
   MMF_EREADONLY = 4010,  /* the map is open read-only */
-  MMF_ELAST = 4011,
+  MMF_ENOTREG = 4011,    /* not a regular file (a FIFO, a device...) */
+  MMF_EOWNER = 4012,     /* create-or-open found another user's object */
+  MMF_ENOWATCHER = 4013, /* mmf-watch, which removes transient maps, could
+                            not be started */
+  MMF_ELAST = 4014,
 };
 
 /* mmf_lock() returns this positive value when it got the lock from a holder
@@ -372,28 +376,47 @@ MMF_EXPORT int mmf_unlock(mmf_t *m);
 
 /*
  * Zero-copy publication and reading.  Same atomicity and crash guarantees as
- * mmf_write()/mmf_read(); mmf maps only.
+ * mmf_write()/mmf_read(); mmf maps only.  The state of one operation lives
+ * in the caller's loan or view, not in the handle, so any number of threads
+ * may each have their own read in progress on one handle.
  *
- * mmf_write_begin takes the writers' lock and gives room for up to `size`
- * bytes in the slot that is not published.  Fill it, then mmf_write_commit
- * publishes its first `len` bytes (len <= size) and releases the lock, or
- * mmf_write_abort releases the lock and publishes nothing.  Between begin and
- * commit other writers wait, so keep it short.
+ * mmf_write_begin takes the writers' lock for the handle and lends room
+ * for up to `size` bytes in the slot that is not published (w->data,
+ * w->size).  Fill it, then mmf_write_commit publishes its first `len` bytes
+ * (len <= size) and releases the lock, or mmf_write_abort releases the lock
+ * and publishes nothing.  The lock belongs to the handle: commit or abort
+ * may come from another thread than begin; another begin on the same handle
+ * (from another thread) waits until then.  Between begin and commit other
+ * writers wait, so keep it short.  Closing the handle with a loan open
+ * publishes nothing and frees the lock.
  *
- * mmf_read_begin points *ret_ptr at the published content in place (no
- * copy).  After looking at it, mmf_read_end tells whether what was seen stayed
- * valid: 0 yes; -MMF_EOVERTAKEN a writer reused the slot meanwhile, so the
- * bytes seen may be mixed: look again.  Nothing is held between the two.
+ * mmf_read_begin fills *ret with the published content in place (v->data,
+ * v->len, v->seq; no copy).  After looking at it, mmf_read_end tells
+ * whether what was seen stayed valid: 0 yes; -MMF_EOVERTAKEN a writer
+ * reused the slot meanwhile, so the bytes seen may be mixed: look again.
+ * Nothing is held between the two.
  *
- * Errors: those of mmf_write()/mmf_read(); -EBUSY (write_begin) this handle
- * already has a write in progress; -EINVAL commit without begin or len > size.
+ * Errors: those of mmf_write()/mmf_read(); -EINVAL (commit, abort) a loan
+ * that is not open on this handle (already committed, aborted, or never
+ * begun), or len > size; (read_end) a view not made by read_begin on m.
  */
-MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size, void **ret_ptr);
-MMF_EXPORT int mmf_write_commit(mmf_t *m, size_t len);
-MMF_EXPORT void mmf_write_abort(mmf_t *m);
-MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
-                              uint64_t *ret_seq);
-MMF_EXPORT int mmf_read_end(mmf_t *m);
+struct mmf_write_loan {
+  void *data;        /* where to write: room for `size` bytes */
+  size_t size;       /* as asked of mmf_write_begin */
+  uint64_t priv_[2]; /* the library's; do not touch */
+};
+struct mmf_read_view {
+  const void *data;  /* the content, in place */
+  size_t len;        /* its length */
+  uint64_t seq;      /* its seq */
+  uint64_t priv_[2]; /* the library's; do not touch */
+};
+MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
+                               struct mmf_write_loan *ret);
+MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w, size_t len);
+MMF_EXPORT void mmf_write_abort(mmf_t *m, struct mmf_write_loan *w);
+MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret);
+MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v);
 
 /* What mmf_info() and mmf_list() report about one object. */
 struct mmf_info {

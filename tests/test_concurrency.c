@@ -137,7 +137,7 @@ static void killed_writers_lose_nothing(void **s) {
     kill(p, SIGKILL);
     usleep(1000);
     /* Did the kill land while it held the writers' lock? */
-    if (atomic_load(&m->hdr->wlock.word))
+    if (atomic_load(&m->hdr->wlock))
       mid_write++;
     /* Half the time the dead writer is still a zombie when we go on. */
     if (round % 2)

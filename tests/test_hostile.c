@@ -45,10 +45,11 @@ static void bad_headers(void **s) {
   struct {
     const char *what;
     int expect;
-  } cases[] = {{"magic", -MMF_ENOTMMF},     {"version", -MMF_EVERSION},
-               {"version0", -MMF_ECORRUPT}, {"hdr_size", -MMF_ECORRUPT},
-               {"capacity", -MMF_ECORRUPT}, {"capacity0", -MMF_ECORRUPT},
-               {"stride", -MMF_ECORRUPT},   {"huge", -MMF_ECORRUPT}};
+  } cases[] = {{"version1", -MMF_EVERSION},  {"magic", -MMF_ENOTMMF},
+               {"version", -MMF_EVERSION},   {"version0", -MMF_EVERSION},
+               {"hdr_size", -MMF_ECORRUPT},  {"capacity", -MMF_ECORRUPT},
+               {"capacity0", -MMF_ECORRUPT}, {"stride", -MMF_ECORRUPT},
+               {"huge", -MMF_ECORRUPT}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *n = make_good("hdr");
     mmf_t *raw;
@@ -57,7 +58,9 @@ static void bad_headers(void **s) {
     if (!strcmp(w, "magic"))
       h->magic[0] ^= 0xff;
     else if (!strcmp(w, "version"))
-      h->version = 2;
+      h->version = 3;
+    else if (!strcmp(w, "version1"))
+      h->version = 1; /* a map of mmf 1.0: its lock words hold tids */
     else if (!strcmp(w, "version0"))
       h->version = 0;
     else if (!strcmp(w, "hdr_size"))
@@ -173,29 +176,31 @@ static void garbage_in_lock_words(void **s) {
   /* A holder that does not exist: taken over at once. */
   uint32_t garbage[] = {0x3ffffffe, 0x40000000, 0xffffffff, 0x80000000};
   for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
-    atomic_store(&h->wlock.word, garbage[i]);
+    atomic_store(&h->wlock, garbage[i]);
     int64_t t0 = now_ns();
     assert_int_equal(mmf_write(m, "again", 5), 0);
     assert_true(now_ns() - t0 < 100 * 1000000ll);
-    atomic_store(&h->ulock.word, garbage[i]);
+    atomic_store(&h->ulock, garbage[i]);
     assert_int_equal(mmf_lock(m, 1000), MMF_LOCK_ABANDONED);
     assert_int_equal(mmf_unlock(m), 0);
   }
-  /* Garbage counters: a huge waiters count, a wrong futex word. */
-  atomic_store(&h->waiters, 0xffffffff);
+  /* Garbage in the futex word. */
   atomic_store(&h->seq32, 0xdeadbeef);
   assert_int_equal(mmf_write(m, "still", 5), 0);
   uint64_t seq;
   assert_int_equal(mmf_wait(m, 0, 100, &seq), 0);
   assert_int_equal(mmf_wait(m, seq, 100, NULL), -ETIMEDOUT);
-  /* A live holder that never lets go (pid 1): writes give up within 5 s. */
-  atomic_store(&h->wlock.word, 1);
+  /* A live handle that never lets go: writes give up within 5 s. */
+  mmf_t *other;
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  atomic_store(&h->wlock, other->id);
   int64_t t0 = now_ns();
   assert_int_equal(mmf_write(m, "stuck", 5), -MMF_ESTUCK);
   int64_t took = now_ns() - t0;
   printf("write gave up after %.2f s\n", (double)took / 1e9);
   assert_true(took >= 4900 * 1000000ll && took < 6000 * 1000000ll);
-  atomic_store(&h->wlock.word, 0);
+  atomic_store(&h->wlock, 0);
+  mmf_close(other);
   assert_content(n, "still");
   mmf_close(m);
   mmf_close(raw);
@@ -301,10 +306,12 @@ static int as_other_user(void *arg) {
   if (mmf_info(n, &in) < 0 || in.length != 4)
     return 29;
   mmf_close(m);
-  /* And nothing may be created over it. */
-  if (mmf_create(n, 10, MMF_OPEN_EXISTING, 0, &m) != 0)
+  /* Create-or-open refuses another user's object in /dev/shm, where anyone
+   * could have planted it; nothing is created over it either. */
+  if (mmf_create(n, 10, MMF_OPEN_EXISTING, 0, &m) != -MMF_EOWNER)
     return 30;
-  mmf_close(m);
+  if (mmf_create(n, 10, 0, 0, &m) != -EEXIST)
+    return 32;
   if (mmf_remove(n) != -EACCES && mmf_remove(n) != -EPERM)
     return 31;
   return 0;

@@ -10,7 +10,8 @@ static const char *const messages[] = {
         "starting with '.' or '-') or path",
     [MMF_ENOTMMF - MMF_EBASE] = "not an mmf map (no mmf header; open it raw)",
     [MMF_EVERSION - MMF_EBASE] =
-        "made by a newer mmf: its format version is unknown here",
+        "made by another version of mmf (its format version is not 2): "
+        "remove it and create it again with this version",
     [MMF_ECORRUPT - MMF_EBASE] =
         "the map's header is broken or does not fit the object",
     [MMF_ETOOBIG - MMF_EBASE] = "content larger than the map's capacity",
@@ -21,6 +22,14 @@ static const char *const messages[] = {
     [MMF_EOVERTAKEN - MMF_EBASE] =
         "a writer reused the content while it was being read",
     [MMF_EREADONLY - MMF_EBASE] = "the map is open read-only",
+    [MMF_ENOTREG - MMF_EBASE] =
+        "not a regular file (a FIFO, device or socket is no map)",
+    [MMF_EOWNER - MMF_EBASE] =
+        "the existing object belongs to another user, in a folder where "
+        "anyone may create files: not opened",
+    [MMF_ENOWATCHER - MMF_EBASE] =
+        "the helper mmf-watch, which removes transient maps, could not be "
+        "started (install mmf, or set MMF_WATCHER to its path)",
 };
 
 MMF_EXPORT const char *mmf_strerror(int code) {

@@ -16,7 +16,6 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   if (!m)
     return -ENOMEM;
   m->fd = -1;
-  m->holder_idx = -1;
   m->kind = MMF_KIND_FILE;
   m->readonly = flags & MMF_READONLY;
   m->priv = flags & MMF_PRIVATE;
@@ -59,7 +58,7 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
     return -EINVAL;
   void *data;
   size_t len;
-  int r = m->kind == MMF_KIND_FILE && m->priv ? 0 : mmf__check_size(m, true);
+  int r = mmf__check_size(m, true);
   if (r < 0)
     return r;
   r = mmf_read_alloc(m, &data, &len, NULL);
@@ -92,8 +91,8 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
   char tmp[300];
   int fd = -1;
   for (int tries = 0; tries < 100; tries++) {
-    snprintf(tmp, sizeof tmp, ".%.200s.mmf-save-%u-%d", base, mmf__os_pid(),
-             tries);
+    snprintf(tmp, sizeof tmp, ".%.200s.mmf-save-%u-%d", base,
+             (unsigned)mmf__os_getpid(), tries);
     r = mmf__os_create_excl(dirfd, tmp, 0666, &fd);
     if (r != -EEXIST)
       break;

@@ -22,9 +22,11 @@ void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags) {
   h->capacity = capacity;
   h->stride = mmf__stride_for(capacity);
   h->flags = hflags;
-  mmf__os_boot_id(h->boot_id);
   h->created_ns = mmf__os_now_ns();
   atomic_store_explicit(&h->state, 0, memory_order_relaxed);
+  /* Slot 0 holds the empty content at seq 0; slot 1 nothing yet. */
+  atomic_store_explicit(&h->slot[1].seq, MMF__SEQ_INVALID,
+                        memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
   memcpy(h->magic, MMF__MAGIC, MMF__MAGIC_LEN);
 }
@@ -38,9 +40,11 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
   /* Copy the fixed fields once: a peer may change them while we look. */
   struct mmf__hdr h;
   memcpy(&h, p, offsetof(struct mmf__hdr, state));
-  if (h.version > MMF__VERSION)
+  /* Version 1 kept thread ids in its lock words; its maps must be made
+   * anew (mmf_strerror says so). */
+  if (h.version != MMF__VERSION)
     return -MMF_EVERSION;
-  if (h.version != MMF__VERSION || h.hdr_size != MMF__HDR_SIZE)
+  if (h.hdr_size != MMF__HDR_SIZE)
     return -MMF_ECORRUPT;
   if (h.capacity == 0 || h.capacity > MMF_CAPACITY_MAX ||
       h.stride != mmf__stride_for(h.capacity))
@@ -50,16 +54,4 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
   *ret_capacity = h.capacity;
   *ret_stride = h.stride;
   return 0;
-}
-
-void mmf__hdr_reset_boot(struct mmf__hdr *h, const uint8_t boot_id[16]) {
-  /* Thread ids of another boot mean nothing now. */
-  memset((void *)&h->wlock, 0, sizeof h->wlock);
-  memset((void *)&h->ulock, 0, sizeof h->ulock);
-  memset((void *)&h->hlock, 0, sizeof h->hlock);
-  memset((void *)h->holders, 0, sizeof h->holders);
-  atomic_store(&h->waiters, 0);
-  atomic_store(&h->seq32, (uint32_t)(atomic_load(&h->state) >> 1));
-  atomic_thread_fence(memory_order_release);
-  memcpy(h->boot_id, boot_id, 16);
 }

@@ -1,112 +1,159 @@
 /* SPDX-License-Identifier: MIT */
-/* Who holds a map: one entry (pid and process start time) per writable
- * handle, so that a transient map is removed when its last live holder lets
- * go, also when holders die without closing.  A pid whose start time differs
- * from the recorded one was reused by another process: that holder is dead. */
+/* Who holds a map, as the kernel sees it.
+ *
+ * Each handle of an mmf map picks a random id and holds the kernel's
+ * open-file-description read lock on byte MMF__ID_BASE + id.  Read locks of
+ * different handles coexist; a handle that finds another one on its byte
+ * (a collision) picks again.  The kernel drops the lock when the handle's
+ * descriptor closes or its process dies, so the locked bytes are the live
+ * handles, in any PID namespace and whatever /proc lets us see, with no
+ * limit on their number.
+ *
+ * A transient map (the sticky bit in its mode, which only its owner can
+ * set) is removed once no handle holds it: by its last closer, and, when
+ * holders die without closing, by a watcher process that sleeps in the
+ * kernel (F_OFD_SETLKW, a write lock over all ids) until the last read lock
+ * is gone.  That write lock also keeps late openers out: an opener that
+ * cannot take its read lock finds the map gone. */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
-static bool entry_alive(struct mmf__holder *e) {
-  uint32_t pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
-  if (!pid)
-    return false;
-  uint64_t start = mmf__os_task_start(pid);
-  return start &&
-         start == atomic_load_explicit(&e->start, memory_order_relaxed);
-}
-
-/* Clear dead entries; the caller holds hlock.  Returns the live count. */
-static unsigned reap(struct mmf__hdr *h) {
-  unsigned live = 0;
-  for (unsigned i = 0; i < MMF__HOLDERS_MAX; i++) {
-    struct mmf__holder *e = &h->holders[i];
-    if (!atomic_load_explicit(&e->pid, memory_order_relaxed))
-      continue;
-    if (entry_alive(e)) {
-      live++;
-    } else {
-      atomic_store_explicit(&e->start, 0, memory_order_relaxed);
-      atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
-    }
-  }
-  return live;
-}
-
-static int take_hlock(struct mmf__hdr *h) {
-  int r = mmf__lock_acquire(&h->hlock, MMF_WRITE_LOCK_TIMEOUT_MS);
-  if (r == -ETIMEDOUT)
-    return -MMF_ESTUCK;
-  return r < 0 ? r : 0;
-}
+#define ID_RANGE ((uint64_t)MMF__ID_MASK) /* ids 1 .. MMF__ID_MASK */
 
 int mmf__holders_join(struct mmf *m) {
-  struct mmf__hdr *h = m->hdr;
-  int r = take_hlock(h);
-  if (r < 0)
-    return r;
-  if (atomic_load_explicit(&h->removed, memory_order_relaxed)) {
-    /* Its last holder is removing it: the name is as good as gone. */
-    mmf__lock_release(&h->hlock);
-    return -ENOENT;
-  }
-  (void)reap(h);
-  r = -MMF_EHOLDERS;
-  for (unsigned i = 0; i < MMF__HOLDERS_MAX; i++) {
-    struct mmf__holder *e = &h->holders[i];
-    if (atomic_load_explicit(&e->pid, memory_order_relaxed))
+  for (int tries = 0; tries < 64; tries++) {
+    uint32_t id = mmf__os_random32() & MMF__ID_MASK;
+    if (!id)
       continue;
-    atomic_store_explicit(&e->start, mmf__os_pid_start(), memory_order_relaxed);
-    atomic_store_explicit(&e->pid, mmf__os_pid(), memory_order_relaxed);
-    m->holder_idx = (int)i;
-    m->registered = true;
-    r = 0;
-    break;
+    uint64_t byte = MMF__ID_BASE + id;
+    int r = mmf__os_range_lock(m->fd, true, byte, 1);
+    if (r == -EAGAIN)
+      return -ENOENT; /* a write lock over the ids: it is being removed */
+    if (r < 0)
+      return r;
+    /* Another handle on the same byte?  Checked after taking ours, so of
+     * two handles that pick one id at once, at least one sees the other. */
+    bool wr = false;
+    r = mmf__os_range_probe(m->fd, byte, 1, NULL, &wr);
+    if (r == 0) {
+      m->id = id;
+      return 0;
+    }
+    (void)mmf__os_range_unlock(m->fd, byte, 1);
+    if (r < 0)
+      return r;
+    if (wr)
+      return -ENOENT;
   }
-  mmf__lock_release(&h->hlock);
-  return r;
+  return -EAGAIN;
+}
+
+/* Would taking a write lock over every id succeed, i.e. is nobody there?
+ * Taken (true) means the caller now holds that lock. */
+static bool claim_all(struct mmf *m) {
+  return mmf__os_range_lock(m->fd, false, MMF__ID_BASE + 1, ID_RANGE) == 0;
+}
+
+static void unclaim_all(struct mmf *m) {
+  (void)mmf__os_range_unlock(m->fd, MMF__ID_BASE + 1, ID_RANGE);
+}
+
+/* Remove the name of a transient map nobody holds; the caller holds the
+ * write lock over the ids, so nobody can join meanwhile. */
+static void remove_name(struct mmf *m) {
+  struct mmf__where w;
+  if (mmf__where_open(m->name, &w) < 0)
+    return;
+  (void)mmf__remove_if_same(w.dirfd, w.base, &m->st);
+  mmf__where_close(&w);
 }
 
 void mmf__holders_leave(struct mmf *m) {
-  struct mmf__hdr *h = m->hdr;
-  if (!m->registered)
+  if (!m->id)
     return;
-  m->registered = false;
-  if (take_hlock(h) < 0)
-    return;
-  struct mmf__holder *e = &h->holders[m->holder_idx];
-  if (atomic_load_explicit(&e->pid, memory_order_relaxed) == mmf__os_pid()) {
-    atomic_store_explicit(&e->start, 0, memory_order_relaxed);
-    atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
+  (void)mmf__os_range_unlock(m->fd, MMF__ID_BASE + m->id, 1);
+  m->id = 0;
+  /* The last one out of a transient map removes it; the watcher would do
+   * the same a moment later. */
+  if (m->transient && !m->readonly && claim_all(m)) {
+    remove_name(m);
+    unclaim_all(m);
   }
-  if ((h->flags & MMF__HF_TRANSIENT) && reap(h) == 0) {
-    atomic_store_explicit(&h->removed, 1, memory_order_relaxed);
-    (void)mmf__remove_if_same(m);
-  }
-  mmf__lock_release(&h->hlock);
 }
 
-unsigned mmf__holders_count(struct mmf__hdr *h) {
-  unsigned live = 0;
-  for (unsigned i = 0; i < MMF__HOLDERS_MAX; i++)
-    if (entry_alive(&h->holders[i]))
-      live++;
+struct range {
+  uint64_t lo, hi;
+};
+
+unsigned mmf__holders_count(struct mmf *m) {
+  /* Every locked byte splits its range in two: 2k+1 probes for k holders.
+   * Our own lock is invisible to our probes. */
+  size_t cap = 64, n = 0;
+  struct range *stack = malloc(cap * sizeof *stack);
+  if (!stack)
+    return 0;
+  unsigned live = m->id ? 1 : 0;
+  stack[n++] = (struct range){MMF__ID_BASE + 1, MMF__ID_BASE + ID_RANGE};
+  while (n) {
+    struct range r = stack[--n];
+    uint64_t at;
+    if (r.lo > r.hi ||
+        mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1, &at, NULL) != 1)
+      continue;
+    if (at < r.lo || at > r.hi)
+      continue; /* cannot be; do not loop on it */
+    live++;
+    if (n + 2 > cap) {
+      struct range *bigger = realloc(stack, 2 * cap * sizeof *stack);
+      if (!bigger)
+        break;
+      stack = bigger;
+      cap *= 2;
+    }
+    stack[n++] = (struct range){r.lo, at - 1};
+    stack[n++] = (struct range){at + 1, r.hi};
+  }
+  free(stack);
   return live;
 }
 
 bool mmf__holders_reap_orphan(struct mmf *m) {
-  struct mmf__hdr *h = m->hdr;
-  if (m->readonly || !(h->flags & MMF__HF_TRANSIENT))
+  if (!m->transient || m->id)
     return false;
-  if (take_hlock(h) < 0)
-    return false;
-  bool remove = false;
-  if (!atomic_load_explicit(&h->removed, memory_order_relaxed) &&
-      reap(h) == 0) {
-    atomic_store_explicit(&h->removed, 1, memory_order_relaxed);
-    remove = true;
-    (void)mmf__remove_if_same(m);
+  if (!m->readonly) {
+    if (!claim_all(m))
+      return false;
+    remove_name(m);
+    unclaim_all(m);
+    return true;
   }
-  mmf__lock_release(&h->hlock);
-  return remove;
+  /* Read-only: ask, and leave the removal to someone who may. */
+  return mmf__os_range_probe(m->fd, MMF__ID_BASE + 1, ID_RANGE, NULL, NULL) ==
+         0;
+}
+
+struct find_id {
+  uint64_t byte;
+  pid_t pid;
+};
+
+static void match_id(void *ctx, pid_t pid, uint64_t start) {
+  struct find_id *f = ctx;
+  if (start == f->byte && (!f->pid || pid < f->pid))
+    f->pid = pid; /* a forked child shares the handle: the parent first */
+}
+
+pid_t mmf__holder_pid(struct mmf *m, uint32_t id) {
+  if (!id)
+    return 0;
+  if (id == m->id)
+    return mmf__os_getpid();
+  struct find_id f = {.byte = MMF__ID_BASE + id};
+  if (mmf__os_lock_owners(m->st.st_dev, m->st.st_ino, f.byte, f.byte, match_id,
+                          &f) < 0 ||
+      !f.pid)
+    return -1;
+  return f.pid;
 }

@@ -11,10 +11,10 @@ static int64_t ts_ns(struct timespec ts) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Describe the object w->base; `reap` removes an orphaned transient map
- * (then returns -ENOENT).  An object we may not open, or whose mmf header is
+/* Describe the object w->base; an orphaned transient map is removed (then
+ * -ENOENT).  An object we may not open, or whose mmf header is
  * unsound, is still described from its inode, with `error` set. */
-static int describe(const struct mmf__where *w, const char *name, bool reap,
+static int describe(const struct mmf__where *w, const char *name,
                     struct mmf_info *ret) {
   struct mmf_info in;
   memset(&in, 0, sizeof in);
@@ -24,7 +24,7 @@ static int describe(const struct mmf__where *w, const char *name, bool reap,
   if (r < 0)
     return r;
   if (!S_ISREG(st.st_mode))
-    return -EINVAL;
+    return -MMF_ENOTREG;
   in.kind = w->kind == MMF__NAME_PATH ? MMF_KIND_FILE : MMF_KIND_RAW;
   in.object_size = (uint64_t)st.st_size;
   in.capacity = in.length = (size_t)st.st_size;
@@ -48,9 +48,12 @@ static int describe(const struct mmf__where *w, const char *name, bool reap,
     *ret = in;
     return r;
   }
-  if (reap && mmf__holders_reap_orphan(m)) {
+  /* No lock of the map is waited for here: the holders and the lock's
+   * owner come from the kernel's lock table, the content from one look
+   * that reports a broken header at once. */
+  if (m->kind == MMF_KIND_MMF && mmf__holders_reap_orphan(m)) {
     mmf_close(m);
-    return -ENOENT;
+    return -ENOENT; /* a transient map nobody holds: gone but for its name */
   }
   struct mmf_stat s;
   r = mmf_stat(m, &s);
@@ -79,7 +82,7 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret) {
   int r = mmf__where_open(name, &w);
   if (r < 0)
     return r;
-  r = describe(&w, name, false, ret);
+  r = describe(&w, name, ret);
   mmf__where_close(&w);
   return r;
 }
@@ -111,14 +114,14 @@ MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (!strncmp(names[i], ".mmf-tmp-", 9))
-      continue; /* one being created */
+      continue; /* one being created (or a dead creator's, swept later) */
     if (strlen(names[i]) >= sizeof w.base)
       continue;
     strcpy(w.base, names[i]);
     /* The map's own name, for removal by a transient map's reaping. */
     char full[4096];
     snprintf(full, sizeof full, "%s", names[i]);
-    r = describe(&w, full, true, &out[k]);
+    r = describe(&w, full, &out[k]);
     if (r == 0 || out[k].error)
       k++;
     /* else: gone meanwhile, or not a regular file */

@@ -9,60 +9,41 @@
 
 static struct mmf *handle_new(void) {
   struct mmf *m = calloc(1, sizeof *m);
-  if (m) {
+  if (m)
     m->fd = -1;
-    m->holder_idx = -1;
-  }
   return m;
 }
 
 static void handle_free(struct mmf *m) {
   mmf__os_unmap(m->base, m->map_len);
-  mmf__os_close(m->fd);
+  mmf__os_close(m->fd); /* drops every kernel lock of the handle */
   free(m);
-}
-
-/* A file kept from an earlier boot holds lock owners that mean nothing now:
- * reset them, once, under a kernel lock that dies with its holder. */
-static void check_boot(struct mmf *m) {
-  uint8_t boot[16];
-  mmf__os_boot_id(boot);
-  if (!memcmp(m->hdr->boot_id, boot, 16))
-    return;
-  if (mmf__os_flock(m->fd, true) < 0)
-    return;
-  if (memcmp(m->hdr->boot_id, boot, 16))
-    mmf__hdr_reset_boot(m->hdr, boot);
-  (void)mmf__os_flock(m->fd, false);
 }
 
 /* Map the object behind fd into m; `probe` skips joining the holders (used by
  * mmf_info and mmf_list, which look and leave). */
-static int map_object(struct mmf *m, int flags, bool probe, bool on_disk) {
+static int map_object(struct mmf *m, int flags, bool probe) {
   int r = mmf__os_fstat(m->fd, &m->st);
   if (r < 0)
     return r;
-  if (!S_ISREG(m->st.st_mode))
-    return -EINVAL;
   uint64_t size = (uint64_t)m->st.st_size;
-  if (size > SIZE_MAX)
+  if (size > SIZE_MAX / 2)
     return -EFBIG;
+  m->transient = (m->st.st_mode & S_ISVTX) != 0;
   if (flags & MMF_RAW) {
     m->kind = MMF_KIND_RAW;
     m->map_len = size;
     return mmf__os_map(m->fd, size, !m->readonly, false, (void **)&m->base);
   }
-  /* Look at the header through a small mapping first: the sizes it claims
-   * are checked against the object before the whole is mapped. */
+  /* Read the header with pread, not through a mapping: a peer that shrinks
+   * the object meanwhile makes this a short read, not a SIGBUS. */
   uint8_t head[MMF__HDR_SIZE];
-  size_t hl = size < sizeof head ? (size_t)size : sizeof head;
-  void *hp = NULL;
-  if ((r = mmf__os_map(m->fd, hl, false, false, &hp)) < 0)
+  size_t got;
+  if ((r = mmf__os_pread(m->fd, head, sizeof head, 0, &got)) < 0)
     return r;
-  if (hl)
-    memcpy(head, hp, hl);
-  mmf__os_unmap(hp, hl);
-  if ((r = mmf__hdr_check(head, size, &m->capacity, &m->stride)) < 0)
+  /* A short read (shrunk meanwhile) is judged by what was read. */
+  if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &m->capacity,
+                          &m->stride)) < 0)
     return r;
   m->kind = MMF_KIND_MMF;
   m->map_len = mmf__object_size_for(m->capacity);
@@ -70,19 +51,34 @@ static int map_object(struct mmf *m, int flags, bool probe, bool on_disk) {
                        (void **)&m->base)) < 0)
     return r;
   m->hdr = (struct mmf__hdr *)m->base;
-  m->wake_all = (m->hdr->flags & MMF__HF_WAKE_ALL) != 0;
-  /* The header may have changed since we looked: look again in place. */
+  /* The header may have changed since we looked, and the object shrunk:
+   * look again, with the same care. */
   uint64_t cap2, stride2;
-  if ((r = mmf__hdr_check(m->base, size, &cap2, &stride2)) < 0)
+  if ((r = mmf__os_pread(m->fd, head, sizeof head, 0, &got)) < 0)
+    return r;
+  if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &cap2,
+                          &stride2)) < 0)
     return r;
   if (cap2 != m->capacity || stride2 != m->stride)
     return -MMF_ECORRUPT;
-  if (!m->readonly && !probe) {
-    if (on_disk) /* /dev/shm does not outlive a boot */
-      check_boot(m);
-    if ((r = mmf__holders_join(m)) < 0)
-      return r;
-  }
+  struct stat now;
+  if ((r = mmf__os_fstat(m->fd, &now)) < 0)
+    return r;
+  if ((uint64_t)now.st_size < m->map_len)
+    return -MMF_ECORRUPT;
+  if (probe)
+    return 0;
+  /* A transient map nobody holds is gone in all but name: never revive
+   * its content. */
+  if (m->transient && mmf__holders_reap_orphan(m))
+    return -ENOENT;
+  if ((r = mmf__holders_join(m)) < 0)
+    return r;
+  /* Removed between our open and our join: gone too. */
+  if ((r = mmf__os_fstat(m->fd, &now)) < 0)
+    return r;
+  if (now.st_nlink == 0)
+    return -ENOENT;
   return 0;
 }
 
@@ -102,7 +98,7 @@ int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
   if (r < 0)
     goto fail;
   m->readonly = ro;
-  if ((r = map_object(m, flags, probe, w->kind == MMF__NAME_PATH)) < 0)
+  if ((r = map_object(m, flags, probe)) < 0)
     goto fail;
   *ret = m;
   return 0;
@@ -123,6 +119,32 @@ MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret) {
   return r;
 }
 
+/* Write the fresh header of an object being made: through a one-page
+ * mapping once its page is allocated, or with pwrite where the file system
+ * cannot allocate ahead (a store into a hole could be a SIGBUS there). */
+static int write_header(int fd, uint64_t capacity, uint32_t hf) {
+  static _Alignas(64) uint8_t zero_page[MMF__HDR_SIZE];
+  int r = mmf__os_reserve(fd, 0, MMF__HDR_SIZE);
+  if (r == -EOPNOTSUPP || r == -ENOSYS) {
+    uint8_t *page = malloc(MMF__HDR_SIZE);
+    if (!page)
+      return -ENOMEM;
+    memcpy(page, zero_page, MMF__HDR_SIZE);
+    mmf__hdr_init((struct mmf__hdr *)page, capacity, hf);
+    r = mmf__os_pwrite_all(fd, page, MMF__HDR_SIZE, 0);
+    free(page);
+    return r;
+  }
+  if (r < 0)
+    return r;
+  void *p;
+  if ((r = mmf__os_map(fd, MMF__HDR_SIZE, true, false, &p)) < 0)
+    return r;
+  mmf__hdr_init(p, capacity, hf);
+  mmf__os_unmap(p, MMF__HDR_SIZE);
+  return 0;
+}
+
 /* Make the object complete under no name, then link it into place: nobody
  * can see it half-made, and an existing name is never touched. */
 static int create_new(const struct mmf__where *w, const char *name,
@@ -139,43 +161,31 @@ static int create_new(const struct mmf__where *w, const char *name,
     return r;
   }
   bool raw = flags & MMF_RAW;
+  bool transient = flags & MMF_TRANSIENT;
   uint64_t size = raw ? capacity : mmf__object_size_for(capacity);
   if ((r = mmf__os_truncate(m->fd, size)) < 0)
     goto fail;
-  if ((r = mmf__os_fchmod(m->fd, mode)) < 0)
+  /* The sticky bit marks a transient map: only its owner can change it. */
+  if ((r = mmf__os_fchmod(m->fd, mode | (transient ? S_ISVTX : 0))) < 0)
     goto fail;
-  if (!raw) {
-    /* Write the header through a one-page mapping, then the holder entry
-     * of this handle, before anyone can open it. */
-    void *p;
-    if ((r = mmf__os_reserve(m->fd, 0, MMF__HDR_SIZE)) < 0 && r != -EOPNOTSUPP)
-      goto fail;
-    if ((r = mmf__os_map(m->fd, MMF__HDR_SIZE, true, false, &p)) < 0)
-      goto fail;
-    struct mmf__hdr *h = p;
-    if (flags & MMF_TRANSIENT) {
-      atomic_store(&h->holders[0].start, mmf__os_pid_start());
-      atomic_store(&h->holders[0].pid, mmf__os_pid());
-    }
-    uint32_t hf = (flags & MMF_TRANSIENT) ? MMF__HF_TRANSIENT : 0;
-    /* Group or others may read but not write? */
-    if ((mode & 040 && !(mode & 020)) || (mode & 04 && !(mode & 02)))
-      hf |= MMF__HF_WAKE_ALL;
-    mmf__hdr_init(h, capacity, hf);
-    mmf__os_unmap(p, MMF__HDR_SIZE);
-  }
+  if (!raw && (r = write_header(m->fd, capacity,
+                                transient ? MMF__HF_TRANSIENT : 0)) < 0)
+    goto fail;
+  /* A transient map is held before it has a name, so that nobody ever
+   * sees it with no holder. */
+  if (!raw && (r = mmf__holders_join(m)) < 0)
+    goto fail;
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)
     goto fail;
   tmp[0] = '\0';
   /* Now map it as any opener would. */
-  if ((r = map_object(m, raw ? MMF_RAW : 0, (flags & MMF_TRANSIENT) != 0,
-                      false)) < 0) {
-    (void)mmf__os_unlink_at(w->dirfd, w->base);
+  if ((r = map_object(m, raw ? MMF_RAW : 0, true)) < 0 ||
+      (transient &&
+       (r = mmf__os_spawn_watcher(m->fd, w->dirfd, w->base)) < 0)) {
+    if (transient && r != -MMF_ECORRUPT)
+      r = r == -ENOENT || r == -EACCES ? -MMF_ENOWATCHER : r;
+    (void)mmf__remove_if_same(w->dirfd, w->base, &m->st);
     goto fail;
-  }
-  if (flags & MMF_TRANSIENT) {
-    m->holder_idx = 0;
-    m->registered = true;
   }
   *ret = m;
   return 0;
@@ -185,7 +195,7 @@ fail:
   return r;
 }
 
-/* Remove the map at w if it is transient and no holder lives; true if it
+/* Remove the map at w if it is transient and nobody holds it; true if it
  * was removed. */
 static bool reap_orphan(const struct mmf__where *w, const char *name) {
   struct mmf *m;
@@ -218,51 +228,54 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
   for (int round = 0; round < 10; round++) {
     r = create_new(&w, name, capacity, flags, mode, ret);
     if (r == -EEXIST && !(flags & MMF_OPEN_EXISTING)) {
-      /* A transient map whose holders all died is gone in all but name. */
+      /* A transient map nobody holds is gone in all but name. */
       if (reap_orphan(&w, name))
         continue;
       break;
     }
     if (r != -EEXIST)
       break;
-    r = mmf__open_at(&w, name, flags & MMF_RAW, false, ret);
-    if (r != -ENOENT)
-      break;
+    struct mmf *m;
+    r = mmf__open_at(&w, name, flags & MMF_RAW, false, &m);
+    if (r == -ENOENT)
+      continue;
+    if (r == 0 && !mmf__os_owned_by_me(&m->st) && mmf__os_dir_shared(w.dirfd)) {
+      /* Someone else's object where anyone may create one: what we write
+       * would go to them.  (A plain open of a known map stays possible.) */
+      mmf_close(m);
+      r = -MMF_EOWNER;
+    }
+    if (r == 0)
+      *ret = m;
+    break;
   }
   mmf__where_close(&w);
   return r;
 }
 
-/* Remove m's name if it still names m's object (a transient map's last
- * holder leaving).  The caller holds the holders lock. */
-int mmf__remove_if_same(struct mmf *m) {
-  struct mmf__where w;
-  int r = mmf__where_open(m->name, &w);
-  if (r < 0)
-    return r;
-  int fd;
-  r = mmf__os_open_at(w.dirfd, w.base, false, true, &fd);
-  if (r == 0) {
-    struct stat st;
-    r = mmf__os_fstat(fd, &st);
-    mmf__os_close(fd);
-    if (r == 0 && st.st_dev == m->st.st_dev && st.st_ino == m->st.st_ino)
-      r = mmf__os_unlink_at(w.dirfd, w.base);
-  }
-  mmf__where_close(&w);
+int mmf__remove_if_same(int dirfd, const char *base, const struct stat *st) {
+  struct stat now;
+  int r = mmf__os_stat_at(dirfd, base, &now);
+  if (r == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+    r = mmf__os_unlink_at(dirfd, base);
   return r;
 }
 
 MMF_EXPORT void mmf_close(mmf_t *m) {
   if (!m)
     return;
-  if (m->writing)
-    mmf_write_abort(m);
-  if (m->kind == MMF_KIND_MMF && !m->readonly) {
-    if (mmf__lock_held_by_me(&m->hdr->ulock))
-      (void)mmf__lock_release(&m->hdr->ulock);
-    mmf__holders_leave(m);
+  /* After a shrink, the header is not to be touched: the kernel still
+   * drops this handle's locks when its descriptor closes. */
+  if (m->kind == MMF_KIND_MMF && !m->readonly && m->id &&
+      mmf__check_size(m, true) == 0) {
+    /* Ours only: a lock this handle does not hold is left alone.  A write
+     * still open on it was never published; the next writer reuses its
+     * slot. */
+    (void)mmf__lock_release(m, &m->hdr->ulock);
+    (void)mmf__lock_release(m, &m->hdr->wlock);
   }
+  if (m->kind == MMF_KIND_MMF)
+    mmf__holders_leave(m);
   handle_free(m);
 }
 
@@ -289,12 +302,12 @@ MMF_EXPORT int mmf_remove(const char *name) {
 MMF_EXPORT int mmf_stat(mmf_t *m, struct mmf_stat *ret) {
   if (!m || !ret)
     return -EINVAL;
-  struct stat st;
-  int r = mmf__os_fstat(m->fd, &st);
+  int r = mmf__check_size(m, true);
   if (r < 0)
     return r;
-  if (!m->priv && (uint64_t)st.st_size < m->map_len)
-    return -MMF_ECORRUPT;
+  struct stat st;
+  if ((r = mmf__os_fstat(m->fd, &st)) < 0)
+    return r;
   struct mmf_stat s = {.kind = m->kind,
                        .raw = m->kind != MMF_KIND_MMF,
                        .readonly = m->readonly,
@@ -306,9 +319,9 @@ MMF_EXPORT int mmf_stat(mmf_t *m, struct mmf_stat *ret) {
     s.capacity = m->capacity;
     s.length = len;
     s.seq = seq;
-    s.transient = (m->hdr->flags & MMF__HF_TRANSIENT) != 0;
-    s.holders = mmf__holders_count(m->hdr);
-    s.lock_pid = mmf__lock_holder(&m->hdr->ulock);
+    s.transient = m->transient;
+    s.holders = mmf__holders_count(m);
+    s.lock_pid = mmf__holder_pid(m, mmf__lock_owner(m, &m->hdr->ulock));
   } else {
     s.capacity = s.length = m->map_len;
   }

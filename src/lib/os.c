@@ -9,13 +9,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,15 +31,33 @@ int mmf__os_open_dir(const char *path, int *ret_fd) {
 
 int mmf__os_open_at(int dirfd, const char *base, bool write, bool nofollow,
                     int *ret_fd) {
-  int fl = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
+  /* O_NONBLOCK: a FIFO would block the open until a writer came. */
+  int fl = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (nofollow)
     fl |= O_NOFOLLOW;
   int fd = openat(dirfd, base, fl);
-  if (fd < 0)
+  if (fd < 0) {
+    if (errno == EISDIR || errno == ENXIO)
+      return errno == EISDIR ? -EISDIR : -MMF_ENOTREG;
     return -errno;
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return S_ISDIR(st.st_mode) ? -EISDIR : -MMF_ENOTREG;
+  }
+  /* Back to blocking: on a regular file it only changes what copies see. */
+  (void)fcntl(fd, F_SETFL, 0);
   *ret_fd = fd;
   return 0;
 }
+
+#define TMP_PREFIX ".mmf-tmp-"
 
 int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
                        char ret_tmpname[static 300]) {
@@ -50,15 +70,17 @@ int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL &&
       errno != ENOENT)
     return -errno;
-  /* No O_TMPFILE here: a hidden name that mmf_list skips. */
+  /* No O_TMPFILE here: a hidden name that mmf_list skips, write-locked by
+   * its creator for as long as it lives, so that a creator killed before it
+   * could remove the name leaves something the next creator can sweep. */
+  mmf__os_sweep_tmp(dirfd);
   for (int tries = 0; tries < 100; tries++) {
-    snprintf(ret_tmpname, 300, ".mmf-tmp-%u-%08lx-%.200s", mmf__os_pid(),
-             (unsigned long)(mmf__os_now_ns() ^ (tries * 2654435761u)) &
-                 0xffffffffu,
+    snprintf(ret_tmpname, 300, TMP_PREFIX "%08x-%.200s", mmf__os_random32(),
              base);
     fd = openat(dirfd, ret_tmpname,
                 O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
+      (void)mmf__os_range_lock(fd, false, 0, 1);
       *ret_fd = fd;
       return 0;
     }
@@ -66,6 +88,33 @@ int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
       return -errno;
   }
   return -EEXIST;
+}
+
+void mmf__os_sweep_tmp(int dirfd) {
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
+      continue;
+    int f = openat(dirfd, de->d_name,
+                   O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (f < 0)
+      continue;
+    struct stat st;
+    /* Unlocked: its creator is gone (the kernel dropped the lock). */
+    if (fstat(f, &st) == 0 && S_ISREG(st.st_mode) &&
+        mmf__os_range_lock(f, false, 0, 1) == 0)
+      (void)unlinkat(dirfd, de->d_name, 0);
+    close(f);
+  }
+  closedir(d);
 }
 
 int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname, const char *base) {
@@ -154,6 +203,13 @@ int mmf__os_stat_at(int dirfd, const char *base, struct stat *ret) {
   return fstatat(dirfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
+bool mmf__os_dir_shared(int dirfd) {
+  struct stat st;
+  if (fstat(dirfd, &st) < 0)
+    return false;
+  return (st.st_mode & S_ISVTX) && (st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 int mmf__os_truncate(int fd, uint64_t size) {
   if (size > (uint64_t)INT64_MAX)
     return -EFBIG;
@@ -171,6 +227,54 @@ int mmf__os_reserve(int fd, uint64_t off, uint64_t len) {
     return 0;
   if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0)
     return -errno;
+  return 0;
+}
+
+int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
+                  size_t *ret_done) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n =
+        pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    if (n == 0)
+      break;
+    done += (size_t)n;
+  }
+  *ret_done = done;
+  return 0;
+}
+
+int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
+  size_t done = 0;
+  while (done < len) {
+    size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
+    ssize_t n =
+        pwrite(fd, (const uint8_t *)buf + done, chunk, (off_t)(off + done));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len) {
+  static const uint8_t zeros[65536];
+  while (len) {
+    size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
+    int r = mmf__os_pwrite_all(fd, zeros, n, off);
+    if (r < 0)
+      return r;
+    off += n;
+    len -= n;
+  }
   return 0;
 }
 
@@ -202,14 +306,6 @@ int mmf__os_unlink_at(int dirfd, const char *base) {
   return unlinkat(dirfd, base, 0) < 0 ? -errno : 0;
 }
 
-int mmf__os_flock(int fd, bool lock) {
-  int r;
-  do
-    r = flock(fd, lock ? LOCK_EX : LOCK_UN);
-  while (r < 0 && errno == EINTR);
-  return r < 0 ? -errno : 0;
-}
-
 void mmf__os_close(int fd) {
   if (fd >= 0)
     (void)close(fd);
@@ -238,117 +334,205 @@ int mmf__os_rename_at(int dirfd, const char *from, const char *to) {
   return renameat(dirfd, from, dirfd, to) < 0 ? -errno : 0;
 }
 
-/* ---- tasks ---- */
+uint32_t mmf__os_random32(void) {
+  uint32_t v;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
+    return v;
+  /* No entropy yet (early boot): the clock and the pid differ enough. */
+  return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
+}
 
-/* Start time of /proc/<id>/stat (field 22), 0 if absent or a zombie. */
-static uint64_t read_start(const char *path) {
-  char buf[1024];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+pid_t mmf__os_getpid(void) {
+  return getpid();
+}
+
+bool mmf__os_owned_by_me(const struct stat *st) {
+  return st->st_uid == geteuid();
+}
+
+/* ---- open-file-description locks ---- */
+
+static int ofd(int fd, int cmd, short type, uint64_t start, uint64_t len,
+               struct flock *ret) {
+  struct flock fl = {.l_type = type,
+                     .l_whence = SEEK_SET,
+                     .l_start = (off_t)start,
+                     .l_len = (off_t)len};
+  int r;
+  do
+    r = fcntl(fd, cmd, &fl);
+  while (r < 0 && errno == EINTR && cmd == F_OFD_SETLKW);
+  if (r < 0)
+    return (errno == EACCES || errno == EAGAIN) ? -EAGAIN : -errno;
+  if (ret)
+    *ret = fl;
+  return 0;
+}
+
+int mmf__os_range_lock(int fd, bool shared, uint64_t start, uint64_t len) {
+  return ofd(fd, F_OFD_SETLK, shared ? F_RDLCK : F_WRLCK, start, len, NULL);
+}
+
+int mmf__os_range_lock_wait(int fd, bool shared, uint64_t start, uint64_t len) {
+  return ofd(fd, F_OFD_SETLKW, shared ? F_RDLCK : F_WRLCK, start, len, NULL);
+}
+
+int mmf__os_range_unlock(int fd, uint64_t start, uint64_t len) {
+  return ofd(fd, F_OFD_SETLK, F_UNLCK, start, len, NULL);
+}
+
+int mmf__os_range_probe(int fd, uint64_t start, uint64_t len,
+                        uint64_t *ret_start, bool *ret_write) {
+  struct flock fl;
+  int r = ofd(fd, F_OFD_GETLK, F_WRLCK, start, len, &fl);
+  if (r < 0)
+    return r;
+  if (fl.l_type == F_UNLCK)
     return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  /* comm may hold spaces and parentheses: parse after the last ')'. */
-  char *p = strrchr(buf, ')');
-  if (!p || p[1] != ' ')
-    return 0;
-  p += 2;
-  char state = *p;
-  if (state == 'Z' || state == 'X' || state == 'x')
-    return 0;
-  /* p is field 3; skip to field 22. */
-  for (int field = 3; field < 22; field++) {
-    p = strchr(p, ' ');
-    if (!p)
-      return 0;
-    p++;
-  }
-  uint64_t v = strtoull(p, NULL, 10);
-  return v ? v : 1; /* a task started at tick 0 is still alive */
+  if (ret_start)
+    *ret_start = (uint64_t)fl.l_start;
+  if (ret_write)
+    *ret_write = fl.l_type == F_WRLCK;
+  return 1;
 }
 
-uint64_t mmf__os_task_start(uint32_t tid) {
-  if (tid == 0 || tid > MMF__LOCK_TID_MASK)
-    return 0;
-  /* /proc/<tid> resolves any thread id, not only a process's: absence is
-   * death. */
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%u/stat", tid);
-  return read_start(path);
-}
-
-/* initial-exec: no __tls_get_addr call on the lock's fast path. */
-static __thread uint32_t t_tid __attribute__((tls_model("initial-exec")));
-static __thread uint64_t t_start __attribute__((tls_model("initial-exec")));
-static uint32_t p_pid;
-static uint64_t p_start;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-/* A forked child is a new task with a new id: forget the cached ones. */
-static void forget_ids(void) {
-  t_tid = 0;
-  t_start = 0;
-  __atomic_store_n(&p_pid, 0, __ATOMIC_RELAXED);
-}
-static void install_atfork(void) {
-  pthread_atfork(NULL, NULL, forget_ids);
-}
-
-uint32_t mmf__os_tid(void) {
-  if (!t_tid) {
-    pthread_once(&atfork_once, install_atfork);
-    t_tid = (uint32_t)syscall(SYS_gettid);
-  }
-  return t_tid;
-}
-
-uint64_t mmf__os_tid_start(void) {
-  if (!t_start) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%u/stat", mmf__os_tid());
-    t_start = read_start(path);
-  }
-  return t_start;
-}
-
-uint32_t mmf__os_pid(void) {
-  uint32_t pid = __atomic_load_n(&p_pid, __ATOMIC_RELAXED);
-  if (!pid) {
-    pthread_once(&atfork_once, install_atfork);
-    pid = (uint32_t)getpid();
-    __atomic_store_n(&p_start, read_start("/proc/self/stat"), __ATOMIC_RELAXED);
-    __atomic_store_n(&p_pid, pid, __ATOMIC_RELAXED);
-  }
-  return pid;
-}
-
-uint64_t mmf__os_pid_start(void) {
-  (void)mmf__os_pid();
-  return __atomic_load_n(&p_start, __ATOMIC_RELAXED);
-}
-
-void mmf__os_boot_id(uint8_t out[16]) {
-  memset(out, 0, 16);
-  char buf[64] = {0};
-  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+/* Parse the "lock:" lines of /proc/PID/fdinfo/FD: "lock:\t1: OFDLCK
+ * ADVISORY  READ -1 00:1a:3 START END". */
+static void fdinfo_locks(const char *path, pid_t pid, uint64_t lo, uint64_t hi,
+                         void (*fn)(void *, pid_t, uint64_t), void *ctx) {
+  FILE *f = fopen(path, "re");
+  if (!f)
     return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  int j = 0;
-  for (ssize_t i = 0; i < n && j < 32; i++) {
-    char c = buf[i];
-    int v = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                   : -1;
-    if (v < 0)
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "lock:", 5))
       continue;
-    out[j / 2] = (uint8_t)(out[j / 2] << 4 | v);
-    j++;
+    char *end = line + strlen(line);
+    while (end > line && (end[-1] == '\n' || end[-1] == ' '))
+      *--end = '\0';
+    /* The start is the second number from the end. */
+    char *last = strrchr(line, ' ');
+    if (!last)
+      continue;
+    *last = '\0';
+    char *prev = strrchr(line, ' ');
+    if (!prev)
+      continue;
+    uint64_t start = strtoull(prev + 1, NULL, 10);
+    if (start >= lo && start <= hi)
+      fn(ctx, pid, start);
   }
+  fclose(f);
+}
+
+int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
+                        void (*fn)(void *ctx, pid_t pid, uint64_t start),
+                        void *ctx) {
+  DIR *proc = opendir("/proc");
+  if (!proc)
+    return -errno;
+  struct dirent *de;
+  while ((de = readdir(proc))) {
+    char *endp;
+    long pid = strtol(de->d_name, &endp, 10);
+    if (*endp || pid <= 0)
+      continue;
+    char path[384];
+    snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+    DIR *fds = opendir(path);
+    if (!fds)
+      continue; /* gone, or not ours to look at */
+    struct dirent *fe;
+    while ((fe = readdir(fds))) {
+      if (fe->d_name[0] == '.')
+        continue;
+      struct stat st;
+      snprintf(path, sizeof path, "/proc/%ld/fd/%s", pid, fe->d_name);
+      if (stat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+        continue;
+      snprintf(path, sizeof path, "/proc/%ld/fdinfo/%s", pid, fe->d_name);
+      fdinfo_locks(path, (pid_t)pid, lo, hi, fn, ctx);
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return 0;
+}
+
+/* ---- the watcher of transient maps ---- */
+
+#ifndef MMF_WATCHER_PATH
+#define MMF_WATCHER_PATH "/usr/local/libexec/mmf-watch"
+#endif
+
+int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
+  const char *path = secure_getenv("MMF_WATCHER");
+  if (!path || !path[0])
+    path = MMF_WATCHER_PATH;
+  /* An open file of its own: sharing ours would keep our locks alive in
+   * it, and make its write lock a conversion of ours. */
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+  int own = open(self, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (own < 0)
+    return -errno;
+  fd = own;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  if (posix_spawn_file_actions_init(&fa)) {
+    close(own);
+    return -ENOMEM;
+  }
+  if (posix_spawnattr_init(&at)) {
+    posix_spawn_file_actions_destroy(&fa);
+    close(own);
+    return -ENOMEM;
+  }
+  int r = 0;
+  /* fd 3: the object, 4: its folder; the rest of ours stays behind (the
+   * watcher closes all others at once). */
+  if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0) ||
+      posix_spawn_file_actions_adddup2(&fa, 0, 1) ||
+      posix_spawn_file_actions_adddup2(&fa, 0, 2) ||
+      posix_spawn_file_actions_adddup2(&fa, fd, 3) ||
+      posix_spawn_file_actions_adddup2(&fa, dirfd, 4))
+    r = -ENOMEM;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  /* Its own session (a terminal's ^C does not reach it), default signal
+   * dispositions and no blocked signals whatever the caller has. */
+  if (!r && (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+                                               POSIX_SPAWN_SETSIGMASK |
+                                               POSIX_SPAWN_SETSIGDEF) ||
+             posix_spawnattr_setsigmask(&at, &none) ||
+             posix_spawnattr_setsigdefault(&at, &all)))
+    r = -ENOMEM;
+  pid_t pid = 0;
+  if (!r) {
+    char *const argv[] = {(char *)"mmf-watch", (char *)base, NULL};
+    char *const envp[] = {NULL};
+    int e = posix_spawn(&pid, path, &fa, &at, argv, envp);
+    if (e)
+      r = -e;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  close(own);
+  if (r < 0)
+    return r;
+  /* It forks the real watcher and exits at once, reporting whether the
+   * watcher started: 0, or the errno it failed with. */
+  int status;
+  pid_t w;
+  do
+    w = waitpid(pid, &status, 0);
+  while (w < 0 && errno == EINTR);
+  if (w < 0)
+    return errno == ECHILD ? 0 : -errno; /* the caller reaps children */
+  if (!WIFEXITED(status))
+    return -ECHILD;
+  return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
 }
 
 /* ---- futex ---- */
@@ -466,6 +650,10 @@ bool mmf__os_regular(int fd, int64_t *ret_off) {
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
     return false;
+  /* copy_file_range refuses O_APPEND targets (">>" in a shell). */
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || (fl & O_APPEND))
+    return false;
   off_t o = lseek(fd, 0, SEEK_CUR);
   if (o < 0)
     return false;
@@ -477,21 +665,6 @@ int mmf__os_cut(int fd, int64_t off) {
   if (ftruncate(fd, off) < 0 || lseek(fd, off, SEEK_SET) < 0)
     return -errno;
   return 0;
-}
-
-/* An open-file-description lock on byte 0: released by the kernel when the
- * last descriptor of that open file closes, also when its process dies.
- * 0 taken, -EAGAIN held elsewhere. */
-int mmf__os_ofd_lock(int fd, bool lock) {
-  struct flock fl = {.l_type = lock ? F_WRLCK : F_UNLCK,
-                     .l_whence = SEEK_SET,
-                     .l_start = 0,
-                     .l_len = 1};
-  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-    return 0;
-  if (errno == EACCES)
-    return -EAGAIN;
-  return -errno;
 }
 
 void mmf__os_sleep_ms(int ms) {

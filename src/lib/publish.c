@@ -29,6 +29,8 @@ static inline unsigned state_slot(uint64_t st) {
 }
 
 int mmf__check_size(struct mmf *m, bool always) {
+  if (atomic_load_explicit(&m->broken, memory_order_relaxed))
+    return -MMF_ECORRUPT;
   /* rdtsc was measured too: it traps in this VM and costs more. */
   int64_t now = mmf__os_coarse_ms();
   if (!always &&
@@ -38,8 +40,17 @@ int mmf__check_size(struct mmf *m, bool always) {
   int r = mmf__os_fstat(m->fd, &st);
   if (r < 0)
     return r;
-  if ((uint64_t)st.st_size < m->map_len)
-    return -MMF_ECORRUPT; /* a peer shrank it: touching the tail would fault */
+  if ((uint64_t)st.st_size < m->map_len) {
+    /* A peer shrank it: touching the tail would fault.  The handle never
+     * touches the mapping again, mmf_close included. */
+    atomic_store(&m->broken, true);
+    return -MMF_ECORRUPT;
+  }
+  /* The mode may have changed (chmod): readers who cannot write must be
+   * woken by every write. */
+  bool ro_readers = ((st.st_mode & 040) && !(st.st_mode & 020)) ||
+                    ((st.st_mode & 04) && !(st.st_mode & 02));
+  atomic_store_explicit(&m->wake_all, ro_readers, memory_order_relaxed);
   atomic_store_explicit(&m->size_checked, now, memory_order_relaxed);
   return 0;
 }
@@ -49,28 +60,42 @@ int mmf__check_size(struct mmf *m, bool always) {
  * here).  Writers do not: MADV_POPULATE_WRITE after fallocate was as fast
  * as write faults at the median but up to 10 times slower at times. */
 static void populate(struct mmf *m, unsigned s, uint64_t len) {
-  if (m->no_populate || len <= m->populated[s])
+  uint64_t done = atomic_load_explicit(&m->populated[s], memory_order_relaxed);
+  if (len <= done ||
+      atomic_load_explicit(&m->no_populate, memory_order_relaxed))
     return;
-  uint8_t *p = mmf__slot_data(m, s) + m->populated[s];
-  int r = mmf__os_populate(p, len - m->populated[s], false);
+  uint8_t *p = mmf__slot_data(m, s) + done;
+  int r = mmf__os_populate(p, len - done, false);
   if (r == -EINVAL || r == -ENOSYS)
-    m->no_populate = true;
+    atomic_store_explicit(&m->no_populate, true, memory_order_relaxed);
   else if (r == 0)
-    m->populated[s] = len;
+    atomic_store_explicit(&m->populated[s], len, memory_order_relaxed);
 }
 
 /* ---- writers ---- */
 
+/* Store the published seq into the futex word; wake sleepers if one had
+ * set the SLEEPERS bit, or always when some readers cannot set it. */
+static void announce(struct mmf *m, uint64_t seq) {
+  struct mmf__hdr *h = m->hdr;
+  uint32_t old = atomic_exchange_explicit(
+      &h->seq32, (uint32_t)seq & ~MMF__SEQ_SLEEPERS, memory_order_seq_cst);
+  if ((old & MMF__SEQ_SLEEPERS) ||
+      atomic_load_explicit(&m->wake_all, memory_order_relaxed))
+    mmf__os_futex_wake(&h->seq32, 0x7fffffff);
+}
+
 static int wlock(struct mmf *m) {
   struct mmf__hdr *h = m->hdr;
-  int r = mmf__lock_acquire(&h->wlock, MMF_WRITE_LOCK_TIMEOUT_MS);
+  int r = mmf__lock_acquire(m, &h->wlock, MMF_WRITE_LOCK_TIMEOUT_MS, true);
   if (r == -ETIMEDOUT)
     return -MMF_ESTUCK;
   if (r == MMF_LOCK_ABANDONED) {
     /* The dead writer may have published without updating the futex word
      * or waking the waiters: do both now. */
     uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
-    atomic_store(&h->seq32, (uint32_t)state_seq(st));
+    (void)atomic_exchange(&h->seq32,
+                          (uint32_t)state_seq(st) & ~MMF__SEQ_SLEEPERS);
     mmf__os_futex_wake(&h->seq32, 0x7fffffff);
     r = 0;
   }
@@ -78,34 +103,54 @@ static int wlock(struct mmf *m) {
 }
 
 static void wunlock(struct mmf *m) {
-  (void)mmf__lock_release(&m->hdr->wlock);
+  (void)mmf__lock_release(m, &m->hdr->wlock);
 }
 
-/* Make sure the first `len` bytes of slot `s` have pages behind them. */
-static int reserve(struct mmf *m, unsigned s, uint64_t len) {
-  if (m->no_reserve || len <= m->reserved[s])
+/* Make sure the first `len` bytes at `off` (slot s, or the raw object for
+ * s == 0 of a raw map) have storage behind them, so that a full file system
+ * is an -ENOSPC here and not a SIGBUS in memcpy.  Where there is no
+ * fallocate, zeros are written instead: the range must hold nothing anyone
+ * reads (an unpublished slot). */
+static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+  if (len <= m->reserved[s])
     return 0;
-  uint64_t off = MMF__HDR_SIZE + s * m->stride;
   uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
-  int r = mmf__os_reserve(m->fd, off + m->reserved[s], end - m->reserved[s]);
-  if (r == -EOPNOTSUPP || r == -ENOSYS) {
-    m->no_reserve = true;
-    return 0;
+  uint64_t from = m->reserved[s];
+  int r = -EOPNOTSUPP;
+  if (!m->no_reserve) {
+    r = mmf__os_reserve(m->fd, off + from, end - from);
+    if (r == -EOPNOTSUPP || r == -ENOSYS)
+      m->no_reserve = true;
   }
+  if (m->no_reserve)
+    r = mmf__os_zero_fill(m->fd, off + from, end - from);
   if (r < 0)
     return r;
   m->reserved[s] = end;
   return 0;
 }
 
-/* Mark slot s busy; returns the odd gen to close it with. */
+static inline uint64_t slot_off(struct mmf *m, unsigned s) {
+  return MMF__HDR_SIZE + s * m->stride;
+}
+
+/* Mark slot s busy; returns the odd gen to close it with.  Its seq becomes
+ * invalid at once, so that a reader that saw `state` name this slot before
+ * cannot take what is written now for the old content, even if this write
+ * is aborted. */
 static uint64_t slot_open(struct mmf__slot *sl) {
   uint64_t g = atomic_load_explicit(&sl->gen, memory_order_relaxed);
   /* A dead writer may have left it odd: step to the next odd value. */
   uint64_t odd = (g | 1) + ((g & 1) ? 2 : 0);
   atomic_store_explicit(&sl->gen, odd, memory_order_relaxed);
+  atomic_store_explicit(&sl->seq, MMF__SEQ_INVALID, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
   return odd;
+}
+
+/* Close slot s unpublished: its bytes are garbage nobody points to. */
+static void slot_abort(struct mmf *m, unsigned s, uint64_t odd) {
+  atomic_store_explicit(&m->hdr->slot[s].gen, odd + 1, memory_order_release);
 }
 
 static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
@@ -116,10 +161,7 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   atomic_store_explicit(&sl->seq, seq, memory_order_relaxed);
   atomic_store_explicit(&sl->gen, odd + 1, memory_order_release);
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
-  /* Dekker with mmf_wait: the seq store, then the waiters load. */
-  atomic_store_explicit(&h->seq32, (uint32_t)seq, memory_order_seq_cst);
-  if (atomic_load_explicit(&h->waiters, memory_order_seq_cst) || m->wake_all)
-    mmf__os_futex_wake(&h->seq32, 0x7fffffff);
+  announce(m, seq);
 }
 
 static int writable_mmf(struct mmf *m) {
@@ -135,13 +177,58 @@ static int write_raw(struct mmf *m, const void *data, size_t len) {
     return -MMF_EREADONLY;
   if (len > m->map_len)
     return -MMF_ETOOBIG;
-  if (m->kind == MMF_KIND_RAW || !m->priv) {
-    int r = mmf__check_size(m, false);
-    if (r < 0)
-      return r;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  if (m->priv) {
+    if (len)
+      memcpy(m->base, data, len);
+    return 0;
   }
+  /* The caller's bytes are what is there: allocate without touching them,
+   * or, where the file system cannot, let write() allocate (and fail with
+   * ENOSPC) instead of a store into a hole. */
+  if (!m->no_reserve && len > m->reserved[0]) {
+    r = mmf__os_reserve(m->fd, 0, len);
+    if (r == -EOPNOTSUPP || r == -ENOSYS)
+      m->no_reserve = true;
+    else if (r < 0)
+      return r;
+    else
+      m->reserved[0] = len;
+  }
+  if (m->no_reserve)
+    return mmf__os_pwrite_all(m->fd, data, len, 0);
   if (len)
     memcpy(m->base, data, len);
+  return 0;
+}
+
+/* Take the writers' lock and open the unpublished slot for `size` bytes:
+ * *ret_s, *ret_odd and the seq to publish. */
+static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
+                 uint64_t *ret_odd, uint64_t *ret_st) {
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  if ((r = wlock(m)) < 0)
+    return r;
+  struct mmf__hdr *h = m->hdr;
+  uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
+  unsigned s = state_slot(st) ^ 1;
+  if (state_seq(st) >= SEQ_MAX) {
+    wunlock(m);
+    return -MMF_ECORRUPT;
+  }
+  uint64_t odd = slot_open(&h->slot[s]);
+  if ((r = reserve(m, s, slot_off(m, s), size)) < 0) {
+    slot_abort(m, s, odd);
+    wunlock(m);
+    return r;
+  }
+  *ret_s = s;
+  *ret_odd = odd;
+  *ret_st = st;
   return 0;
 }
 
@@ -152,42 +239,43 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
   int r = writable_mmf(m);
   if (r < 0)
     return r;
-  if (len > m->capacity)
+  if (len > m->capacity || sep_len > m->capacity)
     return -MMF_ETOOBIG;
-  if ((r = mmf__check_size(m, false)) < 0)
-    return r;
-  if ((r = wlock(m)) < 0)
-    return r;
+  if (!keep)
+    sep_len = 0;
   struct mmf__hdr *h = m->hdr;
-  uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
-  unsigned cur = state_slot(st), s = cur ^ 1;
-  if (state_seq(st) >= SEQ_MAX) {
-    wunlock(m);
-    return -MMF_ECORRUPT;
-  }
+  /* The old length is stable only under the lock; the size to reserve is
+   * known after it.  Reserve for the worst case that fits. */
+  unsigned s;
+  uint64_t odd, st;
+  if ((r = begin(m, keep ? 0 : len, &s, &odd, &st)) < 0)
+    return r;
+  unsigned cur = s ^ 1;
   uint64_t old_len = 0;
   if (keep) {
     /* We hold the lock: the published slot cannot change under us. */
     old_len = atomic_load_explicit(&h->slot[cur].len, memory_order_relaxed);
     if (old_len > m->capacity) {
+      slot_abort(m, s, odd);
       wunlock(m);
       return -MMF_ECORRUPT;
     }
     if (old_len == 0)
       sep_len = 0;
-  } else {
-    sep_len = 0;
   }
-  uint64_t total = old_len + sep_len + len;
-  if (sep_len + len < len || total > m->capacity) {
+  uint64_t total;
+  if (__builtin_add_overflow(old_len, (uint64_t)sep_len, &total) ||
+      __builtin_add_overflow(total, (uint64_t)len, &total) ||
+      total > m->capacity) {
+    slot_abort(m, s, odd);
     wunlock(m);
     return -MMF_ETOOBIG;
   }
-  if (total > m->reserved[s] && (r = reserve(m, s, total)) < 0) {
+  if ((r = reserve(m, s, slot_off(m, s), total)) < 0) {
+    slot_abort(m, s, odd);
     wunlock(m);
     return r;
   }
-  uint64_t odd = slot_open(&h->slot[s]);
   uint8_t *dst = mmf__slot_data(m, s);
   if (old_len)
     memcpy(dst, mmf__slot_data(m, cur), old_len);
@@ -215,83 +303,91 @@ MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
   return publish(m, true, sep, sep_len, data, len);
 }
 
-MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size, void **ret_ptr) {
-  if (!m || !ret_ptr)
+/* A loan's private words: the slot | 2 (so that a zeroed loan is not
+ * one), and the odd gen it was opened with. */
+MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
+                               struct mmf_write_loan *ret) {
+  if (!m || !ret)
     return -EINVAL;
   int r = writable_mmf(m);
   if (r < 0)
     return r;
   if (size > m->capacity)
     return -MMF_ETOOBIG;
-  if (m->writing)
-    return -EBUSY;
-  if ((r = mmf__check_size(m, false)) < 0)
+  unsigned s;
+  uint64_t odd, st;
+  if ((r = begin(m, size, &s, &odd, &st)) < 0)
     return r;
-  if ((r = wlock(m)) < 0)
-    return r;
-  uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
-  unsigned s = state_slot(st) ^ 1;
-  if (state_seq(st) >= SEQ_MAX) {
-    wunlock(m);
-    return -MMF_ECORRUPT;
-  }
-  if ((r = reserve(m, s, size)) < 0) {
-    wunlock(m);
-    return r;
-  }
-  m->wslot = s;
-  m->wsize = size;
-  m->wgen = slot_open(&m->hdr->slot[s]);
-  m->writing = true;
-  *ret_ptr = mmf__slot_data(m, s);
+  ret->data = mmf__slot_data(m, s);
+  ret->size = size;
+  ret->priv_[0] = s | 2;
+  ret->priv_[1] = odd;
   return 0;
 }
 
-MMF_EXPORT int mmf_write_commit(mmf_t *m, size_t len) {
-  if (!m || !m->writing || len > m->wsize)
+/* Is w a loan of m that is still open? */
+static bool loan_ok(struct mmf *m, const struct mmf_write_loan *w) {
+  if (m->kind != MMF_KIND_MMF || m->readonly || (w->priv_[0] & ~1ull) != 2 ||
+      !(w->priv_[1] & 1) || !mmf__lock_held_by(m, &m->hdr->wlock))
+    return false;
+  unsigned s = (unsigned)(w->priv_[0] & 1);
+  return w->data == mmf__slot_data(m, s) &&
+         atomic_load_explicit(&m->hdr->slot[s].gen, memory_order_relaxed) ==
+             w->priv_[1];
+}
+
+MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
+                                size_t len) {
+  if (!m || !w || len > w->size)
     return -EINVAL;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  if (!loan_ok(m, w))
+    return -EINVAL;
+  unsigned s = (unsigned)(w->priv_[0] & 1);
   uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
-  slot_close_and_publish(m, m->wslot, m->wgen, len, state_seq(st) + 1);
-  m->writing = false;
+  slot_close_and_publish(m, s, w->priv_[1], len, state_seq(st) + 1);
+  w->priv_[0] = w->priv_[1] = 0;
   wunlock(m);
   return 0;
 }
 
-MMF_EXPORT void mmf_write_abort(mmf_t *m) {
-  if (!m || !m->writing)
+MMF_EXPORT void mmf_write_abort(mmf_t *m, struct mmf_write_loan *w) {
+  if (!m || !w || mmf__check_size(m, false) < 0 || !loan_ok(m, w))
     return;
-  /* Close the slot unpublished; its bytes are garbage nobody points to. */
-  atomic_store_explicit(&m->hdr->slot[m->wslot].gen, m->wgen + 1,
-                        memory_order_release);
-  m->writing = false;
+  slot_abort(m, (unsigned)(w->priv_[0] & 1), w->priv_[1]);
+  w->priv_[0] = w->priv_[1] = 0;
   wunlock(m);
 }
 
 /* ---- readers ---- */
 
 /* One look at the published slot: 0 and its coordinates, -EAGAIN when a
- * writer is in the way, or -MMF_ECORRUPT.  `stable`: the caller holds the
- * writers' lock, so nothing moves, and a busy or mismatched slot is what a
- * peer wrote, not a race. */
+ * writer is in the way, or -MMF_ECORRUPT.  A slot that `state` names is
+ * never opened by an honest writer (writers fill the other one), so a busy
+ * or mismatched slot while `state` stays the same is what a peer wrote, not
+ * a race: reported at once.  `stable`: the caller holds the writers' lock,
+ * so nothing can move at all. */
 static inline int look(struct mmf *m, bool stable, unsigned *ret_s,
                        uint64_t *ret_gen, uint64_t *ret_len,
                        uint64_t *ret_seq) {
   struct mmf__hdr *h = m->hdr;
-  int busy = stable ? -MMF_ECORRUPT : -EAGAIN;
   uint64_t st = atomic_load_explicit(&h->state, memory_order_acquire);
   unsigned s = state_slot(st);
   struct mmf__slot *sl = &h->slot[s];
   uint64_t g = atomic_load_explicit(&sl->gen, memory_order_acquire);
-  if (g & 1)
-    return busy;
   uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
   uint64_t seq = atomic_load_explicit(&sl->seq, memory_order_relaxed);
   atomic_thread_fence(memory_order_acquire);
-  if (atomic_load_explicit(&sl->gen, memory_order_relaxed) != g ||
-      seq != state_seq(st))
-    return busy;
+  if ((g & 1) || atomic_load_explicit(&sl->gen, memory_order_relaxed) != g ||
+      seq != state_seq(st)) {
+    if (stable || atomic_load_explicit(&h->state, memory_order_acquire) == st)
+      return -MMF_ECORRUPT;
+    return -EAGAIN;
+  }
   if (len > m->capacity)
-    return -MMF_ECORRUPT; /* stable and impossible: a peer wrote it */
+    return -MMF_ECORRUPT; /* closed and published, yet impossible */
   *ret_s = s;
   *ret_gen = g;
   *ret_len = len;
@@ -312,31 +408,32 @@ typedef int (*copy_fn)(void *ctx, const uint8_t *src, uint64_t len,
 static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
                         uint64_t seq);
 
+/* After this many failed tries (a writer in the way, or a copy overtaken),
+ * a handle that may write waits for the writers' lock and copies under it;
+ * a read-only one backs off. */
+static int backoff(struct mmf *m, unsigned tries, int64_t *deadline) {
+  (void)m;
+  if (!*deadline)
+    *deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;
+  else if (mmf__os_now_ms() > *deadline)
+    return -MMF_ESTUCK;
+  if (tries < 64)
+    sched_yield();
+  else
+    nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+  return 0;
+}
+
 static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
   int64_t deadline = 0;
   for (unsigned tries = 0;; tries++) {
-    unsigned s;
-    uint64_t g, len, seq;
-    int r = look(m, false, &s, &g, &len, &seq);
-    if (r == 0) {
-      if (copy != copy_nothing)
-        if (len > m->populated[s])
-          populate(m, s, len);
-      int c = copy(ctx, mmf__slot_data(m, s), len, seq);
-      if (still(m, s, g))
-        return c;
-      continue;
-    }
-    if (r != -EAGAIN)
-      return r;
-    if (tries < READ_TRIES) {
-      mmf__cpu_relax();
-      continue;
-    }
-    if (!m->readonly) {
+    if (tries >= READ_TRIES && !m->readonly) {
       /* Writers keep overtaking: wait for the current one, then copy with
        * the lock held, which no writer can disturb. */
-      if ((r = wlock(m)) < 0)
+      unsigned s;
+      uint64_t g, len, seq;
+      int r = wlock(m);
+      if (r < 0)
         return r;
       r = look(m, true, &s, &g, &len, &seq);
       if (r == 0)
@@ -344,15 +441,24 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
       wunlock(m);
       return r;
     }
-    /* A read-only handle cannot take the lock: back off, within a bound. */
-    if (!deadline)
-      deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;
-    else if (mmf__os_now_ms() > deadline)
-      return -MMF_ESTUCK;
-    if (tries < 64)
-      sched_yield();
-    else
-      nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+    unsigned s;
+    uint64_t g, len, seq;
+    int r = look(m, false, &s, &g, &len, &seq);
+    if (r == 0) {
+      if (copy != copy_nothing)
+        populate(m, s, len);
+      int c = copy(ctx, mmf__slot_data(m, s), len, seq);
+      if (still(m, s, g))
+        return c;
+    } else if (r != -EAGAIN) {
+      return r;
+    }
+    if (tries < READ_TRIES) {
+      mmf__cpu_relax();
+      continue;
+    }
+    if ((r = backoff(m, tries, &deadline)) < 0)
+      return r;
   }
 }
 
@@ -377,11 +483,10 @@ static int copy_to_buf(void *vctx, const uint8_t *src, uint64_t len,
 
 static int read_raw(struct mmf *m, void *buf, size_t cap, size_t *ret_len,
                     uint64_t *ret_seq) {
-  if (m->kind == MMF_KIND_RAW || !m->priv) {
-    int r = mmf__check_size(m, false);
-    if (r < 0)
-      return r;
-  }
+  /* Also for private maps: pages not yet copied still map the file. */
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
   if (cap < m->map_len) {
     if (ret_len)
       *ret_len = m->map_len;
@@ -478,55 +583,52 @@ int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq) {
   return 0;
 }
 
-MMF_EXPORT int mmf_read_begin(mmf_t *m, const void **ret_ptr, size_t *ret_len,
-                              uint64_t *ret_seq) {
-  if (!m || !ret_ptr)
+MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
+  if (!m || !ret)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
   int64_t deadline = 0;
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    int r = look(m, false, &s, &g, &len, &seq);
-    if (r == -EAGAIN && tries >= READ_TRIES && !m->readonly) {
+    if (tries >= READ_TRIES && !m->readonly) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = wlock(m)) < 0)
         return r;
       r = look(m, true, &s, &g, &len, &seq);
       wunlock(m);
+    } else {
+      r = look(m, false, &s, &g, &len, &seq);
     }
     if (r == -EAGAIN) {
-      /* A read-only handle: only a peer that keeps the published slot busy
-       * (it must not) can hold it here for long. */
-      if (tries > 1000) {
-        if (!deadline)
-          deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;
-        else if (mmf__os_now_ms() > deadline)
-          return -MMF_ESTUCK;
-        sched_yield();
-      }
+      if (tries >= READ_TRIES && (r = backoff(m, tries, &deadline)) < 0)
+        return r;
       mmf__cpu_relax();
       continue;
     }
     if (r < 0)
       return r;
     populate(m, s, len);
-    m->rslot = s;
-    m->rgen = g;
-    *ret_ptr = mmf__slot_data(m, s);
-    if (ret_len)
-      *ret_len = len;
-    if (ret_seq)
-      *ret_seq = seq;
+    ret->data = mmf__slot_data(m, s);
+    ret->len = len;
+    ret->seq = seq;
+    ret->priv_[0] = s;
+    ret->priv_[1] = g;
     return 0;
   }
 }
 
-MMF_EXPORT int mmf_read_end(mmf_t *m) {
-  if (!m || m->kind != MMF_KIND_MMF)
+MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v) {
+  if (!m || !v || m->kind != MMF_KIND_MMF || v->priv_[0] > 1 ||
+      v->data != mmf__slot_data(m, (unsigned)v->priv_[0]))
     return -EINVAL;
-  return still(m, m->rslot, m->rgen) ? 0 : -MMF_EOVERTAKEN;
+  if (atomic_load_explicit(&m->broken, memory_order_relaxed))
+    return -MMF_ECORRUPT;
+  return still(m, (unsigned)v->priv_[0], v->priv_[1]) ? 0 : -MMF_EOVERTAKEN;
 }
 
 /* ---- to and from file descriptors ---- */
@@ -536,18 +638,18 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
-  void *p;
-  int r = mmf_write_begin(m, len, &p);
+  struct mmf_write_loan w;
+  int r = mmf_write_begin(m, len, &w);
   if (r < 0)
     return r;
   size_t done = 0;
-  r = mmf__os_copy_in(fd, m->fd, MMF__HDR_SIZE + m->wslot * m->stride, len, p,
-                      &done);
+  r = mmf__os_copy_in(fd, m->fd, slot_off(m, (unsigned)(w.priv_[0] & 1)), len,
+                      w.data, &done);
   if (r < 0) {
-    mmf_write_abort(m);
+    mmf_write_abort(m, &w);
     return r;
   }
-  if ((r = mmf_write_commit(m, done)) < 0)
+  if ((r = mmf_write_commit(m, &w, done)) < 0)
     return r;
   if (ret_len)
     *ret_len = done;
@@ -575,7 +677,7 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
         continue;
       if (r < 0)
         return r;
-      r = mmf__os_copy_out(m->fd, MMF__HDR_SIZE + s * m->stride, fd, len);
+      r = mmf__os_copy_out(m->fd, slot_off(m, s), fd, len);
       if (r == -EXDEV)
         break; /* not in the kernel here: copy through memory */
       if (r < 0)

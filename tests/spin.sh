@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Checks the publication protocol's model (docs/publish.pml) with spin: the
+# protocol must pass every check, and version 1's abort bug must be found,
+# or a passing run would prove nothing. Exit 77 (skip) without spin.
+#   tests/spin.sh [WORK_DIR]    (WORK_DIR is kept; by default a temporary
+#                                one, removed at the end)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+if ! command -v spin >/dev/null 2>&1; then
+  echo "spin: not installed"
+  exit 77
+fi
+cc=$(command -v cc || command -v gcc || true)
+[ -n "$cc" ] || { echo "spin: no C compiler for pan" >&2; exit 1; }
+
+if [ $# -ge 1 ]; then
+  mkdir -p "$1"
+  work=$(cd "$1" && pwd)
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+
+# run NAME "SPIN_DEFINES" "CC_FLAGS" "PAN_FLAGS": one verification in its
+# own folder (pan.c, pan and the trail are per run), output in pan.out.
+run() {
+  local d="$work/$1"
+  rm -rf "$d"
+  mkdir -p "$d"
+  cp "$src/docs/publish.pml" "$d/"
+  (
+    cd "$d"
+    # shellcheck disable=SC2086
+    spin $2 -a publish.pml >spin.out 2>&1 &&
+      "$cc" -O2 -w $3 -o pan pan.c >cc.out 2>&1 &&
+      ./pan -m1000000 $4 >pan.out 2>&1
+  ) || true
+}
+
+# Two at a time: the machine may have only two cores.
+run safety "" "-DSAFETY -DNOCLAIM" "" &
+run termination "" "" "-a" &
+wait
+run readonly "-DRO" "-DSAFETY -DNOCLAIM" "" &
+run bug_v1 "-DBUG_V1" "-DSAFETY -DNOCLAIM" "" &
+wait
+
+failed=0
+# check NAME "SPIN_DEFINES" EXPECT(ok|error) LABEL
+check() {
+  local d="$work/$1" out errors states
+  out="$d/pan.out"
+  errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" 2>/dev/null | head -1)
+  states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$out" 2>/dev/null | head -1)
+  if [ -z "$errors" ] || [ -z "$states" ]; then
+    echo "spin: $4: no verdict" >&2
+    cat "$d"/*.out >&2 2>/dev/null || true
+    failed=1
+    return
+  fi
+  if grep -q "max search depth too small" "$out"; then
+    echo "spin: $4: search cut short (depth)" >&2
+    failed=1
+    return
+  fi
+  case $3 in
+  ok)
+    if [ "$errors" = 0 ]; then
+      echo "spin: $4: ok ($states states)"
+      return
+    fi
+    echo "spin: $4: FAILED ($errors errors, $states states)" >&2
+    cat "$out" >&2
+    # shellcheck disable=SC2086
+    (cd "$d" && spin $2 -t -p -g -l publish.pml | tail -n 80) >&2 || true
+    ;;
+  error)
+    if [ "$errors" -gt 0 ] && grep -q "assertion violated" "$out"; then
+      echo "spin: $4: found, as it must be ($(grep -m1 'assertion violated' "$out" | sed 's/^pan:1: //'))"
+      return
+    fi
+    echo "spin: $4: NOT FOUND ($states states): the model cannot fail" >&2
+    ;;
+  esac
+  failed=1
+}
+
+check safety "" ok "publication model"
+check termination "" ok "publication model, locking reader completes"
+check readonly "-DRO" ok "publication model, read-only reader"
+check bug_v1 "-DBUG_V1" error "version 1 abort bug"
+exit $failed
