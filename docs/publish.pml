@@ -7,6 +7,8 @@
  *   spin -a publish.pml; cc -O2 -o pan pan.c; ./pan -a
  *     claim `term`: the locking reader gets its copy on every run;
  *   the same safety run with -DRO given to spin: a read-only reader instead;
+ *   and with -DTRIES=2: the reader then locks while a write is still to
+ *     come, so a writer waits for a reader too (with 3 it never does);
  *   the same safety run with -DBUG_V1 given to spin: version 1, which did
  *     not void a slot's seq when opening it; spin must find a reader that
  *     accepts an aborted write, which shows that the assertions can fail.

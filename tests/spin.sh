@@ -43,8 +43,9 @@ run safety "" "-DSAFETY -DNOCLAIM" "" &
 run termination "" "" "-a" &
 wait
 run readonly "-DRO" "-DSAFETY -DNOCLAIM" "" &
-run bug_v1 "-DBUG_V1" "-DSAFETY -DNOCLAIM" "" &
+run tries2 "-DTRIES=2" "-DSAFETY -DNOCLAIM" "" &
 wait
+run bug_v1 "-DBUG_V1" "-DSAFETY -DNOCLAIM" ""
 
 failed=0
 # check NAME "SPIN_DEFINES" EXPECT(ok|error) LABEL
@@ -89,5 +90,6 @@ check() {
 check safety "" ok "publication model"
 check termination "" ok "publication model, locking reader completes"
 check readonly "-DRO" ok "publication model, read-only reader"
+check tries2 "-DTRIES=2" ok "publication model, writer waits for a reader"
 check bug_v1 "-DBUG_V1" error "version 1 abort bug"
 exit $failed

@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/* Liveness that the kernel vouches for: locks and holders across PID
+ * namespaces, hidden /proc and other users; a thousand holders; transient
+ * maps that go by themselves; header bytes that peers write; waiters that
+ * die; locks owned by handles, not threads.  Each case failed on format 1. */
+#include "util.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+
+static int ready[2];
+static void say_ready(void) {
+  char c = 'r';
+  if (write(ready[1], &c, 1) != 1)
+    _exit(99);
+}
+static void await_ready(void) {
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+}
+
+/* ---- running a role in a new PID namespace, or behind hidepid ---- */
+
+static uid_t other_uid;
+static gid_t other_gid;
+
+static int find_user(void) {
+  struct passwd *pw = getpwnam("mmftest");
+  if (!pw && geteuid() == 0) {
+    if (system("useradd --system --no-create-home --shell /usr/sbin/nologin "
+               "mmftest >/dev/null 2>&1") != 0)
+      return -1;
+    pw = getpwnam("mmftest");
+  }
+  if (!pw)
+    return -1;
+  other_uid = pw->pw_uid;
+  other_gid = pw->pw_gid;
+  return 0;
+}
+
+enum where { NEW_PIDNS, HIDEPID_OTHER_USER };
+
+struct role {
+  enum where where;
+  int (*fn)(const char *name);
+  const char *name;
+};
+
+/* The child: a fresh /proc (of the new namespace, or with hidepid=2), and
+ * for hidepid another user; 77 when the kernel refuses. */
+static int run_role(void *arg) {
+  struct role *r = arg;
+  int flags = CLONE_NEWNS | (r->where == NEW_PIDNS ? CLONE_NEWPID : 0);
+  if (unshare(flags) < 0)
+    return 77;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return 77;
+  pid_t p = fork();
+  if (p < 0)
+    return 77;
+  if (p > 0) {
+    int st;
+    if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st))
+      return 98;
+    return WEXITSTATUS(st);
+  }
+  /* Another process in earnest: none of the test's descriptors, so none of
+   * its handles (a fork shares them). */
+  for (int fd = 3; fd < 1024; fd++)
+    close(fd);
+  const char *opts = r->where == NEW_PIDNS ? NULL : "hidepid=2";
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
+      0)
+    _exit(77);
+  if (r->where == HIDEPID_OTHER_USER &&
+      (setgroups(0, NULL) < 0 || setgid(other_gid) < 0 ||
+       setuid(other_uid) < 0))
+    _exit(77);
+  int rc = r->fn(r->name);
+  fflush(stdout);
+  _exit(rc);
+}
+
+/* 0 passed, 77 skipped (with the reason printed), else the role's code. */
+static int in_elsewhere(enum where where, int (*fn)(const char *),
+                        const char *name) {
+  if (geteuid() != 0) {
+    printf("skipped: namespaces and other users need root\n");
+    return 77;
+  }
+  if (where == HIDEPID_OTHER_USER && find_user() < 0) {
+    printf("skipped: no second user could be made\n");
+    return 77;
+  }
+  struct role r = {where, fn, name};
+  int rc = reap(spawn(run_role, &r), 30000);
+  if (rc == 77)
+    printf("skipped: the kernel refused a new %s\n",
+           where == NEW_PIDNS ? "PID namespace" : "/proc mount");
+  return rc;
+}
+
+#define ELSEWHERE(where, fn, name)                                             \
+  do {                                                                         \
+    int rc_ = in_elsewhere(where, fn, name);                                   \
+    if (rc_ == 77)                                                             \
+      skip();                                                                  \
+    assert_int_equal(rc_, 0);                                                  \
+  } while (0)
+
+/* Roles run elsewhere against a map whose locks the test process holds. */
+static int try_user_lock(const char *n) {
+  mmf_t *m;
+  if (mmf_open(n, 0, &m) < 0)
+    return 10;
+  /* The holder lives: the lock must not be taken over. */
+  int r = mmf_lock(m, 300);
+  mmf_close(m);
+  return r == -ETIMEDOUT ? 0 : 11;
+}
+
+static int try_write(const char *n) {
+  mmf_t *m;
+  if (mmf_open(n, 0, &m) < 0)
+    return 10;
+  /* A live writer holds the writers' lock (for 400 ms): we must wait. */
+  int64_t t0 = now_ns();
+  int r = mmf_write(m, "elsewhere", 9);
+  int64_t took = now_ns() - t0;
+  mmf_close(m);
+  if (r != 0)
+    return 12;
+  return took >= 250 * 1000000ll ? 0 : 13;
+}
+
+static int try_list(const char *n) {
+  struct mmf_info *list;
+  size_t cnt;
+  if (mmf_list(&list, &cnt) < 0)
+    return 10;
+  free(list);
+  struct mmf_info in;
+  int r = mmf_info(n, &in);
+  if (r < 0)
+    return 14;
+  /* We cannot see the holder's process: counted, but not named. */
+  if (in.holders < 1 || in.lock_pid != -1) {
+    printf("holders %u, lock_pid %d\n", in.holders, (int)in.lock_pid);
+    return 15;
+  }
+  return 0;
+}
+
+struct held {
+  mmf_t *m;
+  int ms;
+};
+
+static void *hold_writers_lock(void *arg) {
+  struct held *h = arg;
+  struct mmf_write_loan w;
+  if (mmf_write_begin(h->m, 5, &w) < 0)
+    return (void *)1;
+  say_ready();
+  usleep((useconds_t)h->ms * 1000);
+  memcpy(w.data, "owner", 5);
+  return mmf_write_commit(h->m, &w, 5) < 0 ? (void *)1 : NULL;
+}
+
+static void locks_hold_across(enum where where) {
+  const char *n = tname("ns");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0666, &m), 0);
+  assert_int_equal(mmf_lock(m, 0), 0);
+  ELSEWHERE(where, try_user_lock, n);
+  ELSEWHERE(where, try_list, n);
+  assert_true(shm_exists(n)); /* a live transient map stays */
+  assert_int_equal(pipe(ready), 0);
+  struct held h = {m, 400};
+  pthread_t t;
+  pthread_create(&t, NULL, hold_writers_lock, &h);
+  await_ready();
+  ELSEWHERE(where, try_write, n);
+  void *res;
+  pthread_join(t, &res);
+  assert_null(res);
+  char buf[16];
+  size_t len;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 9); /* ours first, then theirs: never a mix */
+  assert_memory_equal(buf, "elsewhere", 9);
+  assert_int_equal(mmf_unlock(m), 0);
+  mmf_close(m);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+static void locks_hold_across_pid_namespaces(void **s) {
+  (void)s;
+  locks_hold_across(NEW_PIDNS);
+}
+
+static void locks_hold_behind_hidepid(void **s) {
+  (void)s;
+  locks_hold_across(HIDEPID_OTHER_USER);
+}
+
+/* ---- a thousand holders ---- */
+
+#define MANY 1000
+
+static int many_holder(void *arg) {
+  const char *n = arg;
+  mmf_t *m;
+  /* Half of them read-only: they hold the map too. */
+  int flags = (getpid() & 1) ? MMF_READONLY : 0;
+  if (mmf_open(n, flags, &m) < 0)
+    return 1;
+  say_ready();
+  uint64_t seq;
+  int r = mmf_wait(m, 0, 30000, &seq);
+  mmf_close(m);
+  return r == 0 && seq == 1 ? 0 : 2;
+}
+
+static void a_thousand_holders(void **s) {
+  (void)s;
+  struct rlimit rl;
+  getrlimit(RLIMIT_NPROC, &rl);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < MANY + 100) {
+    printf("skipped: RLIMIT_NPROC %lu is below %d\n",
+           (unsigned long)rl.rlim_cur, MANY + 100);
+    skip();
+  }
+  const char *n = tname("many");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0644, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  static pid_t kids[MANY];
+  for (int i = 0; i < MANY; i++) {
+    kids[i] = spawn(many_holder, (void *)n);
+    assert_true(kids[i] > 0);
+  }
+  for (int i = 0; i < MANY; i++)
+    await_ready();
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(m, &st), 0);
+  printf("holders: %u\n", st.holders);
+  assert_int_equal(st.holders, MANY + 1);
+  /* Every one of them may also write. */
+  mmf_t *w;
+  assert_int_equal(mmf_open(n, 0, &w), 0);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(w, "all", 3), 0);
+  int bad = 0;
+  for (int i = 0; i < MANY; i++)
+    if (reap(kids[i], 30000) != 0)
+      bad++;
+  printf("%d waiters woke by one write within %.0f ms\n", MANY - bad,
+         (double)(now_ns() - t0) / 1e6);
+  assert_int_equal(bad, 0);
+  mmf_close(w);
+  mmf_close(m);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+/* ---- transient maps go by themselves ---- */
+
+enum end { END_CLOSE, END_EXIT, END_KILL };
+
+static int transient_holder(void *arg) {
+  const char *n = arg;
+  mmf_t *m;
+  if (mmf_create(n, 64, MMF_TRANSIENT, 0, &m) < 0)
+    return 1;
+  if (mmf_write(m, "old", 3) < 0)
+    return 2;
+  say_ready();
+  pause();
+  return 0;
+}
+
+static int transient_closer(void *arg) {
+  const char *n = arg;
+  mmf_t *m;
+  if (mmf_create(n, 64, MMF_TRANSIENT, 0, &m) < 0)
+    return 1;
+  say_ready();
+  usleep(100000);
+  mmf_close(m);
+  return 0;
+}
+
+/* ms until /dev/shm/n is gone, polling without any mmf call; -1 after 5 s */
+static double gone_within(const char *n) {
+  int64_t t0 = now_ns();
+  while (shm_exists(n)) {
+    if (now_ns() - t0 > 5000 * 1000000ll)
+      return -1;
+    usleep(1000);
+  }
+  return (double)(now_ns() - t0) / 1e6;
+}
+
+static void transient_goes_by_itself(enum end how) {
+  const char *n = tname("gone");
+  assert_int_equal(pipe(ready), 0);
+  pid_t p =
+      spawn(how == END_CLOSE ? transient_closer : transient_holder, (void *)n);
+  await_ready();
+  assert_true(shm_exists(n));
+  if (how == END_KILL)
+    kill(p, SIGKILL);
+  else if (how == END_EXIT)
+    kill(p, SIGTERM); /* dies without closing */
+  double ms = gone_within(n);
+  waitpid(p, NULL, 0);
+  printf("gone %.1f ms after its last holder %s\n", ms,
+         how == END_CLOSE  ? "closed it"
+         : how == END_EXIT ? "exited"
+                           : "was killed");
+  assert_true(ms >= 0 && ms < 1000);
+  /* Never revived: the name is free for a new map. */
+  mmf_t *m;
+  assert_int_equal(mmf_open(n, 0, &m), -ENOENT);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+static void transient_gone_after_close(void **s) {
+  (void)s;
+  transient_goes_by_itself(END_CLOSE);
+}
+static void transient_gone_after_exit(void **s) {
+  (void)s;
+  transient_goes_by_itself(END_EXIT);
+}
+static void transient_gone_after_kill(void **s) {
+  (void)s;
+  transient_goes_by_itself(END_KILL);
+}
+
+/* The watcher was killed too: an orphan is never reopened with its old
+ * content, and the next look removes it. */
+static void transient_orphan_never_revived(void **s) {
+  (void)s;
+  const char *n = tname("orph");
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  /* A transient map as its creator would leave it with no watcher: the
+   * sticky bit, no holder. */
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
+  assert_int_equal(mmf_write(m, "old", 3), 0);
+  mmf_close(m);
+  assert_int_equal(chmod(path, 01600), 0);
+  assert_int_equal(mmf_open(n, 0, &m), -ENOENT);
+  assert_false(shm_exists(n));
+  /* Read-only openers do not revive it either. */
+  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
+  mmf_close(m);
+  assert_int_equal(chmod(path, 01600), 0);
+  assert_int_equal(mmf_open(n, MMF_READONLY, &m), -ENOENT);
+  struct mmf_info *list;
+  size_t cnt;
+  assert_int_equal(mmf_list(&list, &cnt), 0);
+  for (size_t i = 0; i < cnt; i++)
+    assert_string_not_equal(list[i].name, n);
+  free(list);
+  assert_false(shm_exists(n));
+}
+
+/* ---- bytes peers write ---- */
+
+static void peers_cannot_delete_or_block_the_name(void **s) {
+  (void)s;
+  const char *n = tname("peer");
+  mmf_t *owner, *peer;
+  assert_int_equal(mmf_create(n, 64, 0, 0666, &owner), 0);
+  assert_int_equal(mmf_write(owner, "kept", 4), 0);
+  assert_int_equal(mmf_open(n, MMF_RAW, &peer), 0);
+  /* Everything in the header but the publication words and the magic and
+   * sizes (which are checked): all ones. */
+  uint8_t *h = mmf_data(peer);
+  memset(h + 32, 0xff, 64 - 32);  /* flags (transient), created */
+  memset(h + 76, 0xff, 128 - 76); /* version 1's waiters, removed */
+  memset(h + 264, 0xff, 320 - 264);
+  memset(h + 324, 0xff, 4096 - 324);
+  mmf_close(peer);
+  mmf_close(owner);
+  assert_true(shm_exists(n)); /* not turned transient by a peer */
+  mmf_t *m;
+  assert_int_equal(mmf_open(n, 0, &m), 0); /* the name still works */
+  char buf[8];
+  size_t len;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 4);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(m, &st), 0);
+  assert_int_equal(st.transient, 0);
+  assert_int_equal(mmf_wait(m, 0, 100, NULL), 0);
+  mmf_close(m);
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), -EEXIST);
+  assert_int_equal(mmf_remove(n), 0);
+}
+
+/* ---- waiting ---- */
+
+static int sleeper(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 1;
+  say_ready();
+  uint64_t seq;
+  int r = mmf_wait(m, 0, 20000, &seq);
+  mmf_close(m);
+  return r == 0 ? 0 : 2;
+}
+
+static void killed_waiter_costs_one_wake(void **s) {
+  (void)s;
+  const char *n = tname("kw");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(sleeper, (void *)n);
+  await_ready();
+  /* Wait until it sleeps (the bit is set), then kill it. */
+  for (int i = 0;
+       i < 2000 && !(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS); i++)
+    usleep(1000);
+  assert_true(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS);
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  assert_int_equal(mmf_write(m, "a", 1), 0); /* pays one wake */
+  assert_false(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS);
+  /* Later writes pay nothing: as fast as before anyone waited. */
+  int64_t t0 = now_ns();
+  for (int i = 0; i < 100000; i++)
+    assert_int_equal(mmf_write(m, "b", 1), 0);
+  double ns = (double)(now_ns() - t0) / 100000;
+  printf("64-byte-class write after a killed waiter: %.0f ns\n", ns);
+  assert_false(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS);
+  mmf_close(m);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+static void peer_clearing_the_futex_word_delays_at_most_a_slice(void **s) {
+  (void)s;
+  const char *n = tname("pz");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(sleeper, (void *)n);
+  await_ready();
+  for (int i = 0;
+       i < 2000 && !(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS); i++)
+    usleep(1000);
+  /* A peer stores 0: no writer will know that anyone sleeps. */
+  atomic_store(&m->hdr->seq32, 0);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(m, "x", 1), 0);
+  assert_int_equal(reap(p, 5000), 0);
+  double ms = (double)(now_ns() - t0) / 1e6;
+  printf("sleeper woke %.1f ms after the write\n", ms);
+  assert_true(ms < 200);
+  mmf_close(m);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+/* ---- locks belong to handles ---- */
+
+static void closing_another_handle_keeps_the_lock(void **s) {
+  (void)s;
+  const char *n = tname("own");
+  mmf_t *a, *b, *c;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &a), 0);
+  assert_int_equal(mmf_lock(a, 0), 0);
+  assert_int_equal(mmf_open(n, 0, &b), 0);
+  mmf_close(b); /* same thread, another handle: not its lock */
+  assert_int_equal(mmf_open(n, 0, &c), 0);
+  assert_int_equal(mmf_lock(c, 100), -ETIMEDOUT);
+  assert_int_equal(mmf_unlock(c), -EPERM);
+  assert_int_equal(mmf_lock(a, 0), -EDEADLK);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(c, &st), 0);
+  assert_int_equal(st.lock_pid, getpid());
+  assert_int_equal(mmf_unlock(a), 0);
+  assert_int_equal(mmf_lock(c, 0), 0);
+  mmf_close(c);
+  mmf_close(a);
+  mmf_remove(n);
+}
+
+static void *lock_in_thread(void *arg) {
+  return (void *)(intptr_t)mmf_lock(arg, 0);
+}
+
+static void closing_the_locking_handle_elsewhere_frees_it(void **s) {
+  (void)s;
+  const char *n = tname("own2");
+  mmf_t *a, *c;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &a), 0);
+  assert_int_equal(mmf_open(n, 0, &c), 0);
+  pthread_t t;
+  void *res;
+  pthread_create(&t, NULL, lock_in_thread, a);
+  pthread_join(t, &res);
+  assert_int_equal((intptr_t)res, 0);
+  /* Another thread may unlock what the handle holds, or close it. */
+  mmf_close(a);
+  assert_int_equal(mmf_lock(c, 100), 0); /* released, not abandoned */
+  mmf_close(c);
+  mmf_remove(n);
+}
+
+struct loan_arg {
+  mmf_t *m;
+  struct mmf_write_loan w;
+};
+
+static void *commit_in_thread(void *arg) {
+  struct loan_arg *a = arg;
+  memcpy(a->w.data, "threads", 7);
+  return (void *)(intptr_t)mmf_write_commit(a->m, &a->w, 7);
+}
+
+static void begin_and_commit_in_two_threads(void **s) {
+  (void)s;
+  const char *n = tname("bc");
+  struct loan_arg a;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &a.m), 0);
+  assert_int_equal(mmf_write_begin(a.m, 16, &a.w), 0);
+  pthread_t t;
+  void *res;
+  pthread_create(&t, NULL, commit_in_thread, &a);
+  pthread_join(t, &res);
+  assert_int_equal((intptr_t)res, 0);
+  /* The lock is free: the next write goes at once. */
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(a.m, "next", 4), 0);
+  assert_true(now_ns() - t0 < 50 * 1000000ll);
+  /* A loan committed twice, or never begun, is refused. */
+  assert_int_equal(mmf_write_commit(a.m, &a.w, 1), -EINVAL);
+  struct mmf_write_loan zero = {0};
+  assert_int_equal(mmf_write_commit(a.m, &zero, 0), -EINVAL);
+  char buf[8];
+  size_t len;
+  assert_int_equal(mmf_read(a.m, buf, sizeof buf, &len, NULL), 0);
+  assert_memory_equal(buf, "next", 4);
+  mmf_close(a.m);
+  mmf_remove(n);
+}
+
+static void version_1_maps_are_refused_clearly(void **s) {
+  (void)s;
+  const char *n = tname("v1");
+  mmf_t *m, *raw;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  mmf_close(m);
+  assert_int_equal(mmf_open(n, MMF_RAW, &raw), 0);
+  ((struct mmf__hdr *)mmf_data(raw))->version = 1;
+  mmf_close(raw);
+  assert_int_equal(mmf_open(n, 0, &m), -MMF_EVERSION);
+  assert_non_null(strstr(mmf_strerror(-MMF_EVERSION), "create it again"));
+  assert_int_equal(mmf_remove(n), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(locks_hold_across_pid_namespaces),
+      T(locks_hold_behind_hidepid),
+      T(a_thousand_holders),
+      T(transient_gone_after_close),
+      T(transient_gone_after_exit),
+      T(transient_gone_after_kill),
+      T(transient_orphan_never_revived),
+      T(peers_cannot_delete_or_block_the_name),
+      T(killed_waiter_costs_one_wake),
+      T(peer_clearing_the_futex_word_delays_at_most_a_slice),
+      T(closing_another_handle_keeps_the_lock),
+      T(closing_the_locking_handle_elsewhere_frees_it),
+      T(begin_and_commit_in_two_threads),
+      T(version_1_maps_are_refused_clearly),
+  };
+  return cmocka_run_group_tests_name("liveness", tests, NULL, NULL);
+}
