@@ -142,6 +142,10 @@ static uint64_t slot_open(struct mmf__slot *sl) {
   uint64_t g = atomic_load_explicit(&sl->gen, memory_order_relaxed);
   /* A dead writer may have left it odd: step to the next odd value. */
   uint64_t odd = (g | 1) + ((g & 1) ? 2 : 0);
+  /* Release before as well: a reader that sees the odd gen or the invalid
+   * seq also sees the `state` this writer read (the previous publication),
+   * so it never mistakes this for corruption of the published slot. */
+  atomic_thread_fence(memory_order_release);
   atomic_store_explicit(&sl->gen, odd, memory_order_relaxed);
   atomic_store_explicit(&sl->seq, MMF__SEQ_INVALID, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
@@ -382,6 +386,9 @@ static inline int look(struct mmf *m, bool stable, unsigned *ret_s,
   atomic_thread_fence(memory_order_acquire);
   if ((g & 1) || atomic_load_explicit(&sl->gen, memory_order_relaxed) != g ||
       seq != state_seq(st)) {
+    /* The fence orders the loads above before the reload: what failed the
+     * check is then as old as, or older than, the state we compare. */
+    atomic_thread_fence(memory_order_acquire);
     if (stable || atomic_load_explicit(&h->state, memory_order_acquire) == st)
       return -MMF_ECORRUPT;
     return -EAGAIN;
