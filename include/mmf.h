@@ -23,7 +23,15 @@
  *  - Failed calls change nothing: no map is created, written or removed.
  *  - A handle (mmf_t) may be used by several threads of one process at once,
  *    except that mmf_close() must be the last call on it.  Several processes
- *    may open the same map, each with its own handle.
+ *    may open the same map, each with its own handle.  Locks belong to the
+ *    handle, not to a thread (see mmf_lock).  A child made by fork() shares
+ *    its parent's handles: the child may use them, and its mmf_close() only
+ *    releases its copy (the parent keeps its locks and its hold); the
+ *    library's descriptors are O_CLOEXEC, so execve() drops them.
+ *  - Whether a process holds a map or a lock is known from the kernel (an
+ *    open-file-description lock per handle), so it holds across PID
+ *    namespaces, other users and /proc mounted hidepid, with no limit on the
+ *    number of holders; see docs/FORMAT.md.
  *  - Every file descriptor the library opens has O_CLOEXEC.  The library
  *    never prints, never exits and never installs signal handlers.
  *
@@ -74,7 +82,10 @@ enum {
   /* mmf_map_file: copy-on-write; changes stay in this process. */
   MMF_PRIVATE = 1 << 3,
   /* mmf_create: the name is removed when the last handle of the last
-   * process that holds the map is closed, or when those processes die. */
+   * process that holds the map is closed, or when those processes die
+   * (within milliseconds: the helper mmf-watch, started by mmf_create,
+   * sleeps in the kernel until then).  The object's mode carries the sticky
+   * bit, which only its owner can change. */
   MMF_TRANSIENT = 1 << 4,
   /* mmf_map_file: fill the page tables now, in one call, instead of taking
    * a fault per few pages later; for a cached file that will be read whole
@@ -93,7 +104,7 @@ enum {
   MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
   MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
   MMF_ESTUCK = 4007,     /* a live process holds a map lock too long */
-  MMF_EHOLDERS = 4008,   /* too many processes hold this map at once */
+  MMF_EHOLDERS = 4008,   /* (format 1 only; no longer returned) */
   MMF_EOVERTAKEN = 4009, /* mmf_read_end: a writer overtook the reader */
   MMF_EREADONLY = 4010,  /* the map is open read-only */
   MMF_ENOTREG = 4011,    /* not a regular file (a FIFO, a device...) */
@@ -130,8 +141,10 @@ struct mmf_stat {
   enum mmf_kind kind;   /* what the handle maps */
   int readonly;         /* 1 when the handle cannot write */
   int transient;        /* 1 for an MMF_TRANSIENT map */
-  unsigned holders;     /* live processes holding the map (mmf maps) */
-  pid_t lock_pid;       /* holder of the user lock (mmf_lock), 0 if free */
+  unsigned holders;     /* open handles of the map, any process (mmf maps) */
+  pid_t lock_pid;       /* process holding the user lock: 0 if free, -1 if
+                           held from a process not visible here (another PID
+                           namespace, or /proc mounted hidepid) */
   uint64_t object_size; /* bytes of the underlying object or file */
 };
 
@@ -158,9 +171,12 @@ struct mmf_stat {
  * Errors: -MMF_ENAME bad name; -EINVAL zero capacity, unknown flags or mode
  * bits, or MMF_RAW|MMF_TRANSIENT; -MMF_ETOOBIG capacity above
  * MMF_CAPACITY_MAX; -EEXIST the name exists (without MMF_OPEN_EXISTING);
- * -MMF_EHOLDERS too many holders; -EACCES, -ENOSPC, -ENOENT (a folder of the
- * path is missing), or any error of mmf_open() when an existing map is
- * opened.
+ * -EACCES, -ENOSPC, -ENOENT (a folder of the path is missing);
+ * -MMF_EOWNER (create-or-open) the existing object belongs to another user
+ * and lies in a folder where anyone may create files (/dev/shm, /tmp): it
+ * could have been planted to receive the caller's data; -MMF_ENOWATCHER
+ * (MMF_TRANSIENT) the helper mmf-watch could not be started; or any error
+ * of mmf_open() when an existing map is opened.
  */
 MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
                           unsigned mode, mmf_t **ret);
@@ -176,8 +192,8 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
  * Errors: -MMF_ENAME bad name; -ENOENT no such map; -EACCES no permission to
  * read; -ELOOP the path is a symlink; -MMF_ENOTMMF the object has no mmf
  * header; -MMF_EVERSION a newer format; -MMF_ECORRUPT the header is broken or
- * does not fit the object; -MMF_EHOLDERS too many holders; -EINVAL unknown
- * flags.
+ * does not fit the object; -MMF_ENOTREG not a regular file (a FIFO, a
+ * device: refused at once, never waited on); -EINVAL unknown flags.
  */
 MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret);
 
@@ -325,7 +341,13 @@ MMF_EXPORT size_t mmf_size(mmf_t *m);
 
 /*
  * mmf_sync - flush the mapping to its backing file (msync MS_SYNC).  On a
- * shared-memory object it only orders the writes.  Errors: -EIO, -ENOMEM.
+ * shared-memory object it does nothing useful (there is no disk).  For a
+ * file-backed map it writes every dirty page, header and both slots, in no
+ * order the library controls: after a power cut, the content that
+ * survives is whole only if mmf_sync returned after its publication and no
+ * write began after that.  Publications between syncs may be lost or, if
+ * the header reached the disk before its slot, show as a content of the
+ * right length with old bytes.  Errors: -EIO, -ENOMEM.
  */
 MMF_EXPORT int mmf_sync(mmf_t *m);
 
@@ -353,23 +375,27 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
  * step.  It is independent of the writers' internal exclusion.
  *
  * mmf maps: mmf_lock returns 0 when it took a free lock and
- * MMF_LOCK_ABANDONED (1) when the previous holder died holding it: the lock
- * is held either way.  A holder is a thread; the lock is released when the
- * handle that took it is closed.  A lock held by a process that calls
- * execve() stays held until that process exits.
+ * MMF_LOCK_ABANDONED (1) when the previous holder's handle is gone (closed,
+ * or its process died, in any PID namespace): the lock is held either way.
+ * The holder is the *handle*: any thread may unlock what a handle holds,
+ * and a second mmf_lock through the same handle, from any thread, fails
+ * with -EDEADLK rather than waiting.  Closing the handle releases its lock
+ * (and only its own: closing another handle of the same map, in any
+ * thread, does not).  A process that calls execve() loses its handles
+ * (O_CLOEXEC), and the lock is taken over by the next locker.
  *
  * Raw maps and mapped files have no header: their lock is the kernel's
  * open-file-description lock on the object's first byte, held by the handle
- * (not the thread).  The kernel releases it when the handle is closed or its
- * process dies, but cannot say that it did: mmf_lock then returns 0, never
+ * too.  The kernel releases it when the handle is closed or its process dies,
+ * but cannot say that it did: mmf_lock then returns 0, never
  * MMF_LOCK_ABANDONED, and a waiter re-tries every few milliseconds.  Other
  * programs that open the object ignore this lock.
  *
  * timeout_ms: -1 without limit.
  *
- * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this thread (raw: this handle)
- * holds it already; -MMF_EREADONLY.  (mmf_unlock): -EPERM not held by this
- * thread (raw: this handle).
+ * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this handle holds it already;
+ * -MMF_EREADONLY; -MMF_ECORRUPT the object was shrunk.  (mmf_unlock): -EPERM
+ * not held by this handle.
  */
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms);
 MMF_EXPORT int mmf_unlock(mmf_t *m);

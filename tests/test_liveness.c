@@ -281,6 +281,9 @@ enum end { END_CLOSE, END_EXIT, END_KILL };
 static int transient_holder(void *arg) {
   const char *n = arg;
   mmf_t *m;
+  /* With no stdin, the map's folder gets fd 0: the watcher must still get
+   * the folder, not the map. */
+  close(0);
   if (mmf_create(n, 64, MMF_TRANSIENT, 0, &m) < 0)
     return 1;
   if (mmf_write(m, "old", 3) < 0)
@@ -566,6 +569,29 @@ static void begin_and_commit_in_two_threads(void **s) {
   mmf_remove(n);
 }
 
+static int close_in_child(void *arg) {
+  mmf_close(arg); /* the parent's handle, shared by the fork */
+  return 0;
+}
+
+static void a_forked_child_closing_keeps_the_parents_locks(void **s) {
+  (void)s;
+  const char *n = tname("fork");
+  mmf_t *m, *other;
+  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &m), 0);
+  assert_int_equal(mmf_lock(m, 0), 0);
+  assert_int_equal(reap(spawn(close_in_child, m), 5000), 0);
+  assert_true(shm_exists(n));
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  assert_int_equal(mmf_lock(other, 100), -ETIMEDOUT);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(other, &st), 0);
+  assert_int_equal(st.holders, 2);
+  mmf_close(other);
+  mmf_close(m);
+  assert_true(gone_within(n) >= 0); /* its last holder is gone */
+}
+
 static void version_1_maps_are_refused_clearly(void **s) {
   (void)s;
   const char *n = tname("v1");
@@ -595,6 +621,7 @@ int main(void) {
       T(closing_another_handle_keeps_the_lock),
       T(closing_the_locking_handle_elsewhere_frees_it),
       T(begin_and_commit_in_two_threads),
+      T(a_forked_child_closing_keeps_the_parents_locks),
       T(version_1_maps_are_refused_clearly),
   };
   return cmocka_run_group_tests_name("liveness", tests, NULL, NULL);

@@ -161,8 +161,11 @@ void print_info_table(FILE *f, const struct mmf_info *in) {
   if (in->kind == MMF_KIND_MMF && !in->error) {
     fprintf(f, "transient  %s\n", in->transient ? "yes" : "no");
     fprintf(f, "holders    %u\n", in->holders);
-    if (in->lock_pid)
+    if (in->lock_pid > 0)
       fprintf(f, "lock       held by pid %d\n", (int)in->lock_pid);
+    else if (in->lock_pid < 0)
+      fprintf(f, "lock       held by a process not visible here (another "
+                 "PID namespace, or hidden by /proc)\n");
     else
       fprintf(f, "lock       free\n");
   }

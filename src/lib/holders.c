@@ -25,7 +25,10 @@
 int mmf__holders_join(struct mmf *m) {
   for (int tries = 0; tries < 64; tries++) {
     uint32_t id = mmf__os_random32() & MMF__ID_MASK;
-    if (!id)
+    /* Not an id that a dead holder left in a lock word: we would find
+     * ourselves holding, or be taken over as dead. */
+    if (!id || (m->hdr && (id == (atomic_load(&m->hdr->wlock) & MMF__ID_MASK) ||
+                           id == (atomic_load(&m->hdr->ulock) & MMF__ID_MASK))))
       continue;
     uint64_t byte = MMF__ID_BASE + id;
     int r = mmf__os_range_lock(m->fd, true, byte, 1);
@@ -51,13 +54,13 @@ int mmf__holders_join(struct mmf *m) {
 }
 
 /* Would taking a write lock over every id succeed, i.e. is nobody there?
- * Taken (true) means the caller now holds that lock. */
-static bool claim_all(struct mmf *m) {
-  return mmf__os_range_lock(m->fd, false, MMF__ID_BASE + 1, ID_RANGE) == 0;
+ * Taken (true) means `fd` now holds that lock. */
+static bool claim_all(int fd) {
+  return mmf__os_range_lock(fd, false, MMF__ID_BASE + 1, ID_RANGE) == 0;
 }
 
-static void unclaim_all(struct mmf *m) {
-  (void)mmf__os_range_unlock(m->fd, MMF__ID_BASE + 1, ID_RANGE);
+static void unclaim_all(int fd) {
+  (void)mmf__os_range_unlock(fd, MMF__ID_BASE + 1, ID_RANGE);
 }
 
 /* Remove the name of a transient map nobody holds; the caller holds the
@@ -70,17 +73,52 @@ static void remove_name(struct mmf *m) {
   mmf__where_close(&w);
 }
 
-void mmf__holders_leave(struct mmf *m) {
-  if (!m->id)
+/* Someone else (the watcher) holds the write lock over the ids: the map is
+ * being removed.  Wait, briefly, until its name is gone or names another
+ * object, so that the caller sees the name free. */
+static void await_removal(struct mmf *m) {
+  struct mmf__where w;
+  if (mmf__where_open(m->name, &w) < 0)
     return;
-  (void)mmf__os_range_unlock(m->fd, MMF__ID_BASE + m->id, 1);
-  m->id = 0;
-  /* The last one out of a transient map removes it; the watcher would do
-   * the same a moment later. */
-  if (m->transient && !m->readonly && claim_all(m)) {
-    remove_name(m);
-    unclaim_all(m);
+  for (int i = 0; i < 1000; i++) {
+    struct stat now;
+    if (mmf__os_stat_at(w.dirfd, w.base, &now) < 0 ||
+        now.st_dev != m->st.st_dev || now.st_ino != m->st.st_ino)
+      break;
+    mmf__os_sleep_ms(1);
   }
+  mmf__where_close(&w);
+}
+
+/* Is the range write-locked by someone else (being removed)? */
+static bool being_removed(int fd) {
+  bool wr = false;
+  return mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr) == 1 &&
+         wr;
+}
+
+void mmf__holders_leave(struct mmf *m) {
+  /* The id's lock belongs to the open file, which a forked child may
+   * share: it is dropped by closing, never by F_UNLCK, so that it goes with
+   * the last descriptor.  Only the opening process removes a transient
+   * map, through an open file of its own. */
+  int fresh = -1;
+  if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid())
+    (void)mmf__os_reopen(m->fd, true, &fresh);
+  mmf__os_close(m->fd);
+  m->fd = -1;
+  m->id = 0;
+  if (fresh < 0)
+    return;
+  /* The last one out removes it now; if the watcher got there first, wait
+   * for it, so that the name is free when mmf_close returns. */
+  if (claim_all(fresh)) {
+    remove_name(m);
+    unclaim_all(fresh);
+  } else if (being_removed(fresh)) {
+    await_removal(m);
+  }
+  mmf__os_close(fresh);
 }
 
 struct range {
@@ -122,16 +160,19 @@ unsigned mmf__holders_count(struct mmf *m) {
 bool mmf__holders_reap_orphan(struct mmf *m) {
   if (!m->transient || m->id)
     return false;
-  if (!m->readonly) {
-    if (!claim_all(m))
-      return false;
+  if (!m->readonly && claim_all(m->fd)) {
     remove_name(m);
-    unclaim_all(m);
+    unclaim_all(m->fd);
     return true;
   }
-  /* Read-only: ask, and leave the removal to someone who may. */
-  return mmf__os_range_probe(m->fd, MMF__ID_BASE + 1, ID_RANGE, NULL, NULL) ==
-         0;
+  bool wr = false;
+  int r = mmf__os_range_probe(m->fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr);
+  if (r == 1 && wr) {
+    await_removal(m); /* the watcher, or a last closer, is removing it */
+    return true;
+  }
+  /* Read-only and nobody there: gone; leave the removal to one who may. */
+  return r == 0;
 }
 
 struct find_id {

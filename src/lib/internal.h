@@ -111,6 +111,8 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
 uint32_t mmf__os_random32(void);
 pid_t mmf__os_getpid(void);
+/* A new open file of the same object (its own locks, shared with nobody). */
+int mmf__os_reopen(int fd, bool write, int *ret_fd);
 /* Is the file described by st owned by the caller's effective user? */
 bool mmf__os_owned_by_me(const struct stat *st);
 void mmf__os_sleep_ms(int ms);
@@ -149,11 +151,12 @@ struct mmf {
   enum mmf_kind kind;
   bool readonly;
   bool priv;
-  bool transient;        /* the object's mode has the sticky bit */
-  bool no_reserve;       /* the file system has no fallocate */
-  bool raw_locked;       /* raw map or file: this handle holds the lock */
-  uint32_t id;           /* mmf maps: this handle's id, 0 for a probe */
-  _Atomic bool broken;   /* a peer shrank the object: never touch it again */
+  bool transient;      /* the object's mode has the sticky bit */
+  bool no_reserve;     /* the file system has no fallocate */
+  bool raw_locked;     /* raw map or file: this handle holds the lock */
+  uint32_t id;         /* mmf maps: this handle's id, 0 for a probe */
+  pid_t opener;        /* the process that opened it (a fork shares the rest) */
+  _Atomic bool broken; /* a peer shrank the object: never touch it again */
   _Atomic bool wake_all; /* the mode lets someone read who may not write */
   uint8_t *base;         /* the whole mapping */
   size_t map_len;        /* bytes mapped */

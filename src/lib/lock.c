@@ -31,6 +31,8 @@ bool mmf__id_alive(struct mmf *m, uint32_t id) {
 int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
                       bool same_handle_waits) {
   uint32_t me = m->id;
+  if (!me)
+    return -EPERM;      /* a handle that only looks (mmf_info) holds no id */
   int64_t deadline = 0; /* set when first needed: not on the fast path */
   /* After sleeping we cannot know whether others sleep too: keep the
    * WAITERS bit when taking it, so our release wakes them. */

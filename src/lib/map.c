@@ -30,6 +30,7 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   if (size > SIZE_MAX / 2)
     return -EFBIG;
   m->transient = (m->st.st_mode & S_ISVTX) != 0;
+  m->opener = mmf__os_getpid();
   if (flags & MMF_RAW) {
     m->kind = MMF_KIND_RAW;
     m->map_len = size;
@@ -173,6 +174,7 @@ static int create_new(const struct mmf__where *w, const char *name,
     goto fail;
   /* A transient map is held before it has a name, so that nobody ever
    * sees it with no holder. */
+  m->opener = mmf__os_getpid();
   if (!raw && (r = mmf__holders_join(m)) < 0)
     goto fail;
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)
@@ -237,8 +239,10 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
       break;
     struct mmf *m;
     r = mmf__open_at(&w, name, flags & MMF_RAW, false, &m);
-    if (r == -ENOENT)
+    if (r == -ENOENT) {
+      mmf__os_sleep_ms(1); /* being removed: let it finish */
       continue;
+    }
     if (r == 0 && !mmf__os_owned_by_me(&m->st) && mmf__os_dir_shared(w.dirfd)) {
       /* Someone else's object where anyone may create one: what we write
        * would go to them.  (A plain open of a known map stays possible.) */
@@ -267,7 +271,7 @@ MMF_EXPORT void mmf_close(mmf_t *m) {
   /* After a shrink, the header is not to be touched: the kernel still
    * drops this handle's locks when its descriptor closes. */
   if (m->kind == MMF_KIND_MMF && !m->readonly && m->id &&
-      mmf__check_size(m, true) == 0) {
+      m->opener == mmf__os_getpid() && mmf__check_size(m, true) == 0) {
     /* Ours only: a lock this handle does not hold is left alone.  A write
      * still open on it was never published; the next writer reuses its
      * slot. */

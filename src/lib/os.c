@@ -61,7 +61,11 @@ int mmf__os_open_at(int dirfd, const char *base, bool write, bool nofollow,
 
 int mmf__os_create_tmp(int dirfd, const char *base, int *ret_fd,
                        char ret_tmpname[static 300]) {
-  int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  /* An O_TMPFILE is named through /proc/self/fd: without /proc (a chroot,
+   * a sandbox) take the hidden name at once. */
+  int fd = access("/proc/self/fd", X_OK) == 0
+               ? openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
+               : (errno = EOPNOTSUPP, -1);
   if (fd >= 0) {
     ret_tmpname[0] = '\0';
     *ret_fd = fd;
@@ -122,6 +126,8 @@ int mmf__os_link_tmp(int dirfd, int fd, const char *tmpname, const char *base) {
     if (linkat(dirfd, tmpname, dirfd, base, 0) < 0)
       return -errno;
     (void)unlinkat(dirfd, tmpname, 0);
+    /* Byte 0 is a raw map's user lock: the creator's mark must go. */
+    (void)mmf__os_range_unlock(fd, 0, 1);
     return 0;
   }
   char proc[64];
@@ -342,6 +348,17 @@ uint32_t mmf__os_random32(void) {
   return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
 }
 
+int mmf__os_reopen(int fd, bool write, int *ret_fd) {
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+  int nfd = open(self, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+                           O_NONBLOCK);
+  if (nfd < 0)
+    return -errno;
+  *ret_fd = nfd;
+  return 0;
+}
+
 pid_t mmf__os_getpid(void) {
   return getpid();
 }
@@ -476,16 +493,33 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
   int own = open(self, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (own < 0)
     return -errno;
+  /* Both above the numbers they go to: dup2 onto 3 must not overwrite
+   * the folder's descriptor on its way to 4. */
+  int dir_hi = fcntl(dirfd, F_DUPFD_CLOEXEC, 10);
+  int own_hi = fcntl(own, F_DUPFD_CLOEXEC, 10);
+  close(own);
+  if (dir_hi < 0 || own_hi < 0) {
+    int e = errno;
+    if (dir_hi >= 0)
+      close(dir_hi);
+    if (own_hi >= 0)
+      close(own_hi);
+    return -e;
+  }
+  own = own_hi;
   fd = own;
+  dirfd = dir_hi;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   if (posix_spawn_file_actions_init(&fa)) {
     close(own);
+    close(dirfd);
     return -ENOMEM;
   }
   if (posix_spawnattr_init(&at)) {
     posix_spawn_file_actions_destroy(&fa);
     close(own);
+    close(dirfd);
     return -ENOMEM;
   }
   int r = 0;
@@ -519,6 +553,7 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   close(own);
+  close(dirfd);
   if (r < 0)
     return r;
   /* It forks the real watcher and exits at once, reporting whether the

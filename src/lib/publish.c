@@ -433,8 +433,11 @@ static int backoff(struct mmf *m, unsigned tries, int64_t *deadline) {
 
 static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
   int64_t deadline = 0;
+  int r0 = mmf__check_size(m, false);
+  if (r0 < 0)
+    return r0;
   for (unsigned tries = 0;; tries++) {
-    if (tries >= READ_TRIES && !m->readonly) {
+    if (tries >= READ_TRIES && !m->readonly && m->id) {
       /* Writers keep overtaking: wait for the current one, then copy with
        * the lock held, which no writer can disturb. */
       unsigned s;
@@ -542,7 +545,7 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
   } else {
     cap = m->map_len;
   }
-  for (;;) {
+  for (unsigned rounds = 0;;) {
     void *buf = malloc(cap ? cap : 1);
     if (!buf)
       return -ENOMEM;
@@ -553,9 +556,10 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
     uint64_t seq = 0;
     int r = mmf_read(m, buf, cap, &len, &seq);
     if (r == -ENOBUFS) {
-      /* It grew between the peek and the copy. */
+      /* It grew between the peek and the copy; after a few rounds, room
+       * for anything. */
       free(buf);
-      cap = len;
+      cap = ++rounds < 3 ? len : m->capacity;
       continue;
     }
     if (r < 0) {
@@ -602,7 +606,7 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    if (tries >= READ_TRIES && !m->readonly) {
+    if (tries >= READ_TRIES && !m->readonly && m->id) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = wlock(m)) < 0)
         return r;

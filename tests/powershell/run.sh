@@ -14,6 +14,7 @@ if [ ! -x "$PWSH" ]; then
 fi
 export PSModulePath="$root/powershell"
 export MMF_LIBRARY="$build/libmmf.so.1"
+export MMF_WATCHER="$build/mmf-watch"
 export PATH="$build/src/cli:$PATH"
 export MMF_TEST_MAP="mmftest-ps-$$"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 POWERSHELL_TELEMETRY_OPTOUT=1
