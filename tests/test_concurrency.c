@@ -84,7 +84,6 @@ static void hammer(void **s) {
 #define BIG (4 << 20)
 
 /* The writer says when it is writing, so a kill is not spent on start-up. */
-static int ready[2] = {-1, -1};
 
 static int big_writer(void *arg) {
   mmf_t *m;

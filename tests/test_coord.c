@@ -6,18 +6,6 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 
-/* A pipe for a child to say "ready". */
-static int ready[2];
-static void say_ready(void) {
-  char c = 'r';
-  if (write(ready[1], &c, 1) != 1)
-    _exit(99);
-}
-static void await_ready(void) {
-  char c;
-  assert_int_equal(read(ready[0], &c, 1), 1);
-}
-
 struct waitarg {
   const char *name;
   uint64_t after;

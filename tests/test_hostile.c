@@ -251,32 +251,17 @@ static void full_dev_shm(void **s) {
 
 /* ---- other users ---- */
 
-static int other_uid = -1, other_gid = -1;
+static uid_t other_uid;
+static gid_t other_gid;
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-static int find_user(void) {
-  struct passwd *pw = getpwnam("mmftest");
-  if (!pw && geteuid() == 0) {
-    if (system("useradd --system --no-create-home --shell /usr/sbin/nologin "
-               "mmftest >/dev/null 2>&1") != 0)
-      return -1;
-    pw = getpwnam("mmftest");
-  }
-  if (!pw)
-    return -1;
-  other_uid = (int)pw->pw_uid;
-  other_gid = (int)pw->pw_gid;
-  return 0;
-}
-
 static int as_other_user(void *arg) {
   const char *n = arg;
-  if (setgroups(0, NULL) < 0 || setgid((gid_t)other_gid) < 0 ||
-      setuid((uid_t)other_uid) < 0)
+  if (become(other_uid, other_gid) < 0)
     return 90;
   mmf_t *m;
   int r = mmf_open(n, 0, &m);
@@ -319,7 +304,7 @@ static int as_other_user(void *arg) {
 
 static void other_users(void **s) {
   (void)s;
-  if (geteuid() != 0 || find_user() < 0) {
+  if (geteuid() != 0 || other_user(&other_uid, &other_gid) < 0) {
     printf("skipped: cross-user tests need root to switch users\n");
     skip();
   }
@@ -343,8 +328,7 @@ static void other_users(void **s) {
  * the write, not by a 10 ms re-check. */
 static int times[2];
 static int ro_waiter(void *arg) {
-  if (setgroups(0, NULL) < 0 || setgid((gid_t)other_gid) < 0 ||
-      setuid((uid_t)other_uid) < 0)
+  if (become(other_uid, other_gid) < 0)
     return 90;
   mmf_t *m;
   if (mmf_open(arg, 0, &m) < 0)
@@ -365,7 +349,7 @@ static int ro_waiter(void *arg) {
 
 static void read_only_waiter_wakes_at_once(void **s) {
   (void)s;
-  if (geteuid() != 0 || find_user() < 0) {
+  if (geteuid() != 0 || other_user(&other_uid, &other_gid) < 0) {
     printf("skipped: cross-user tests need root to switch users\n");
     skip();
   }

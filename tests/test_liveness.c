@@ -15,36 +15,10 @@
 
 #include "internal.h"
 
-static int ready[2];
-static void say_ready(void) {
-  char c = 'r';
-  if (write(ready[1], &c, 1) != 1)
-    _exit(99);
-}
-static void await_ready(void) {
-  char c;
-  assert_int_equal(read(ready[0], &c, 1), 1);
-}
-
 /* ---- running a role in a new PID namespace, or behind hidepid ---- */
 
 static uid_t other_uid;
 static gid_t other_gid;
-
-static int find_user(void) {
-  struct passwd *pw = getpwnam("mmftest");
-  if (!pw && geteuid() == 0) {
-    if (system("useradd --system --no-create-home --shell /usr/sbin/nologin "
-               "mmftest >/dev/null 2>&1") != 0)
-      return -1;
-    pw = getpwnam("mmftest");
-  }
-  if (!pw)
-    return -1;
-  other_uid = pw->pw_uid;
-  other_gid = pw->pw_gid;
-  return 0;
-}
 
 enum where { NEW_PIDNS, HIDEPID_OTHER_USER };
 
@@ -80,9 +54,7 @@ static int run_role(void *arg) {
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
       0)
     _exit(77);
-  if (r->where == HIDEPID_OTHER_USER &&
-      (setgroups(0, NULL) < 0 || setgid(other_gid) < 0 ||
-       setuid(other_uid) < 0))
+  if (r->where == HIDEPID_OTHER_USER && become(other_uid, other_gid) < 0)
     _exit(77);
   int rc = r->fn(r->name);
   fflush(stdout);
@@ -96,7 +68,7 @@ static int in_elsewhere(enum where where, int (*fn)(const char *),
     printf("skipped: namespaces and other users need root\n");
     return 77;
   }
-  if (where == HIDEPID_OTHER_USER && find_user() < 0) {
+  if (where == HIDEPID_OTHER_USER && other_user(&other_uid, &other_gid) < 0) {
     printf("skipped: no second user could be made\n");
     return 77;
   }
@@ -251,9 +223,14 @@ static void a_thousand_holders(void **s) {
   }
   for (int i = 0; i < MANY; i++)
     await_ready();
+  int alive = 0;
+  for (int i = 0; i < MANY; i++)
+    alive += kill(kids[i], 0) == 0 && waitpid(kids[i], NULL, WNOHANG) == 0;
   struct mmf_stat st;
   assert_int_equal(mmf_stat(m, &st), 0);
-  printf("holders: %u\n", st.holders);
+  printf("holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
+         MANY);
+  assert_int_equal(alive, MANY);
   assert_int_equal(st.holders, MANY + 1);
   /* Every one of them may also write. */
   mmf_t *w;

@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -65,6 +67,40 @@ static inline int fd_teardown(void **state) {
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fd_setup, fd_teardown)
+
+/* A pipe on which children say "ready": pipe(ready) before using it. */
+static int ready[2] __attribute__((unused)) = {-1, -1};
+static inline void say_ready(void) {
+  char c = 'r';
+  if (write(ready[1], &c, 1) != 1)
+    _exit(99);
+}
+static inline void await_ready(void) {
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+}
+
+/* The second user of the cross-user tests, made with useradd when missing
+ * (script/test removes it): 0 and its ids, or -1. */
+static inline int other_user(uid_t *ret_uid, gid_t *ret_gid) {
+  struct passwd *pw = getpwnam("mmftest");
+  if (!pw && geteuid() == 0) {
+    if (system("useradd --system --no-create-home --shell /usr/sbin/nologin "
+               "mmftest >/dev/null 2>&1") != 0)
+      return -1;
+    pw = getpwnam("mmftest");
+  }
+  if (!pw)
+    return -1;
+  *ret_uid = pw->pw_uid;
+  *ret_gid = pw->pw_gid;
+  return 0;
+}
+
+/* Become that user for good (in a child): 0 or -1. */
+static inline int become(uid_t uid, gid_t gid) {
+  return setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ? -1 : 0;
+}
 
 /* Run fn(arg) in a child; returns its pid. */
 static inline pid_t spawn(int (*fn)(void *), void *arg) {

@@ -90,11 +90,24 @@ static void await_removal(struct mmf *m) {
   mmf__where_close(&w);
 }
 
-/* Is the range write-locked by someone else (being removed)? */
-static bool being_removed(int fd) {
+/* Is the transient map nobody holds any more?  Through `fd`: remove it if
+ * nobody is there and `may_claim` (fd may take the write lock over the
+ * ids), or wait for its removal if someone else (the watcher, a last
+ * closer) holds that lock.  True when the map is gone or going. */
+static bool settle(struct mmf *m, int fd, bool may_claim) {
+  if (may_claim && claim_all(fd)) {
+    remove_name(m);
+    unclaim_all(fd);
+    return true;
+  }
   bool wr = false;
-  return mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr) == 1 &&
-         wr;
+  int r = mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr);
+  if (r == 1 && wr) {
+    await_removal(m);
+    return true;
+  }
+  /* Nobody there but we may not remove it: gone all the same. */
+  return r == 0;
 }
 
 void mmf__holders_leave(struct mmf *m) {
@@ -108,17 +121,10 @@ void mmf__holders_leave(struct mmf *m) {
   mmf__os_close(m->fd);
   m->fd = -1;
   m->id = 0;
-  if (fresh < 0)
-    return;
-  /* The last one out removes it now; if the watcher got there first, wait
-   * for it, so that the name is free when mmf_close returns. */
-  if (claim_all(fresh)) {
-    remove_name(m);
-    unclaim_all(fresh);
-  } else if (being_removed(fresh)) {
-    await_removal(m);
+  if (fresh >= 0) {
+    (void)settle(m, fresh, true); /* the last one out removes it */
+    mmf__os_close(fresh);
   }
-  mmf__os_close(fresh);
 }
 
 struct range {
@@ -158,21 +164,7 @@ unsigned mmf__holders_count(struct mmf *m) {
 }
 
 bool mmf__holders_reap_orphan(struct mmf *m) {
-  if (!m->transient || m->id)
-    return false;
-  if (!m->readonly && claim_all(m->fd)) {
-    remove_name(m);
-    unclaim_all(m->fd);
-    return true;
-  }
-  bool wr = false;
-  int r = mmf__os_range_probe(m->fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr);
-  if (r == 1 && wr) {
-    await_removal(m); /* the watcher, or a last closer, is removing it */
-    return true;
-  }
-  /* Read-only and nobody there: gone; leave the removal to one who may. */
-  return r == 0;
+  return m->transient && !m->id && settle(m, m->fd, !m->readonly);
 }
 
 struct find_id {

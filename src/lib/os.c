@@ -487,49 +487,30 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
   if (!path || !path[0])
     path = MMF_WATCHER_PATH;
   /* An open file of its own: sharing ours would keep our locks alive in
-   * it, and make its write lock a conversion of ours. */
-  char self[64];
-  snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-  int own = open(self, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (own < 0)
-    return -errno;
-  /* Both above the numbers they go to: dup2 onto 3 must not overwrite
-   * the folder's descriptor on its way to 4. */
-  int dir_hi = fcntl(dirfd, F_DUPFD_CLOEXEC, 10);
-  int own_hi = fcntl(own, F_DUPFD_CLOEXEC, 10);
-  close(own);
-  if (dir_hi < 0 || own_hi < 0) {
-    int e = errno;
-    if (dir_hi >= 0)
-      close(dir_hi);
-    if (own_hi >= 0)
-      close(own_hi);
-    return -e;
-  }
-  own = own_hi;
-  fd = own;
-  dirfd = dir_hi;
+   * it, and make its write lock a conversion of ours.  Both descriptors sit
+   * above the numbers they go to, so that dup2 onto 3 cannot overwrite the
+   * folder's on its way to 4. */
+  int obj = -1;
+  int r = mmf__os_reopen(fd, true, &obj);
+  int own = r < 0 ? -1 : fcntl(obj, F_DUPFD_CLOEXEC, 10);
+  int dir = r < 0 ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 10);
+  if (r == 0 && (own < 0 || dir < 0))
+    r = -errno;
+  mmf__os_close(obj);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  if (posix_spawn_file_actions_init(&fa)) {
-    close(own);
-    close(dirfd);
-    return -ENOMEM;
-  }
-  if (posix_spawnattr_init(&at)) {
-    posix_spawn_file_actions_destroy(&fa);
-    close(own);
-    close(dirfd);
-    return -ENOMEM;
-  }
-  int r = 0;
+  bool fa_made = false, at_made = false;
+  if (r == 0 && !(fa_made = posix_spawn_file_actions_init(&fa) == 0))
+    r = -ENOMEM;
+  if (r == 0 && !(at_made = posix_spawnattr_init(&at) == 0))
+    r = -ENOMEM;
   /* fd 3: the object, 4: its folder; the rest of ours stays behind (the
    * watcher closes all others at once). */
-  if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0) ||
-      posix_spawn_file_actions_adddup2(&fa, 0, 1) ||
-      posix_spawn_file_actions_adddup2(&fa, 0, 2) ||
-      posix_spawn_file_actions_adddup2(&fa, fd, 3) ||
-      posix_spawn_file_actions_adddup2(&fa, dirfd, 4))
+  if (!r && (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0) ||
+             posix_spawn_file_actions_adddup2(&fa, 0, 1) ||
+             posix_spawn_file_actions_adddup2(&fa, 0, 2) ||
+             posix_spawn_file_actions_adddup2(&fa, own, 3) ||
+             posix_spawn_file_actions_adddup2(&fa, dir, 4)))
     r = -ENOMEM;
   sigset_t none, all;
   sigemptyset(&none);
@@ -550,10 +531,12 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
     if (e)
       r = -e;
   }
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  close(own);
-  close(dirfd);
+  if (fa_made)
+    posix_spawn_file_actions_destroy(&fa);
+  if (at_made)
+    posix_spawnattr_destroy(&at);
+  mmf__os_close(own);
+  mmf__os_close(dir);
   if (r < 0)
     return r;
   /* It forks the real watcher and exits at once, reporting whether the

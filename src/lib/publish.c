@@ -106,28 +106,37 @@ static void wunlock(struct mmf *m) {
   (void)mmf__lock_release(m, &m->hdr->wlock);
 }
 
-/* Make sure the first `len` bytes at `off` (slot s, or the raw object for
- * s == 0 of a raw map) have storage behind them, so that a full file system
- * is an -ENOSPC here and not a SIGBUS in memcpy.  Where there is no
- * fallocate, zeros are written instead: the range must hold nothing anyone
- * reads (an unpublished slot). */
-static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+/* Allocate storage for the first `len` bytes at `off` (slot s, or the raw
+ * object for s == 0 of a raw map) before storing into them, so that a full
+ * file system is an -ENOSPC here and not a SIGBUS in memcpy: 0, or
+ * -EOPNOTSUPP where the file system has no fallocate. */
+static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
   if (len <= m->reserved[s])
     return 0;
-  uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
-  uint64_t from = m->reserved[s];
-  int r = -EOPNOTSUPP;
-  if (!m->no_reserve) {
-    r = mmf__os_reserve(m->fd, off + from, end - from);
-    if (r == -EOPNOTSUPP || r == -ENOSYS)
-      m->no_reserve = true;
-  }
   if (m->no_reserve)
-    r = mmf__os_zero_fill(m->fd, off + from, end - from);
-  if (r < 0)
-    return r;
-  m->reserved[s] = end;
-  return 0;
+    return -EOPNOTSUPP;
+  int r = mmf__os_reserve(m->fd, off + m->reserved[s], len - m->reserved[s]);
+  if (r == -EOPNOTSUPP || r == -ENOSYS) {
+    m->no_reserve = true;
+    return -EOPNOTSUPP;
+  }
+  if (r == 0)
+    m->reserved[s] = len;
+  return r;
+}
+
+/* allocate() whole pages of an unpublished slot; where there is no
+ * fallocate, zeros are written instead: the slot holds nothing anyone
+ * reads. */
+static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+  uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
+  int r = allocate(m, s, off, end);
+  if (r == -EOPNOTSUPP) {
+    r = mmf__os_zero_fill(m->fd, off + m->reserved[s], end - m->reserved[s]);
+    if (r == 0)
+      m->reserved[s] = end;
+  }
+  return r;
 }
 
 static inline uint64_t slot_off(struct mmf *m, unsigned s) {
@@ -192,17 +201,11 @@ static int write_raw(struct mmf *m, const void *data, size_t len) {
   /* The caller's bytes are what is there: allocate without touching them,
    * or, where the file system cannot, let write() allocate (and fail with
    * ENOSPC) instead of a store into a hole. */
-  if (!m->no_reserve && len > m->reserved[0]) {
-    r = mmf__os_reserve(m->fd, 0, len);
-    if (r == -EOPNOTSUPP || r == -ENOSYS)
-      m->no_reserve = true;
-    else if (r < 0)
-      return r;
-    else
-      m->reserved[0] = len;
-  }
-  if (m->no_reserve)
+  r = allocate(m, 0, 0, len);
+  if (r == -EOPNOTSUPP)
     return mmf__os_pwrite_all(m->fd, data, len, 0);
+  if (r < 0)
+    return r;
   if (len)
     memcpy(m->base, data, len);
   return 0;
