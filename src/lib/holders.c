@@ -112,8 +112,9 @@ static bool settle(struct mmf *m, int fd, bool may_claim) {
 
 void mmf__holders_leave(struct mmf *m) {
   /* The id's lock belongs to the open file, which a forked child may
-   * share: it is dropped by closing, never by F_UNLCK, so that it goes with
-   * the last descriptor.  Only the opening process removes a transient
+   * share: it is dropped by closing (the caller has unmapped, and a mapping
+   * holds the open file too), never by F_UNLCK, so that it goes with the
+   * last reference.  Only the opening process removes a transient
    * map, through an open file of its own. */
   int fresh = -1;
   if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid())

@@ -278,6 +278,10 @@ MMF_EXPORT void mmf_close(mmf_t *m) {
     (void)mmf__lock_release(m, &m->hdr->ulock);
     (void)mmf__lock_release(m, &m->hdr->wlock);
   }
+  /* The mapping holds the open file too: unmap first, so that closing the
+   * descriptor drops the handle's locks there and then. */
+  mmf__os_unmap(m->base, m->map_len);
+  m->base = NULL;
   if (m->kind == MMF_KIND_MMF)
     mmf__holders_leave(m);
   handle_free(m);
