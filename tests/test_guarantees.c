@@ -281,7 +281,7 @@ static int full_child(void *arg) {
   /* An mmf map where fallocate is missing: zeros are written first. */
   if (mmf_create("full", 4 << 20, 0, 0, &m) < 0)
     return 3;
-  m->no_reserve = true;
+  atomic_store(&m->no_reserve, true);
   if (mmf_write(m, buf, 4 << 20) != -ENOSPC)
     return 4;
   if (mmf_write(m, "small", 5) != 0)

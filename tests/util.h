@@ -56,8 +56,18 @@ static inline int fd_setup(void **state) {
   fd_baseline = count_fds();
   return 0;
 }
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MMF_TEST_TSAN 1
+#endif
+#endif
 static inline int fd_teardown(void **state) {
   (void)state;
+#ifdef MMF_TEST_TSAN
+  /* ThreadSanitizer's symbolizer keeps descriptors of its own (to match
+   * suppressions): the plain build checks for leaks. */
+  return 0;
+#endif
   int now = count_fds();
   if (now != fd_baseline) {
     fprintf(stderr, "fd leak: %d before, %d after\n", fd_baseline, now);

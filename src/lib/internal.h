@@ -151,12 +151,14 @@ struct mmf {
   enum mmf_kind kind;
   bool readonly;
   bool priv;
-  bool transient;      /* the object's mode has the sticky bit */
-  bool no_reserve;     /* the file system has no fallocate */
-  bool raw_locked;     /* raw map or file: this handle holds the lock */
-  uint32_t id;         /* mmf maps: this handle's id, 0 for a probe */
-  pid_t opener;        /* the process that opened it (a fork shares the rest) */
-  _Atomic bool broken; /* a peer shrank the object: never touch it again */
+  bool transient; /* the object's mode has the sticky bit */
+  uint32_t id;    /* mmf maps: this handle's id, 0 for a probe */
+  pid_t opener;   /* the process that opened it (a fork shares the rest) */
+  /* Threads share a handle: what any of them may change is atomic. */
+  _Atomic bool no_reserve; /* the file system has no fallocate */
+  _Atomic bool raw_locked; /* raw map or file: this handle holds the lock */
+  _Atomic uint64_t reserved[2]; /* bytes of each slot known allocated */
+  _Atomic bool broken;   /* a peer shrank the object: never touch it again */
   _Atomic bool wake_all; /* the mode lets someone read who may not write */
   uint8_t *base;         /* the whole mapping */
   size_t map_len;        /* bytes mapped */
@@ -164,7 +166,6 @@ struct mmf {
   struct mmf__hdr *hdr;
   uint64_t capacity;
   uint64_t stride;
-  uint64_t reserved[2]; /* bytes of each slot known allocated (under wlock) */
   _Atomic uint64_t populated[2]; /* bytes of each slot with page tables */
   _Atomic bool no_populate;      /* the kernel has no MADV_POPULATE_* */
   _Atomic int64_t size_checked;  /* coarse clock of the last size check */

@@ -121,26 +121,28 @@ uint32_t mmf__lock_owner(struct mmf *m, _Atomic uint32_t *l) {
  * holder too, but the next locker cannot be told, and a waiter re-tries in
  * growing sleeps of at most 50 ms. */
 static int raw_lock(struct mmf *m, int timeout_ms) {
-  if (m->raw_locked)
-    return -EDEADLK;
   if (m->readonly)
     return -MMF_EREADONLY;
+  /* The handle's claim first: a second thread of it must not "take" the
+   * kernel lock its open file already holds. */
+  if (atomic_exchange(&m->raw_locked, true))
+    return -EDEADLK;
   int64_t deadline = timeout_ms < 0 ? -1 : mmf__os_now_ms() + timeout_ms;
   for (int slice = 1;; slice = slice < SLICE_MAX_MS ? slice * 2 : slice) {
     int r = mmf__os_range_lock(m->fd, false, 0, 1);
-    if (r == 0) {
-      m->raw_locked = true;
+    if (r == 0)
       return 0;
-    }
-    if (r != -EAGAIN)
-      return r;
     int wait = slice;
-    if (deadline >= 0) {
+    if (r == -EAGAIN && deadline >= 0) {
       int64_t left = deadline - mmf__os_now_ms();
       if (left <= 0)
-        return -ETIMEDOUT;
-      if (left < wait)
+        r = -ETIMEDOUT;
+      else if (left < wait)
         wait = (int)left;
+    }
+    if (r != -EAGAIN) {
+      atomic_store(&m->raw_locked, false);
+      return r;
     }
     mmf__os_sleep_ms(wait);
   }
@@ -163,10 +165,11 @@ MMF_EXPORT int mmf_unlock(mmf_t *m) {
   if (!m)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF) {
-    if (!m->raw_locked)
+    if (!atomic_load(&m->raw_locked))
       return -EPERM;
-    m->raw_locked = false;
-    return mmf__os_range_unlock(m->fd, 0, 1);
+    int r = mmf__os_range_unlock(m->fd, 0, 1);
+    atomic_store(&m->raw_locked, false);
+    return r;
   }
   if (m->readonly)
     return -EPERM;

@@ -111,30 +111,33 @@ static void wunlock(struct mmf *m) {
  * file system is an -ENOSPC here and not a SIGBUS in memcpy: 0, or
  * -EOPNOTSUPP where the file system has no fallocate. */
 static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
-  if (len <= m->reserved[s])
+  uint64_t done = atomic_load_explicit(&m->reserved[s], memory_order_relaxed);
+  if (len <= done)
     return 0;
-  if (m->no_reserve)
+  if (atomic_load_explicit(&m->no_reserve, memory_order_relaxed))
     return -EOPNOTSUPP;
-  int r = mmf__os_reserve(m->fd, off + m->reserved[s], len - m->reserved[s]);
+  /* Two threads of one handle may both allocate: harmless. */
+  int r = mmf__os_reserve(m->fd, off + done, len - done);
   if (r == -EOPNOTSUPP || r == -ENOSYS) {
-    m->no_reserve = true;
+    atomic_store_explicit(&m->no_reserve, true, memory_order_relaxed);
     return -EOPNOTSUPP;
   }
   if (r == 0)
-    m->reserved[s] = len;
+    atomic_store_explicit(&m->reserved[s], len, memory_order_relaxed);
   return r;
 }
 
 /* allocate() whole pages of an unpublished slot; where there is no
  * fallocate, zeros are written instead: the slot holds nothing anyone
- * reads. */
+ * reads (the caller holds the writers' lock). */
 static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
   uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
   int r = allocate(m, s, off, end);
   if (r == -EOPNOTSUPP) {
-    r = mmf__os_zero_fill(m->fd, off + m->reserved[s], end - m->reserved[s]);
+    uint64_t done = atomic_load_explicit(&m->reserved[s], memory_order_relaxed);
+    r = mmf__os_zero_fill(m->fd, off + done, end - done);
     if (r == 0)
-      m->reserved[s] = end;
+      atomic_store_explicit(&m->reserved[s], end, memory_order_relaxed);
   }
   return r;
 }
