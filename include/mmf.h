@@ -193,7 +193,9 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
  * read; -ELOOP the path is a symlink; -MMF_ENOTMMF the object has no mmf
  * header; -MMF_EVERSION a newer format; -MMF_ECORRUPT the header is broken or
  * does not fit the object; -MMF_ENOTREG not a regular file (a FIFO, a
- * device: refused at once, never waited on); -EINVAL unknown flags.
+ * device: refused at once, never waited on); -MMF_ESTUCK every handle id
+ * was taken (another process holds locks over the map's whole id range:
+ * see docs/SECURITY.md); -EINVAL unknown flags.
  */
 MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret);
 

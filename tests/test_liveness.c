@@ -562,6 +562,53 @@ static void transient_gone_when_close_returns(void **s) {
   }
 }
 
+/* ---- a reader of the object cannot forge liveness ---- */
+
+static int dies_holding_the_writers_lock(void *arg) {
+  mmf_t *m;
+  struct mmf_write_loan w;
+  if (mmf_open(arg, 0, &m) < 0 || mmf_write_begin(m, 8, &w) < 0)
+    return 1;
+  say_ready();
+  pause();
+  return 0;
+}
+
+static void a_reader_cannot_keep_a_dead_writer_alive(void **s) {
+  (void)s;
+  const char *n = tname("forge");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0644, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(dies_holding_the_writers_lock, (void *)n);
+  await_ready();
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  /* Anyone who may read the object can lock bytes of it: here, the dead
+   * writer's id, read from the lock word. */
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  int fd = open(path, O_RDONLY);
+  uint32_t dead = atomic_load(&m->hdr->wlock) & MMF__ID_MASK;
+  assert_true(dead != 0);
+  struct flock fl = {.l_type = F_RDLCK,
+                     .l_whence = SEEK_SET,
+                     .l_start = (off_t)(MMF__ID_BASE + dead),
+                     .l_len = 1};
+  assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(m, "taken", 5), 0); /* not MMF_ESTUCK */
+  printf("a dead writer's lock, read-locked by a reader, taken over in "
+         "%.2f ms\n",
+         (double)(now_ns() - t0) / 1e6);
+  assert_true(now_ns() - t0 < 500 * 1000000ll);
+  close(fd);
+  mmf_close(m);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
 static int close_in_child(void *arg) {
   mmf_close(arg); /* the parent's handle, shared by the fork */
   return 0;
@@ -615,6 +662,7 @@ int main(void) {
       T(closing_the_locking_handle_elsewhere_frees_it),
       T(begin_and_commit_in_two_threads),
       T(transient_gone_when_close_returns),
+      T(a_reader_cannot_keep_a_dead_writer_alive),
       T(a_forked_child_closing_keeps_the_parents_locks),
       T(version_1_maps_are_refused_clearly),
   };

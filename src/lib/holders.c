@@ -2,19 +2,20 @@
 /* Who holds a map, as the kernel sees it.
  *
  * Each handle of an mmf map picks a random id and holds the kernel's
- * open-file-description read lock on byte MMF__ID_BASE + id.  Read locks of
- * different handles coexist; a handle that finds another one on its byte
- * (a collision) picks again.  The kernel drops the lock when the handle's
- * descriptor closes or its process dies, so the locked bytes are the live
- * handles, in any PID namespace and whatever /proc lets us see, with no
- * limit on their number.
+ * open-file-description lock on byte MMF__ID_BASE + id: a write lock if it
+ * may write the map (only those hold lock words, and a mere reader of the
+ * object cannot forge such a lock), a read lock if it is read-only.  A
+ * handle that finds another one on its byte (a collision) picks again.  The
+ * kernel drops the lock when the handle's descriptor closes or its process
+ * dies, so the locked bytes are the live handles, in any PID namespace and
+ * whatever /proc lets us see, with no limit on their number.
  *
  * A transient map (the sticky bit in its mode, which only its owner can
  * set) is removed once no handle holds it: by its last closer, and, when
  * holders die without closing, by a watcher process that sleeps in the
- * kernel (F_OFD_SETLKW, a write lock over all ids) until the last read lock
- * is gone.  That write lock also keeps late openers out: an opener that
- * cannot take its read lock finds the map gone. */
+ * kernel (F_OFD_SETLKW, a write lock over all ids) until the last handle's
+ * lock is gone.  That write lock also keeps late openers out: an opener that
+ * cannot take its id's lock finds the map gone. */
 #include "internal.h"
 
 #include <errno.h>
@@ -31,26 +32,35 @@ int mmf__holders_join(struct mmf *m) {
                            id == (atomic_load(&m->hdr->ulock) & MMF__ID_MASK))))
       continue;
     uint64_t byte = MMF__ID_BASE + id;
-    int r = mmf__os_range_lock(m->fd, true, byte, 1);
-    if (r == -EAGAIN)
-      return -ENOENT; /* a write lock over the ids: it is being removed */
-    if (r < 0)
-      return r;
-    /* Another handle on the same byte?  Checked after taking ours, so of
-     * two handles that pick one id at once, at least one sees the other. */
-    bool wr = false;
-    r = mmf__os_range_probe(m->fd, byte, 1, NULL, &wr);
+    /* A handle that may write holds its id with a write lock: exclusive,
+     * so the kernel itself refuses a second holder of the id.  A read-only
+     * handle can take only a read lock, and looks for company after. */
+    int r = mmf__os_range_lock(m->fd, m->readonly, byte, 1);
+    struct mmf__held other;
     if (r == 0) {
-      m->id = id;
-      return 0;
-    }
-    (void)mmf__os_range_unlock(m->fd, byte, 1);
-    if (r < 0)
+      if (!m->readonly ||
+          (r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) == 0) {
+        m->id = id;
+        return 0;
+      }
+      (void)mmf__os_range_unlock(m->fd, byte, 1);
+      if (r < 0)
+        return r;
+    } else if (r == -EAGAIN) {
+      if ((r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) < 0)
+        return r;
+      if (r == 0)
+        continue; /* it went meanwhile: draw again */
+    } else {
       return r;
-    if (wr)
+    }
+    /* Someone on our byte: another handle (draw again), or a lock over
+     * all ids, which only a remover takes. */
+    if (other.len > 1)
       return -ENOENT;
   }
-  return -EAGAIN;
+  /* Every draw taken: someone holds locks over the whole range. */
+  return -MMF_ESTUCK;
 }
 
 /* Would taking a write lock over every id succeed, i.e. is nobody there?
@@ -100,9 +110,11 @@ static bool settle(struct mmf *m, int fd, bool may_claim) {
     unclaim_all(fd);
     return true;
   }
-  bool wr = false;
-  int r = mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, NULL, &wr);
-  if (r == 1 && wr) {
+  /* A lock over all ids is a remover's (the watcher's, a last closer's):
+   * every handle's covers one byte. */
+  struct mmf__held h;
+  int r = mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, false, &h);
+  if (r == 1 && h.len > 1) {
     await_removal(m);
     return true;
   }
@@ -143,10 +155,11 @@ unsigned mmf__holders_count(struct mmf *m) {
   stack[n++] = (struct range){MMF__ID_BASE + 1, MMF__ID_BASE + ID_RANGE};
   while (n) {
     struct range r = stack[--n];
-    uint64_t at;
+    struct mmf__held h;
     if (r.lo > r.hi ||
-        mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1, &at, NULL) != 1)
+        mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1, false, &h) != 1)
       continue;
+    uint64_t at = h.start;
     if (at < r.lo || at > r.hi)
       continue; /* cannot be; do not loop on it */
     live++;

@@ -97,10 +97,16 @@ int mmf__os_cut(int fd, int64_t off);
 int mmf__os_range_lock(int fd, bool shared, uint64_t start, uint64_t len);
 int mmf__os_range_lock_wait(int fd, bool shared, uint64_t start, uint64_t len);
 int mmf__os_range_unlock(int fd, uint64_t start, uint64_t len);
-/* Does another open file hold a lock in [start, start+len)?  1 and where
- * (*ret_start, *ret_write: a write lock), 0 none, or a negative error. */
-int mmf__os_range_probe(int fd, uint64_t start, uint64_t len,
-                        uint64_t *ret_start, bool *ret_write);
+/* A lock another open file holds, as F_OFD_GETLK reports it. */
+struct mmf__held {
+  uint64_t start, len;
+  bool write;
+};
+/* Does another open file hold a lock in [start, start+len) (with
+ * `writers_only`, a write lock)?  1 and which (ret may be NULL), 0 none,
+ * or a negative error. */
+int mmf__os_range_probe(int fd, uint64_t start, uint64_t len, bool writers_only,
+                        struct mmf__held *ret);
 /* Call fn for every lock in [lo, hi] that a process visible in this PID
  * namespace holds on the file (dev, ino), with its pid (from /proc). */
 int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,

@@ -22,7 +22,9 @@
 bool mmf__id_alive(struct mmf *m, uint32_t id) {
   if (id == m->id)
     return true; /* this handle: another thread of ours holds it */
-  int r = mmf__os_range_probe(m->fd, MMF__ID_BASE + id, 1, NULL, NULL);
+  /* Only a write lock there counts: handles that may write hold theirs
+   * with one, which a reader of the object cannot forge. */
+  int r = mmf__os_range_probe(m->fd, MMF__ID_BASE + id, 1, true, NULL);
   /* A probe that fails says nothing: count the holder alive, as waiting
    * (bounded) is safer than breaking into a lock. */
   return r != 0;

@@ -398,18 +398,20 @@ int mmf__os_range_unlock(int fd, uint64_t start, uint64_t len) {
   return ofd(fd, F_OFD_SETLK, F_UNLCK, start, len, NULL);
 }
 
-int mmf__os_range_probe(int fd, uint64_t start, uint64_t len,
-                        uint64_t *ret_start, bool *ret_write) {
+int mmf__os_range_probe(int fd, uint64_t start, uint64_t len, bool writers_only,
+                        struct mmf__held *ret) {
+  /* A read lock asked about conflicts with write locks only. */
   struct flock fl;
-  int r = ofd(fd, F_OFD_GETLK, F_WRLCK, start, len, &fl);
+  int r =
+      ofd(fd, F_OFD_GETLK, writers_only ? F_RDLCK : F_WRLCK, start, len, &fl);
   if (r < 0)
     return r;
   if (fl.l_type == F_UNLCK)
     return 0;
-  if (ret_start)
-    *ret_start = (uint64_t)fl.l_start;
-  if (ret_write)
-    *ret_write = fl.l_type == F_WRLCK;
+  if (ret)
+    *ret = (struct mmf__held){.start = (uint64_t)fl.l_start,
+                              .len = (uint64_t)fl.l_len,
+                              .write = fl.l_type == F_WRLCK};
   return 1;
 }
 
