@@ -157,7 +157,7 @@ MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
     return raw_lock(m, timeout_ms);
   if (m->readonly)
     return -MMF_EREADONLY;
-  int r = mmf__check_size(m, true);
+  int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
   return mmf__lock_acquire(m, &m->hdr->ulock, timeout_ms, false);
@@ -175,7 +175,7 @@ MMF_EXPORT int mmf_unlock(mmf_t *m) {
   }
   if (m->readonly)
     return -EPERM;
-  int r = mmf__check_size(m, true);
+  int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
   return mmf__lock_release(m, &m->hdr->ulock);

@@ -33,7 +33,7 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
-  int r = mmf__check_size(m, true);
+  int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
   struct mmf__hdr *h = m->hdr;

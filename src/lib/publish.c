@@ -523,11 +523,8 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return read_raw(m, buf, cap, ret_len, ret_seq);
-  int r = mmf__check_size(m, false);
-  if (r < 0)
-    return r;
   struct buf_ctx c = {.buf = buf, .cap = cap};
-  r = snapshot(m, copy_to_buf, &c);
+  int r = snapshot(m, copy_to_buf, &c); /* checks the size */
   if (r == 0 || r == -ENOBUFS) {
     if (ret_len)
       *ret_len = c.len;
