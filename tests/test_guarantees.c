@@ -217,8 +217,65 @@ static void after_a_shrink_every_call_is_safe(void **s) {
   assert_int_equal(mmf_read_begin(m, &v), -MMF_ECORRUPT);
   struct mmf_write_loan w;
   assert_int_equal(mmf_write_begin(m, 1, &w), -MMF_ECORRUPT);
+  void *d;
+  assert_int_equal(mmf_read_alloc(m, &d, &len, NULL), -MMF_ECORRUPT);
   mmf_close(m);
   mmf_remove(n);
+}
+
+/* Shrunk to nothing, the header is gone too: the first call after the
+ * check must not read it (mmf_read_alloc peeked at it first). */
+static void shrunk_to_zero(void **s) {
+  (void)s;
+  const char *n = tname("shr0");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 4096, 0, 0, &m), 0);
+  assert_int_equal(mmf_write(m, "x", 1), 0);
+  char p[256];
+  snprintf(p, sizeof p, "/dev/shm/%s", n);
+  assert_int_equal(truncate(p, 0), 0);
+  usleep(20000);
+  void *d;
+  size_t len;
+  assert_int_equal(mmf_read_alloc(m, &d, &len, NULL), -MMF_ECORRUPT);
+  assert_int_equal(mmf_write(m, "y", 1), -MMF_ECORRUPT);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static int create_without_proc(void *arg) {
+  if (unshare(CLONE_NEWNS) < 0 ||
+      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+      umount2("/proc", MNT_DETACH) < 0)
+    return 77;
+  mmf_t *m;
+  int r = mmf_create(arg, 64, 0, 0, &m);
+  if (r < 0) {
+    printf("create without /proc: %s\n", mmf_strerror(r));
+    return 1;
+  }
+  r = mmf_write(m, "ok", 2);
+  mmf_close(m);
+  return r == 0 ? 0 : 2;
+}
+
+/* A chroot or a sandbox without /proc: O_TMPFILE cannot be named there
+ * (it is linked through /proc/self/fd), so the hidden name is used. */
+static void create_works_without_proc(void **s) {
+  (void)s;
+  if (geteuid() != 0) {
+    printf("skipped: unmounting /proc needs root\n");
+    skip();
+  }
+  const char *n = tname("noproc");
+  int r = reap(spawn(create_without_proc, (void *)n), 10000);
+  if (r == 77) {
+    printf("skipped: no private mount namespace here\n");
+    skip();
+  }
+  assert_int_equal(r, 0);
+  assert_true(shm_exists(n));
+  assert_int_equal(mmf_remove(n), 0);
 }
 
 static void private_file_maps_check_the_size_too(void **s) {
@@ -411,6 +468,8 @@ int main(void) {
       T(reads_are_bounded_under_constant_writing),
       T(busy_published_slot_is_corruption),
       T(after_a_shrink_every_call_is_safe),
+      T(shrunk_to_zero),
+      T(create_works_without_proc),
       T(private_file_maps_check_the_size_too),
       T(fifos_are_refused_at_once),
       T(full_stores_are_enospc),
