@@ -477,6 +477,21 @@ struct mmf_info {
 MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
 
 /*
+ * mmf_holders - which processes hold the mmf map `name`, as this PID
+ * namespace sees them: up to `cap` distinct pids, ascending, into ret_pids
+ * (may be NULL when cap is 0); *ret_count receives how many there are (it
+ * may exceed cap), and *ret_hidden (may be NULL) how many of the map's
+ * handles belong to processes this namespace cannot see (another PID
+ * namespace, or /proc mounted hidepid).  The handles are counted by the
+ * kernel (mmf_info's `holders`), their pids found the way lsof finds them.
+ * A child made by fork() that shares a handle is listed with its parent.
+ *
+ * Errors: those of mmf_info(); -MMF_ERAW the object is not an mmf map.
+ */
+MMF_EXPORT int mmf_holders(const char *name, pid_t *ret_pids, size_t cap,
+                           size_t *ret_count, unsigned *ret_hidden);
+
+/*
  * mmf_list - describe every object in /dev/shm that the caller can see,
  * sorted by name.  *ret_list is an array of *ret_count entries allocated with
  * malloc(); free() it.  Objects whose header is broken are listed with

@@ -124,6 +124,13 @@ static int try_list(const char *n) {
   if (r < 0)
     return 14;
   /* We cannot see the holder's process: counted, but not named. */
+  pid_t pids[4];
+  size_t seen;
+  unsigned hidden;
+  if (mmf_holders(n, pids, 4, &seen, &hidden) < 0 || seen != 0 || hidden < 1) {
+    printf("holders seen %zu, hidden %u\n", seen, hidden);
+    return 16;
+  }
   if (in.holders < 1 || in.lock_pid != -1) {
     printf("holders %u, lock_pid %d\n", in.holders, (int)in.lock_pid);
     return 15;
@@ -479,6 +486,13 @@ static void closing_another_handle_keeps_the_lock(void **s) {
   struct mmf_stat st;
   assert_int_equal(mmf_stat(c, &st), 0);
   assert_int_equal(st.lock_pid, getpid());
+  pid_t pids[4];
+  size_t np;
+  unsigned hidden;
+  assert_int_equal(mmf_holders(n, pids, 4, &np, &hidden), 0);
+  assert_int_equal(np, 1); /* two handles, one process */
+  assert_int_equal(pids[0], getpid());
+  assert_int_equal(hidden, 0);
   assert_int_equal(mmf_unlock(a), 0);
   assert_int_equal(mmf_lock(c, 0), 0);
   mmf_close(c);

@@ -78,8 +78,16 @@ int parse_mode(const char *s, unsigned *ret);
 /* output.c */
 void json_string(FILE *f, const char *s);
 bool utf8_valid(const char *s);
-void print_info_json(FILE *f, const struct mmf_info *in);
-void print_info_table(FILE *f, const struct mmf_info *in);
+/* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
+struct holders {
+  pid_t pids[64];
+  size_t n; /* may exceed the pids shown */
+  unsigned hidden;
+};
+void print_info_json(FILE *f, const struct mmf_info *in,
+                     const struct holders *h);
+void print_info_table(FILE *f, const struct mmf_info *in,
+                      const struct holders *h);
 void print_list_table(FILE *f, const struct mmf_info *list, size_t n);
 /* A name made safe for a terminal: control and invalid bytes as \xNN. */
 const char *printable(const char *s, char *buf, size_t cap);

@@ -450,11 +450,16 @@ static int cmd_info(const struct verb *v, const struct opts *o) {
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
     return fail_code("info", name, r);
+  struct holders h, *hp = NULL;
+  if (in.kind == MMF_KIND_MMF &&
+      mmf_holders(name, h.pids, sizeof h.pids / sizeof *h.pids, &h.n,
+                  &h.hidden) == 0)
+    hp = &h;
   if (o->given & OPT_JSON) {
-    print_info_json(stdout, &in);
+    print_info_json(stdout, &in, hp);
     fputc('\n', stdout);
   } else {
-    print_info_table(stdout, &in);
+    print_info_table(stdout, &in, hp);
   }
   return EXIT_OK;
 }
@@ -471,7 +476,7 @@ static int cmd_list(const struct verb *v, const struct opts *o) {
     for (size_t i = 0; i < n; i++) {
       if (i)
         fputc(',', stdout);
-      print_info_json(stdout, &list[i]);
+      print_info_json(stdout, &list[i], NULL);
     }
     fputs("]\n", stdout);
   } else {
@@ -629,12 +634,13 @@ const struct verb mmf_verbs[] = {
      "example:\n  mmf remove Test\n"},
     {"info", cmd_info, OPT_JSON, 1, 1, "describe a map",
      "mmf info NAME [--json]",
-     "Show the map's kind, capacity, length, seq, mode, owner, times, live\n"
-     "holders and lock holder.\n\nexample:\n  mmf info Test --json\n"},
+     "Show the map's kind, capacity, length, seq, mode, owner, times, its\n"
+     "holders (open handles, and the pids of those this PID namespace can\n"
+     "see) and its lock holder.\n\nexample:\n  mmf info Test --json\n"},
     {"list", cmd_list, OPT_JSON, 0, 0, "list the maps in /dev/shm",
      "mmf list [--json]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
-     "other programs as raw.  Transient maps whose holders all died are\n"
+     "other programs as raw.  Transient maps nobody holds any more are\n"
      "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
     {"cat", cmd_cat, OPT_OFFSET | OPT_LENGTH, 1, 1,
      "print a file (or a range of it) through a mapping",

@@ -113,7 +113,8 @@ static const char *iso_time(int64_t ns, char *buf, size_t cap) {
   return buf;
 }
 
-void print_info_json(FILE *f, const struct mmf_info *in) {
+void print_info_json(FILE *f, const struct mmf_info *in,
+                     const struct holders *h) {
   char own[64], mt[32], ct[32];
   fputs("{\"name\":", f);
   json_string(f, in->name);
@@ -137,6 +138,12 @@ void print_info_json(FILE *f, const struct mmf_info *in) {
   if (in->kind == MMF_KIND_MMF)
     fprintf(f, ",\"transient\":%s,\"holders\":%u,\"lock_pid\":%d",
             in->transient ? "true" : "false", in->holders, (int)in->lock_pid);
+  if (h) {
+    fputs(",\"holder_pids\":[", f);
+    for (size_t i = 0; i < h->n && i < sizeof h->pids / sizeof *h->pids; i++)
+      fprintf(f, "%s%d", i ? "," : "", (int)h->pids[i]);
+    fprintf(f, "],\"holders_hidden\":%u", h->hidden);
+  }
   if (in->error) {
     fputs(",\"error\":", f);
     json_string(f, mmf_strerror(in->error));
@@ -144,7 +151,8 @@ void print_info_json(FILE *f, const struct mmf_info *in) {
   fputc('}', f);
 }
 
-void print_info_table(FILE *f, const struct mmf_info *in) {
+void print_info_table(FILE *f, const struct mmf_info *in,
+                      const struct holders *h) {
   char nb[1100], own[64], mt[32];
   fprintf(f, "name       %s\n", printable(in->name, nb, sizeof nb));
   fprintf(f, "kind       %s\n", kind_name(in->kind));
@@ -160,7 +168,23 @@ void print_info_table(FILE *f, const struct mmf_info *in) {
   fprintf(f, "modified   %s\n", iso_time(in->mtime_ns, mt, sizeof mt));
   if (in->kind == MMF_KIND_MMF && !in->error) {
     fprintf(f, "transient  %s\n", in->transient ? "yes" : "no");
-    fprintf(f, "holders    %u\n", in->holders);
+    fprintf(f, "holders    %u", in->holders);
+    if (h && h->n) {
+      fputs(" (pid", f);
+      if (h->n > 1)
+        fputc('s', f);
+      for (size_t i = 0; i < h->n && i < sizeof h->pids / sizeof *h->pids; i++)
+        fprintf(f, "%s%d", i ? ", " : " ", (int)h->pids[i]);
+      if (h->n > sizeof h->pids / sizeof *h->pids)
+        fputs(", ...", f);
+      fputc(')', f);
+    }
+    if (h && h->hidden)
+      fprintf(f, "%s%u in processes not visible here", h->n ? "; " : " (",
+              h->hidden);
+    if (h && h->hidden && !h->n)
+      fputc(')', f);
+    fputc('\n', f);
     if (in->lock_pid > 0)
       fprintf(f, "lock       held by pid %d\n", (int)in->lock_pid);
     else if (in->lock_pid < 0)

@@ -204,3 +204,72 @@ pid_t mmf__holder_pid(struct mmf *m, uint32_t id) {
     return -1;
   return f.pid;
 }
+
+struct seen {
+  struct {
+    pid_t pid;
+    uint64_t byte;
+  } * v;
+  size_t n, cap;
+  bool nomem;
+};
+
+static void collect(void *ctx, pid_t pid, uint64_t start) {
+  struct seen *s = ctx;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    void *bigger = realloc(s->v, cap * sizeof *s->v);
+    if (!bigger) {
+      s->nomem = true;
+      return;
+    }
+    s->v = bigger;
+    s->cap = cap;
+  }
+  s->v[s->n].pid = pid;
+  s->v[s->n].byte = start;
+  s->n++;
+}
+
+static int by_pid(const void *a, const void *b) {
+  pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+  return (x > y) - (x < y);
+}
+
+int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap, size_t *ret_count,
+                     unsigned *ret_hidden) {
+  struct seen s = {0};
+  int r = mmf__os_lock_owners(m->st.st_dev, m->st.st_ino, MMF__ID_BASE + 1,
+                              MMF__ID_BASE + ID_RANGE, collect, &s);
+  if (r == 0 && s.nomem)
+    r = -ENOMEM;
+  pid_t *all = r == 0 ? malloc((s.n ? s.n : 1) * sizeof *all) : NULL;
+  if (r == 0 && !all)
+    r = -ENOMEM;
+  if (r < 0) {
+    free(s.v);
+    return r;
+  }
+  /* Handles seen: distinct bytes (a fork shows one handle twice). */
+  size_t handles = 0;
+  for (size_t i = 0; i < s.n; i++) {
+    bool dup = false;
+    for (size_t j = 0; j < i && !dup; j++)
+      dup = s.v[j].byte == s.v[i].byte;
+    handles += !dup;
+    all[i] = s.v[i].pid;
+  }
+  qsort(all, s.n, sizeof *all, by_pid);
+  size_t n = 0;
+  for (size_t i = 0; i < s.n; i++)
+    if (!n || all[n - 1] != all[i])
+      all[n++] = all[i];
+  for (size_t i = 0; i < n && i < cap; i++)
+    pids[i] = all[i];
+  unsigned total = mmf__holders_count(m);
+  *ret_count = n;
+  *ret_hidden = total > handles ? total - (unsigned)handles : 0;
+  free(all);
+  free(s.v);
+  return 0;
+}

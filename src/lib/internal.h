@@ -209,6 +209,11 @@ bool mmf__holders_reap_orphan(struct mmf *m);
  * no id, -1 when no process we can see holds it (another namespace, or
  * /proc hides it). */
 pid_t mmf__holder_pid(struct mmf *m, uint32_t id);
+/* The pids (ascending, distinct, at most cap) of the visible processes that
+ * hold handles of m; how many pids, and how many handles no visible
+ * process holds. */
+int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap,
+                     size_t *ret_count, unsigned *ret_hidden);
 
 /* ---- publish.c ---- */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);

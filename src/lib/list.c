@@ -133,3 +133,31 @@ MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count) {
   *ret_count = k;
   return 0;
 }
+
+MMF_EXPORT int mmf_holders(const char *name, pid_t *ret_pids, size_t cap,
+                           size_t *ret_count, unsigned *ret_hidden) {
+  if (!ret_count || (cap && !ret_pids))
+    return -EINVAL;
+  struct mmf__where w;
+  int r = mmf__where_open(name, &w);
+  if (r < 0)
+    return r;
+  struct mmf *m;
+  r = mmf__open_at(&w, name, 0, true, &m);
+  mmf__where_close(&w);
+  if (r == -MMF_ENOTMMF)
+    return -MMF_ERAW;
+  if (r < 0)
+    return r;
+  size_t n;
+  unsigned hidden;
+  r = m->kind == MMF_KIND_MMF ? mmf__holder_pids(m, ret_pids, cap, &n, &hidden)
+                              : -MMF_ERAW;
+  mmf_close(m);
+  if (r < 0)
+    return r;
+  *ret_count = n;
+  if (ret_hidden)
+    *ret_hidden = hidden;
+  return 0;
+}
