@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -502,6 +503,76 @@ static int cmd_cat(const struct verb *v, const struct opts *o) {
 }
 
 /* ---- lock ---- */
+/* ---- lock: the command's guard ---- */
+
+/* Kill every descendant: as their subreaper we inherit the orphans of the
+ * ones we kill, so repeat until none is left. */
+static void kill_descendants(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  for (;;) {
+    FILE *f = fopen(path, "re");
+    int pid, n = 0;
+    while (f && fscanf(f, "%d", &pid) == 1) {
+      kill(pid, SIGKILL);
+      n++;
+    }
+    if (f)
+      fclose(f);
+    while (waitpid(-1, NULL, n ? 0 : WNOHANG) > 0)
+      if (n)
+        n--;
+    if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+      return;
+  }
+}
+
+/* In a child of mmf lock: run cmd; return its status for mmf to pass on.
+ * We hold mmf's handle too (fork shares it), hence the lock.  Should mmf
+ * die, the kernel tells us (PDEATHSIG), and we kill the command and what it
+ * started, so nothing it runs outlives the lock. */
+static int guard(const char *name, char **cmd, pid_t mmf_pid) {
+  /* Both signals are taken with sigwaitinfo, never by a handler: none can
+   * come between a check and a sleep. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  if (getppid() != mmf_pid)
+    return 126;
+  pid_t c = fork();
+  if (c < 0) {
+    fprintf(stderr, "mmf: lock %s: cannot start the command: %s\n", name,
+            strerror(errno));
+    return 126;
+  }
+  if (c == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    execvp(cmd[0], cmd);
+    fprintf(stderr, "mmf: lock %s: cannot run '%s': %s\n", name, cmd[0],
+            strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  int status;
+  while (waitpid(c, &status, WNOHANG) != c) {
+    if (sigwaitinfo(&set, NULL) == SIGUSR1) {
+      kill_descendants(); /* mmf died */
+      return 137;
+    }
+  }
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
 static int cmd_lock(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   char **cmd = o->args + 1;
@@ -530,30 +601,24 @@ static int cmd_lock(const struct verb *v, const struct opts *o) {
             "mmf: lock %s: the previous holder died holding the lock; what "
             "it guarded may be half-done\n",
             name);
-  /* The lock stays with this process: the kernel would mark it released
-   * if we exec'd.  The child dies with us, so it never runs unguarded. */
+  /* The command runs under a guard: a child that shares our handle (so
+   * the lock stays held while it lives, whatever happens to us) and, if we
+   * die, kills the command and everything it started before letting go. */
   fflush(NULL);
   pid_t parent = getpid();
-  pid_t child = fork();
-  if (child < 0) {
+  pid_t g = fork();
+  if (g < 0) {
     int e = errno;
     mmf_close(m);
     return fail("lock", name, "cannot start the command: %s", strerror(e));
   }
-  if (child == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(126);
-    execvp(cmd[0], cmd);
-    fprintf(stderr, "mmf: lock %s: cannot run '%s': %s\n", name, cmd[0],
-            strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
-  }
-  /* Keyboard interrupts go to the child; we wait for it either way. */
+  if (g == 0)
+    _exit(guard(name, cmd, parent));
+  /* Keyboard interrupts go to the command; we wait for it either way. */
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+  while (waitpid(g, &status, 0) < 0 && errno == EINTR)
     ;
   mmf_unlock(m);
   mmf_close(m);
@@ -622,7 +687,8 @@ const struct verb mmf_verbs[] = {
      "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",
      "Take the map's lock, run COMMAND, release the lock and exit with the\n"
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
-     "command is killed too, and the next locker is told the holder died.\n\n"
+     "command and everything it started are killed before the lock is let\n"
+     "go, and the next locker is told the holder died.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
     {"save", cmd_save, 0, 2, 2, "save a map's content to a file",
      "mmf save NAME FILE",

@@ -488,6 +488,30 @@ class Coordination(Base):
         self.one_line_error(err, "previous holder died")
 
 
+    def test_lock_killed_kills_what_the_command_started(self):
+        # The command starts a background job that writes later; mmf is
+        # killed first.  The job dies before the next locker gets the lock.
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started, late = os.path.join(d, "started"), os.path.join(d, "late")
+        delay = 2 * SLOW
+        holder = subprocess.Popen(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c",
+             "(sleep %s; echo late > %s) & touch %s; wait" %
+             (delay, late, started)])
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        rc, _, err = run("lock", n, "--timeout", "5", "--", "true")
+        self.assertEqual(rc, 0)
+        time.sleep(delay + 0.5)
+        self.assertFalse(os.path.exists(late), "the command's job outlived mmf")
+
+
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
     if os.geteuid() != 0:
