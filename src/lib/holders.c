@@ -129,8 +129,13 @@ void mmf__holders_leave(struct mmf *m) {
    * last reference.  Only the opening process removes a transient
    * map, through an open file of its own. */
   int fresh = -1;
-  if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid())
-    (void)mmf__os_reopen(m->fd, true, &fresh);
+  if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid()) {
+    struct mmf__where w;
+    if (mmf__where_open(m->name, &w) == 0) {
+      (void)mmf__os_reopen(m->fd, true, w.dirfd, w.base, &fresh);
+      mmf__where_close(&w);
+    }
+  }
   mmf__os_close(m->fd);
   m->fd = -1;
   m->id = 0;

@@ -117,8 +117,11 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
 uint32_t mmf__os_random32(void);
 pid_t mmf__os_getpid(void);
-/* A new open file of the same object (its own locks, shared with nobody). */
-int mmf__os_reopen(int fd, bool write, int *ret_fd);
+/* A new open file of the object fd (its own locks, shared with nobody):
+ * through /proc, else by `base` in dirfd (dirfd -1: none) if that still
+ * names the same object. */
+int mmf__os_reopen(int fd, bool write, int dirfd, const char *base,
+                   int *ret_fd);
 /* Is the file described by st owned by the caller's effective user? */
 bool mmf__os_owned_by_me(const struct stat *st);
 void mmf__os_sleep_ms(int ms);
@@ -212,8 +215,8 @@ pid_t mmf__holder_pid(struct mmf *m, uint32_t id);
 /* The pids (ascending, distinct, at most cap) of the visible processes that
  * hold handles of m; how many pids, and how many handles no visible
  * process holds. */
-int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap,
-                     size_t *ret_count, unsigned *ret_hidden);
+int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap, size_t *ret_count,
+                     unsigned *ret_hidden);
 
 /* ---- publish.c ---- */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);

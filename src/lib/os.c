@@ -348,11 +348,24 @@ uint32_t mmf__os_random32(void) {
   return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
 }
 
-int mmf__os_reopen(int fd, bool write, int *ret_fd) {
+int mmf__os_reopen(int fd, bool write, int dirfd, const char *base,
+                   int *ret_fd) {
+  int fl = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   char self[64];
   snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-  int nfd = open(self, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
-                           O_NONBLOCK);
+  int nfd = open(self, fl);
+  if (nfd < 0 && errno == ENOENT && dirfd >= 0) {
+    /* No /proc (a chroot, a sandbox): by name, if it is still the same
+     * object. */
+    struct stat a, b;
+    nfd = openat(dirfd, base, fl | O_NOFOLLOW);
+    if (nfd >= 0 && (fstat(fd, &a) < 0 || fstat(nfd, &b) < 0 ||
+                     a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+      close(nfd);
+      errno = ENOENT;
+      nfd = -1;
+    }
+  }
   if (nfd < 0)
     return -errno;
   *ret_fd = nfd;
@@ -493,7 +506,7 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
    * above the numbers they go to, so that dup2 onto 3 cannot overwrite the
    * folder's on its way to 4. */
   int obj = -1;
-  int r = mmf__os_reopen(fd, true, &obj);
+  int r = mmf__os_reopen(fd, true, dirfd, base, &obj);
   int own = r < 0 ? -1 : fcntl(obj, F_DUPFD_CLOEXEC, 10);
   int dir = r < 0 ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 10);
   if (r == 0 && (own < 0 || dir < 0))
