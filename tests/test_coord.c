@@ -435,6 +435,56 @@ static void transient_reaped_by_next_close(void **s) {
   close(ready[1]);
 }
 
+static int relocker(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0)
+    return 1;
+  say_ready();
+  for (;;) {
+    if (mmf_lock(m, -1) < 0)
+      return 2;
+    int64_t t0 = now_ns();
+    while (now_ns() - t0 < 200000) /* 0.2 ms of work under the lock */
+      ;
+    mmf_unlock(m); /* and at once again */
+  }
+}
+
+/* A holder that releases and locks again at once does not starve others:
+ * the lock is handed to the sleeper it wakes. */
+static void a_relocking_holder_does_not_starve_others(void **s) {
+  (void)s;
+  const char *n = tname("fair");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(relocker, (void *)n);
+  await_ready();
+  double worst = 0;
+  int fails = 0;
+  for (int i = 0; i < 50; i++) {
+    int64_t t0 = now_ns();
+    int r = mmf_lock(m, 5000);
+    double ms = (double)(now_ns() - t0) / 1e6;
+    if (r < 0)
+      fails++;
+    else
+      mmf_unlock(m);
+    if (ms > worst)
+      worst = ms;
+    usleep(1000);
+  }
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  printf("50 locks against a relocking holder: worst wait %.1f ms\n", worst);
+  assert_int_equal(fails, 0);
+  assert_true(worst < 50); /* 99 ms without the handoff, 11 with */
+  mmf_close(m);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(wait_wakes_after_write),
@@ -446,6 +496,7 @@ int main(void) {
       T(lock_handed_over_when_holder_killed),
       T(sleeping_locker_wakes_when_holder_dies),
       T(lock_is_independent_of_writers),
+      T(a_relocking_holder_does_not_starve_others),
       T(raw_maps_lock_too),
       T(transient_vanishes_after_last_close),
       T(transient_reaped_after_holders_killed),

@@ -31,8 +31,11 @@ enum {
 #define MMF__ID_MASK 0x3fffffffu
 
 /* A lock word: 0 free, else the holder's handle id, with MMF__LOCK_WAITERS
- * set when someone may be sleeping on it. */
+ * set when someone may be sleeping on it.  MMF__LOCK_HANDOFF alone (no id):
+ * released to a sleeper just woken, which others leave to it for a moment,
+ * so that a writer that locks again and again cannot starve the sleepers. */
 #define MMF__LOCK_WAITERS 0x80000000u
+#define MMF__LOCK_HANDOFF 0x40000000u
 
 /* The futex word's top bit: someone sleeps on it (set by the sleeper with a
  * CAS, cleared by the writer's exchange, which therefore knows to wake). */

@@ -128,7 +128,8 @@ void mmf__os_sleep_ms(int ms);
 int mmf__os_fsync(int fd);
 int mmf__os_rename_at(int dirfd, const char *from, const char *to);
 int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms);
-void mmf__os_futex_wake(_Atomic uint32_t *w, int n);
+/* How many it woke, or a negative error. */
+int mmf__os_futex_wake(_Atomic uint32_t *w, int n);
 int64_t mmf__os_now_ms(void);
 /* A clock that costs no system call, in ticks of a few ms. */
 int64_t mmf__os_coarse_ms(void);

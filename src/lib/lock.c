@@ -18,6 +18,9 @@
 
 /* Longest sleep before asking again whether the holder lives. */
 #define SLICE_MAX_MS 50
+/* How long a lock handed to a woken sleeper waits for it: a wake-up takes
+ * ~50 us here; a sleeper that never comes (killed) costs others this. */
+#define HANDOFF_GRACE_NS 2000000
 
 bool mmf__id_alive(struct mmf *m, uint32_t id) {
   if (id == m->id)
@@ -41,6 +44,7 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
   uint32_t contended = 0;
   int slice = 1;
   int spins = 0;
+  int64_t handoff_seen = 0;
 
   for (;;) {
     uint32_t v = 0;
@@ -48,6 +52,22 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
             l, &v, me | contended, memory_order_acquire, memory_order_relaxed))
       return 0;
     uint32_t owner = v & MMF__ID_MASK;
+    if (!owner && (v & MMF__LOCK_HANDOFF)) {
+      /* Handed to a woken sleeper: ours if we slept, else theirs for a
+       * moment (a peer could leave the mark: it expires). */
+      int64_t now = contended ? 0 : mmf__os_now_ns();
+      if (!contended && !handoff_seen)
+        handoff_seen = now;
+      if (contended || now - handoff_seen > HANDOFF_GRACE_NS) {
+        if (atomic_compare_exchange_strong_explicit(
+                l, &v, me | MMF__LOCK_WAITERS, memory_order_acquire,
+                memory_order_relaxed))
+          return 0;
+        continue;
+      }
+      sched_yield();
+      continue;
+    }
     if (owner == me && !same_handle_waits)
       return -EDEADLK;
     /* A short holder (a writer's copy) is usually gone within microseconds;
@@ -94,15 +114,23 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
 
 int mmf__lock_release(struct mmf *m, _Atomic uint32_t *l) {
   uint32_t v = atomic_load_explicit(l, memory_order_relaxed);
+  uint32_t next;
   for (;;) {
     if ((v & MMF__ID_MASK) != m->id || !m->id)
       return -EPERM;
-    if (atomic_compare_exchange_weak_explicit(l, &v, 0, memory_order_release,
+    /* With sleepers, hand it to the one we wake: we may lock again at
+     * once, long before it is running. */
+    next = (v & MMF__LOCK_WAITERS) ? MMF__LOCK_HANDOFF : 0;
+    if (atomic_compare_exchange_weak_explicit(l, &v, next, memory_order_release,
                                               memory_order_relaxed))
       break;
   }
-  if (v & MMF__LOCK_WAITERS)
-    mmf__os_futex_wake(l, 1);
+  if (next && mmf__os_futex_wake(l, 1) <= 0) {
+    /* Nobody slept after all: free it for anyone. */
+    uint32_t h = MMF__LOCK_HANDOFF;
+    (void)atomic_compare_exchange_strong_explicit(
+        l, &h, 0, memory_order_release, memory_order_relaxed);
+  }
   return 0;
 }
 

@@ -588,8 +588,9 @@ int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms) {
   return 0;
 }
 
-void mmf__os_futex_wake(_Atomic uint32_t *w, int n) {
-  (void)syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, n, NULL, NULL, 0);
+int mmf__os_futex_wake(_Atomic uint32_t *w, int n) {
+  long r = syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, n, NULL, NULL, 0);
+  return r < 0 ? -errno : (int)r;
 }
 
 int64_t mmf__os_now_ns(void) {
