@@ -62,7 +62,9 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
         if (atomic_compare_exchange_strong_explicit(
                 l, &v, me | MMF__LOCK_WAITERS, memory_order_acquire,
                 memory_order_relaxed))
-          return 0;
+          /* A mark nobody came for: its sleeper died, or a peer wrote
+           * it; say so, as for any holder that is gone. */
+          return contended ? 0 : MMF_LOCK_ABANDONED;
         continue;
       }
       sched_yield();
