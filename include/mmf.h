@@ -26,8 +26,11 @@
  *    may open the same map, each with its own handle.  Locks belong to the
  *    handle, not to a thread (see mmf_lock).  A child made by fork() shares
  *    its parent's handles: the child may use them, and its mmf_close() only
- *    releases its copy (the parent keeps its locks and its hold); the
- *    library's descriptors are O_CLOEXEC, so execve() drops them.
+ *    releases its copy (the parent keeps its locks and its hold); a parent
+ *    that closes a handle after forking leaves the handle's locks to the
+ *    child, and they are free once neither holds the handle (the next
+ *    locker is told MMF_LOCK_ABANDONED).  The library's descriptors are
+ *    O_CLOEXEC, so execve() drops them.
  *  - Whether a process holds a map or a lock is known from the kernel (an
  *    open-file-description lock per handle), so it holds across PID
  *    namespaces, other users and /proc mounted hidepid, with no limit on the

@@ -646,6 +646,84 @@ static void a_forked_child_closing_keeps_the_parents_locks(void **s) {
   assert_false(shm_exists(n)); /* the last close of its opener */
 }
 
+/* The child holds the lock through the handle it shares with its parent:
+ * the parent's close must not free it. */
+static int lock_shared_and_hold(void *arg) {
+  mmf_t *m = arg;
+  struct mmf_write_loan w;
+  if (mmf_lock(m, 0) != 0 || mmf_write_begin(m, 8, &w) != 0)
+    return 1;
+  say_ready();
+  pause();
+  return 0;
+}
+
+static void a_parents_close_keeps_its_forked_childs_locks(void **s) {
+  (void)s;
+  const char *n = tname("pfork");
+  mmf_t *m, *other;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t p = spawn(lock_shared_and_hold, m);
+  await_ready();
+  uint32_t id = m->id;
+  mmf_close(m); /* the child still has the handle, and its locks */
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  assert_int_equal(mmf_lock(other, 200), -ETIMEDOUT);
+  assert_int_equal(atomic_load(&other->hdr->wlock) & MMF__ID_MASK, id);
+  /* The child gone, the handle is gone: both locks are taken over. */
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  assert_int_equal(mmf_lock(other, 1000), MMF_LOCK_ABANDONED);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(other, "next", 4), 0);
+  assert_true(now_ns() - t0 < 200 * 1000000ll);
+  mmf_close(other);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+/* Raw bytes of an orphan are its content too: not revived either. */
+static void an_orphan_is_not_revived_raw(void **s) {
+  (void)s;
+  const char *n = tname("orphraw");
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
+  assert_int_equal(mmf_write(m, "secret", 6), 0);
+  mmf_close(m);
+  assert_int_equal(chmod(path, 01600), 0); /* transient, nobody holds it */
+  assert_int_equal(mmf_open(n, MMF_RAW, &m), -ENOENT);
+  assert_false(shm_exists(n));
+}
+
+/* A reader that read-locks the whole id range: read-only opens still work,
+ * opens that would write get a clear MMF_ESTUCK, never "no such map". */
+static void a_readers_range_lock_is_no_removal(void **s) {
+  (void)s;
+  const char *n = tname("rlock");
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0644, &m), 0);
+  mmf_close(m);
+  int fd = open(path, O_RDONLY);
+  struct flock fl = {.l_type = F_RDLCK,
+                     .l_whence = SEEK_SET,
+                     .l_start = (off_t)(MMF__ID_BASE + 1),
+                     .l_len = MMF__ID_MASK};
+  assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+  assert_int_equal(mmf_open(n, MMF_READONLY, &m), 0);
+  mmf_close(m);
+  assert_int_equal(mmf_open(n, 0, &m), -MMF_ESTUCK);
+  close(fd);
+  assert_int_equal(mmf_open(n, 0, &m), 0);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 static void version_1_maps_are_refused_clearly(void **s) {
   (void)s;
   const char *n = tname("v1");
@@ -678,6 +756,9 @@ int main(void) {
       T(transient_gone_when_close_returns),
       T(a_reader_cannot_keep_a_dead_writer_alive),
       T(a_forked_child_closing_keeps_the_parents_locks),
+      T(a_parents_close_keeps_its_forked_childs_locks),
+      T(an_orphan_is_not_revived_raw),
+      T(a_readers_range_lock_is_no_removal),
       T(version_1_maps_are_refused_clearly),
   };
   return cmocka_run_group_tests_name("liveness", tests, NULL, NULL);

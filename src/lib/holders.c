@@ -38,8 +38,11 @@ int mmf__holders_join(struct mmf *m) {
     int r = mmf__os_range_lock(m->fd, m->readonly, byte, 1);
     struct mmf__held other;
     if (r == 0) {
+      /* A read lock over many bytes is nobody's id (a reader of the object
+       * placed it): no company. */
       if (!m->readonly ||
-          (r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) == 0) {
+          (r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) == 0 ||
+          (r == 1 && other.len > 1 && !other.write)) {
         m->id = id;
         return 0;
       }
@@ -54,9 +57,9 @@ int mmf__holders_join(struct mmf *m) {
     } else {
       return r;
     }
-    /* Someone on our byte: another handle (draw again), or a lock over
-     * all ids, which only a remover takes. */
-    if (other.len > 1)
+    /* Someone on our byte: another handle (draw again), or a write lock
+     * over all ids, which only a remover takes. */
+    if (other.len > 1 && other.write)
       return -ENOENT;
   }
   /* Every draw taken: someone holds locks over the whole range. */
@@ -110,11 +113,11 @@ static bool settle(struct mmf *m, int fd, bool may_claim) {
     unclaim_all(fd);
     return true;
   }
-  /* A lock over all ids is a remover's (the watcher's, a last closer's):
-   * every handle's covers one byte. */
+  /* A write lock over all ids is a remover's (the watcher's, a last
+   * closer's): every handle's covers one byte. */
   struct mmf__held h;
   int r = mmf__os_range_probe(fd, MMF__ID_BASE + 1, ID_RANGE, false, &h);
-  if (r == 1 && h.len > 1) {
+  if (r == 1 && h.len > 1 && h.write) {
     await_removal(m);
     return true;
   }

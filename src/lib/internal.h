@@ -117,6 +117,8 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
 uint32_t mmf__os_random32(void);
 pid_t mmf__os_getpid(void);
+/* How many fork()s this process has made since it first asked. */
+unsigned long mmf__os_forks(void);
 /* A new open file of the object fd (its own locks, shared with nobody):
  * through /proc, else by `base` in dirfd (dirfd -1: none) if that still
  * names the same object. */
@@ -161,9 +163,10 @@ struct mmf {
   enum mmf_kind kind;
   bool readonly;
   bool priv;
-  bool transient; /* the object's mode has the sticky bit */
-  uint32_t id;    /* mmf maps: this handle's id, 0 for a probe */
-  pid_t opener;   /* the process that opened it (a fork shares the rest) */
+  bool transient;      /* the object's mode has the sticky bit */
+  uint32_t id;         /* mmf maps: this handle's id, 0 for a probe */
+  pid_t opener;        /* the process that opened it (a fork shares the rest) */
+  unsigned long forks; /* mmf__os_forks() when opened */
   /* Threads share a handle: what any of them may change is atomic. */
   _Atomic bool no_reserve; /* the file system has no fallocate */
   _Atomic bool raw_locked; /* raw map or file: this handle holds the lock */

@@ -31,9 +31,19 @@ static int map_object(struct mmf *m, int flags, bool probe) {
     return -EFBIG;
   m->transient = (m->st.st_mode & S_ISVTX) != 0;
   m->opener = mmf__os_getpid();
+  m->forks = mmf__os_forks();
   if (flags & MMF_RAW) {
     m->kind = MMF_KIND_RAW;
     m->map_len = size;
+    /* A transient mmf map that nobody holds is gone, raw bytes or not:
+     * its content is never revived. */
+    char magic[MMF__MAGIC_LEN];
+    size_t got;
+    if (m->transient && !probe &&
+        mmf__os_pread(m->fd, magic, sizeof magic, 0, &got) == 0 &&
+        got == sizeof magic && !memcmp(magic, MMF__MAGIC, sizeof magic) &&
+        mmf__holders_reap_orphan(m))
+      return -ENOENT;
     return mmf__os_map(m->fd, size, !m->readonly, false, (void **)&m->base);
   }
   /* Read the header with pread, not through a mapping: a peer that shrinks
@@ -175,6 +185,7 @@ static int create_new(const struct mmf__where *w, const char *name,
   /* A transient map is held before it has a name, so that nobody ever
    * sees it with no holder. */
   m->opener = mmf__os_getpid();
+  m->forks = mmf__os_forks();
   if (!raw && (r = mmf__holders_join(m)) < 0)
     goto fail;
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)
@@ -271,10 +282,13 @@ MMF_EXPORT void mmf_close(mmf_t *m) {
   /* After a shrink, the header is not to be touched: the kernel still
    * drops this handle's locks when its descriptor closes. */
   if (m->kind == MMF_KIND_MMF && !m->readonly && m->id &&
-      m->opener == mmf__os_getpid() && mmf__check_size(m, true) == 0) {
+      m->opener == mmf__os_getpid() && m->forks == mmf__os_forks() &&
+      mmf__check_size(m, true) == 0) {
     /* Ours only: a lock this handle does not hold is left alone.  A write
      * still open on it was never published; the next writer reuses its
-     * slot. */
+     * slot.  After a fork the child may be the one holding it through the
+     * shared handle: then the words are left to the kernel's liveness, and
+     * the next locker takes them once no process holds the handle. */
     (void)mmf__lock_release(m, &m->hdr->ulock);
     (void)mmf__lock_release(m, &m->hdr->wlock);
   }

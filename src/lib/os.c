@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -370,6 +371,22 @@ int mmf__os_reopen(int fd, bool write, int dirfd, const char *base,
     return -errno;
   *ret_fd = nfd;
   return 0;
+}
+
+/* fork() calls made since the library was first used, counted by an
+ * atfork handler: a handle open across a fork is shared with the child. */
+static _Atomic unsigned long forks;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void count_fork(void) {
+  atomic_fetch_add_explicit(&forks, 1, memory_order_relaxed);
+}
+static void install_atfork(void) {
+  (void)pthread_atfork(NULL, count_fork, count_fork);
+}
+
+unsigned long mmf__os_forks(void) {
+  pthread_once(&atfork_once, install_atfork);
+  return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
 pid_t mmf__os_getpid(void) {
