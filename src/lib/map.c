@@ -134,14 +134,12 @@ MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret) {
  * mapping once its page is allocated, or with pwrite where the file system
  * cannot allocate ahead (a store into a hole could be a SIGBUS there). */
 static int write_header(int fd, uint64_t capacity, uint32_t hf) {
-  static _Alignas(64) uint8_t zero_page[MMF__HDR_SIZE];
   int r = mmf__os_reserve(fd, 0, MMF__HDR_SIZE);
   if (r == -EOPNOTSUPP || r == -ENOSYS) {
-    uint8_t *page = malloc(MMF__HDR_SIZE);
+    struct mmf__hdr *page = calloc(1, MMF__HDR_SIZE);
     if (!page)
       return -ENOMEM;
-    memcpy(page, zero_page, MMF__HDR_SIZE);
-    mmf__hdr_init((struct mmf__hdr *)page, capacity, hf);
+    mmf__hdr_init(page, capacity, hf);
     r = mmf__os_pwrite_all(fd, page, MMF__HDR_SIZE, 0);
     free(page);
     return r;
@@ -184,8 +182,6 @@ static int create_new(const struct mmf__where *w, const char *name,
     goto fail;
   /* A transient map is held before it has a name, so that nobody ever
    * sees it with no holder. */
-  m->opener = mmf__os_getpid();
-  m->forks = mmf__os_forks();
   if (!raw && (r = mmf__holders_join(m)) < 0)
     goto fail;
   if ((r = mmf__os_link_tmp(w->dirfd, m->fd, tmp, w->base)) < 0)
