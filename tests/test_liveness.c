@@ -234,9 +234,16 @@ static void a_thousand_holders(void **s) {
   for (int i = 0; i < MANY; i++)
     alive += kill(kids[i], 0) == 0 && waitpid(kids[i], NULL, WNOHANG) == 0;
   struct mmf_stat st;
-  assert_int_equal(mmf_stat(m, &st), 0);
-  printf("holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
-         MANY);
+  /* Counted again if it is off, with what each count said: under a heavy
+   * load a count once came out short, and the log should say how. */
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(mmf_stat(m, &st), 0);
+    printf("holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
+           MANY);
+    if (st.holders == MANY + 1)
+      break;
+    usleep(100000);
+  }
   assert_int_equal(alive, MANY);
   assert_int_equal(st.holders, MANY + 1);
   /* Every one of them may also write. */

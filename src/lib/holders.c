@@ -164,8 +164,17 @@ unsigned mmf__holders_count(struct mmf *m) {
   while (n) {
     struct range r = stack[--n];
     struct mmf__held h;
-    if (r.lo > r.hi ||
-        mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1, false, &h) != 1)
+    if (r.lo > r.hi)
+      continue;
+    int p;
+    /* A failed probe (no memory for a lock record) is asked again rather
+     * than read as "nobody". */
+    for (int tries = 0; (p = mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1,
+                                                 false, &h)) < 0 &&
+                        tries < 3;
+         tries++)
+      ;
+    if (p != 1)
       continue;
     uint64_t at = h.start;
     if (at < r.lo || at > r.hi)
