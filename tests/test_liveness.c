@@ -138,6 +138,72 @@ static int try_list(const char *n) {
   return 0;
 }
 
+/* Run in a new PID namespace (pid 1 there, root): a holder dies and a new
+ * process gets its very pid (ns_last_pid); the lock is still taken over at
+ * once, since nothing about it names a pid. */
+static int pid_reuse(const char *n) {
+  int p[2];
+  if (pipe(p) < 0)
+    return 10;
+  pid_t a = fork();
+  if (a == 0) {
+    mmf_t *m;
+    if (mmf_open(n, 0, &m) < 0 || mmf_lock(m, 0) != 0)
+      _exit(1);
+    if (write(p[1], "r", 1) != 1)
+      _exit(2);
+    pause();
+    _exit(0);
+  }
+  char c;
+  if (read(p[0], &c, 1) != 1)
+    return 11;
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+  if (!f)
+    return 77;
+  fprintf(f, "%d", (int)a - 1);
+  fclose(f);
+  pid_t b = fork();
+  if (b == 0) {
+    mmf_t *m;
+    if (getpid() != a || mmf_open(n, 0, &m) < 0)
+      _exit(1);
+    if (write(p[1], "r", 1) != 1)
+      _exit(2);
+    pause();
+    _exit(0);
+  }
+  if (read(p[0], &c, 1) != 1 || b != a) {
+    kill(b, SIGKILL);
+    return b != a ? 77 : 12;
+  }
+  mmf_t *m;
+  int r = mmf_open(n, 0, &m);
+  int64_t t0 = now_ns();
+  if (r == 0)
+    r = mmf_lock(m, 1000);
+  int64_t took = now_ns() - t0;
+  if (r >= 0)
+    mmf_close(m);
+  kill(b, SIGKILL);
+  waitpid(b, NULL, 0);
+  if (r != MMF_LOCK_ABANDONED)
+    return 13;
+  return took < 200 * 1000000ll ? 0 : 14;
+}
+
+static void a_reused_pid_is_not_the_dead_holder(void **s) {
+  (void)s;
+  const char *n = tname("reuse");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  mmf_close(m);
+  ELSEWHERE(NEW_PIDNS, pid_reuse, n);
+  mmf_remove(n);
+}
+
 struct held {
   mmf_t *m;
   int ms;
@@ -749,6 +815,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(locks_hold_across_pid_namespaces),
       T(locks_hold_behind_hidepid),
+      T(a_reused_pid_is_not_the_dead_holder),
       T(a_thousand_holders),
       T(transient_gone_after_close),
       T(transient_gone_after_exit),
