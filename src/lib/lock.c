@@ -52,6 +52,8 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
             l, &v, me | contended, memory_order_acquire, memory_order_relaxed))
       return 0;
     uint32_t owner = v & MMF__ID_MASK;
+    if (!(v & MMF__LOCK_HANDOFF) || owner)
+      handoff_seen = 0; /* each mark gets its own grace */
     if (!owner && (v & MMF__LOCK_HANDOFF)) {
       /* Handed to a woken sleeper: ours if we slept, else theirs for a
        * moment (a peer could leave the mark: it expires). */
@@ -59,12 +61,12 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
       if (!contended && !handoff_seen)
         handoff_seen = now;
       if (contended || now - handoff_seen > HANDOFF_GRACE_NS) {
+        /* A mark nobody came for (its sleeper is slow or died, or a peer
+         * wrote it) is still a free lock: nobody held it. */
         if (atomic_compare_exchange_strong_explicit(
                 l, &v, me | MMF__LOCK_WAITERS, memory_order_acquire,
                 memory_order_relaxed))
-          /* A mark nobody came for: its sleeper died, or a peer wrote
-           * it; say so, as for any holder that is gone. */
-          return contended ? 0 : MMF_LOCK_ABANDONED;
+          return 0;
         continue;
       }
       sched_yield();
