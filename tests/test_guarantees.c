@@ -126,16 +126,20 @@ static void reads_are_bounded_under_constant_writing(void **s) {
    * faults in 8 MiB (~45 ms each here): the steady state is measured. */
   uint64_t first;
   int waited = mmf_wait(m, 2, 5000, &first);
+  /* The caller's buffer is touched first: its page faults are not the
+   * read's. */
   uint8_t *buf = malloc(BIG);
+  memset(buf, 0xa5, BIG);
   double ms[64];
   int k = 0, torn = 0;
   int64_t end = now_ns() + 3000 * 1000000ll;
   while (waited == 0 && k < 64 && now_ns() < end) {
     size_t len;
     int64_t t0 = now_ns();
-    if (mmf_read(m, buf, BIG, &len, NULL) != 0 || !check_payload(buf, len))
-      torn++;
+    int r = mmf_read(m, buf, BIG, &len, NULL);
     ms[k++] = (double)(now_ns() - t0) / 1e6;
+    if (r != 0 || !check_payload(buf, len))
+      torn++;
   }
   kill(p, SIGKILL);
   waitpid(p, NULL, 0);
@@ -145,9 +149,11 @@ static void reads_are_bounded_under_constant_writing(void **s) {
   printf("%d reads of 8 MiB under a writer: median %.1f ms, p90 %.1f ms, "
          "max %.1f ms\n",
          k, ms[k / 2], ms[k * 9 / 10], ms[k - 1]);
-  /* The target is 100 ms: met here alone (max 74-111 ms in five runs, the
-   * median 12 ms); a loaded machine or a sanitizer gets room, while a
-   * starving read (seconds, before the fix) still fails. */
+  /* The target is 100 ms: met here alone (median 0.7-2.5 ms; the max,
+   * 50-91 ms in ten runs, is the handle's first read, whose first touch of
+   * each slot's pages costs ~40 ms in this VM); a loaded machine or a
+   * sanitizer gets room, while a starving read (seconds, before the fix)
+   * still fails. */
   assert_true(ms[k - 1] < 250);
   free(buf);
   mmf_close(m);

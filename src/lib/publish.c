@@ -18,6 +18,8 @@
 
 /* Optimistic tries before a reader waits for the current writer. */
 #define READ_TRIES 8
+/* Copies this large are worth more than one try each. */
+#define BIG_COPY ((uint64_t)64 << 10)
 /* No honest map gets near this many writes; a peer may claim it. */
 #define SEQ_MAX ((uint64_t)1 << 62)
 
@@ -466,6 +468,10 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
       int c = copy(ctx, mmf__slot_data(m, s), len, seq);
       if (still(m, s, g))
         return c;
+      /* A large copy overtaken is costly work lost: after two of them the
+       * lock is cheaper than trying again (bounds a read's time). */
+      if (len >= BIG_COPY && tries < READ_TRIES - 1)
+        tries = tries < READ_TRIES / 2 ? READ_TRIES / 2 : READ_TRIES - 1;
     } else if (r != -EAGAIN) {
       return r;
     }
