@@ -136,6 +136,9 @@ enum mmf_kind {
   MMF_KIND_FILE = 2, /* a file mapped as raw bytes */
 };
 
+/* struct mmf_stat and struct mmf_info keep their size for the life of
+ * soname 1: a later release puts new fields in reserved_, which is zero
+ * until then.  The library fills every byte. */
 struct mmf_stat {
   size_t capacity;      /* mmf: content capacity; raw/file: object size */
   size_t length;        /* mmf: current content length; raw/file: size */
@@ -149,6 +152,7 @@ struct mmf_stat {
                            held from a process not visible here (another PID
                            namespace, or /proc mounted hidepid) */
   uint64_t object_size; /* bytes of the underlying object or file */
+  uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 
 /*
@@ -345,6 +349,15 @@ MMF_EXPORT void *mmf_data(mmf_t *m);
 MMF_EXPORT size_t mmf_size(mmf_t *m);
 
 /*
+ * mmf_fd - the handle's file descriptor (close-on-exec), for fstat(), or to
+ * let a child process inherit the map by clearing FD_CLOEXEC before it
+ * execs.  The handle keeps owning it: never close it.  A child that
+ * inherits it shares the handle's claim on the map: a transient map stays
+ * until the child, too, has closed it or exited.  -EINVAL for NULL.
+ */
+MMF_EXPORT int mmf_fd(mmf_t *m);
+
+/*
  * mmf_sync - flush the mapping to its backing file (msync MS_SYNC).  On a
  * shared-memory object it does nothing useful (there is no disk).  For a
  * file-backed map it writes every dirty page, header and both slots, in no
@@ -466,6 +479,7 @@ struct mmf_info {
   int transient;
   unsigned holders; /* live holders (mmf maps) */
   pid_t lock_pid;   /* holder of the user lock, 0 if free */
+  uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 
 /*

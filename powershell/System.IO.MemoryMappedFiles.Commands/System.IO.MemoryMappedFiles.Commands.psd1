@@ -1,16 +1,48 @@
+# SPDX-License-Identifier: MIT
 @{
-    RootModule        = 'System.IO.MemoryMappedFiles.Commands.psm1'
-    ModuleVersion     = '1.1.1.0'
-    GUID              = 'b7f2d0c4-5e8a-4f3b-9a61-2c4d8e9f1a07'
-    Author            = 'mmf'
-    Description       = 'The MemoryMappedFile cmdlets over libmmf: named maps that work on Linux, with framed, atomic content, waiting and locking.'
-    PowerShellVersion = '7.0'
+    RootModule           = 'System.IO.MemoryMappedFiles.Commands.psm1'
+    # The original module's name and GUID, with a higher version: scripts
+    # that require the original (#Requires -Modules, -FullyQualifiedName)
+    # get this one.
+    ModuleVersion        = '1.2.0.0'
+    GUID                 = '8515ea70-3c13-4fa9-ad9c-2d3325bf5c8f'
+    Author               = 'the mmf authors'
+    CompanyName          = 'mmf'
+    Copyright            = '(c) the mmf authors. MIT License.'
+    Description          = 'The System.IO.MemoryMappedFiles.Commands cmdlets over libmmf: named memory-mapped files that work on Linux, with length-framed content that readers see whole, waiting and listing.'
+    PowerShellVersion    = '7.0'
     CompatiblePSEditions = @('Core')
-    FunctionsToExport = @('New-MemoryMappedFile', 'Open-MemoryMappedFile', 'Out-MemoryMappedFile',
-                          'Read-MemoryMappedFile', 'Remove-MemoryMappedFile', 'Save-MemoryMappedFile',
-                          'Wait-MemoryMappedFile', 'Get-MemoryMappedFile')
-    CmdletsToExport   = @()
-    VariablesToExport = @()
-    AliasesToExport   = @()
-    PrivateData       = @{ PSData = @{ Tags = @('MemoryMappedFile', 'SharedMemory', 'Linux', 'IPC') } }
+    FunctionsToExport    = @()
+    CmdletsToExport      = @('New-MemoryMappedFile', 'Open-MemoryMappedFile', 'Out-MemoryMappedFile',
+                             'Read-MemoryMappedFile', 'Remove-MemoryMappedFile', 'Save-MemoryMappedFile',
+                             'Wait-MemoryMappedFile', 'Get-MemoryMappedFile')
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    FileList             = @('System.IO.MemoryMappedFiles.Commands.psd1', 'System.IO.MemoryMappedFiles.Commands.psm1',
+                             'Mmf.cs', 'Commands.cs', 'Help.psd1')
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('MemoryMappedFile', 'SharedMemory', 'Linux', 'IPC')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = @'
+1.2.0.0: the original 1.1.1.0 cmdlets on Linux, over libmmf. What differs:
+- Maps are Mmf.MemoryMappedFile objects (their type names start with
+  System.IO.MemoryMappedFiles.MemoryMappedFile); .NET's class cannot be made
+  for a named map on Linux. They have Dispose(), SafeMemoryMappedFileHandle,
+  CreateViewStream() and CreateViewAccessor().
+- Content is length-framed: Read-MemoryMappedFile returns what was written,
+  without NUL padding or a stale tail, and readers see whole contents.
+- Views of a named map are copies: a view sees the content as it was when
+  made, and what is written through it is published whole on Flush() or
+  Dispose(). Views of raw objects and mapped plain files are the mapped bytes.
+- Execute access gives no executable pages. Write access alone is refused.
+- -Path -Name makes the file openable by name through a link in /dev/shm.
+- -FileMode Truncate makes an existing file a new empty map; Append opens or
+  creates it, and Out-MemoryMappedFile then appends.
+- Errors are non-terminating with categories; -WhatIf, -Confirm and
+  -Verbose work on every cmdlet that the original marks SupportsShouldProcess.
+- New: Wait-MemoryMappedFile and Get-MemoryMappedFile.
+'@
+        }
+    }
 }

@@ -1,501 +1,172 @@
 # SPDX-License-Identifier: MIT
-# System.IO.MemoryMappedFiles.Commands over libmmf: the module's cmdlets, on
-# Linux, where .NET's named maps throw PlatformNotSupportedException.  Every
-# operation is one libmmf call; this file only marshals strings and objects.
+# System.IO.MemoryMappedFiles.Commands over libmmf.  The cmdlets are compiled
+# from Mmf.cs and Commands.cs (compiled cmdlets bind positional arguments by
+# type, as the original's do); this file finds libmmf, builds the assembly
+# once per source version into the user's cache, with its help (Help.psd1
+# made into the MAML that Get-Help reads), and imports it.
 
 Set-StrictMode -Version 3
 
 # ---- finding libmmf -------------------------------------------------------
-# $env:MMF_LIBRARY, then a build tree beside this module, then the system's.
-$candidates = @()
-if ($env:MMF_LIBRARY) { $candidates += $env:MMF_LIBRARY }
-$candidates += (Join-Path $PSScriptRoot '../../build/libmmf.so.1')
+# $env:MMF_LIBRARY; then the library this module was installed with
+# (Install.psd1, written by meson install); then a build tree beside the
+# source; then the system's search path.
+$candidates = [Collections.Generic.List[string]]::new()
+if ($env:MMF_LIBRARY) { $candidates.Add($env:MMF_LIBRARY) }
+$install = Join-Path $PSScriptRoot 'Install.psd1'
+if (Test-Path -LiteralPath $install) { $candidates.Add((Import-PowerShellDataFile -LiteralPath $install).Library) }
+$candidates.Add((Join-Path $PSScriptRoot '../../build/libmmf.so.1'))
 $loaded = $false
 foreach ($c in $candidates) {
     if (Test-Path -LiteralPath $c) {
-        [void][System.Runtime.InteropServices.NativeLibrary]::Load((Resolve-Path -LiteralPath $c).Path)
+        [void][Runtime.InteropServices.NativeLibrary]::Load((Resolve-Path -LiteralPath $c).Path)
         $loaded = $true
         break
     }
 }
 if (-not $loaded) {
     $h = [IntPtr]::Zero
-    if (-not [System.Runtime.InteropServices.NativeLibrary]::TryLoad('libmmf.so.1', [ref]$h)) {
-        throw "libmmf.so.1 was not found: install mmf (meson install) or set `$env:MMF_LIBRARY to its path"
+    if (-not [Runtime.InteropServices.NativeLibrary]::TryLoad('libmmf.so.1', [ref]$h)) {
+        throw "libmmf.so.1 was not found (looked at: $($candidates -join ', ') and the system's library path): install mmf, or set `$env:MMF_LIBRARY to its path"
     }
 }
 
-if (-not ('Mmf.Native' -as [type])) {
-    Add-Type -TypeDefinition @'
-using System;
-using System.Runtime.InteropServices;
+# ---- the help, as MAML ------------------------------------------------------------
 
-namespace Mmf {
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Stat {
-        public UIntPtr Capacity;
-        public UIntPtr Length;
-        public ulong Seq;
-        public int Raw;
-        public int Kind;
-        public int ReadOnly;
-        public int Transient;
-        public uint Holders;
-        public int LockPid;
-        public ulong ObjectSize;
+function ConvertTo-MamlText([string]$Text) {
+    [Security.SecurityElement]::Escape($Text)
+}
+
+function ConvertTo-MamlParas([string]$Text) {
+    ($Text -split "`n\s*`n" | ForEach-Object {
+        "<maml:para>$(ConvertTo-MamlText (($_ -split "`n" | ForEach-Object Trim) -join ' '))</maml:para>"
+    }) -join "`n"
+}
+
+# One <command:parameter> of a syntax item or of the parameter list.
+function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$Describe) {
+    $type = $Param.ParameterType
+    $pipe = @()
+    if ($SetData.ValueFromPipeline) { $pipe += 'ByValue' }
+    if ($SetData.ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
+    $pipeText = if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }
+    $pos = if ($SetData.Position -ge 0) { $SetData.Position } else { 'named' }
+    $aliases = if ($Param.Aliases.Count) { $Param.Aliases -join ', ' } else { 'none' }
+    $value = if ($type -eq [Management.Automation.SwitchParameter]) { '' } else {
+        "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-MamlText $type.Name)</command:parameterValue>"
     }
+    $desc = if ($Describe) {
+        $t = if ($Text.ContainsKey($Param.Name)) { $Text[$Param.Name] } else { '' }
+        "<maml:description>$(ConvertTo-MamlParas $t)</maml:description><dev:type><maml:name>$(ConvertTo-MamlText $type.FullName)</maml:name></dev:type>"
+    } else { '' }
+    $enum = if ($type.IsEnum) {
+        "<command:parameterValueGroup>" + (($type.GetEnumNames() | ForEach-Object {
+            "<command:parameterValue required=`"false`" variableLength=`"false`">$_</command:parameterValue>" }) -join '') + "</command:parameterValueGroup>"
+    } else { '' }
+    "<command:parameter required=`"$($SetData.IsMandatory.ToString().ToLower())`" variableLength=`"false`" globbing=`"false`" pipelineInput=`"$pipeText`" position=`"$pos`" aliases=`"$aliases`"><maml:name>$($Param.Name)</maml:name>$desc$enum$value</command:parameter>"
+}
 
-    public static class Native {
-        const string Lib = "libmmf.so.1";
-        public const int OpenExisting = 1, Raw = 2, ReadOnly = 4, Private = 8, Transient = 16;
-        public const int ENOENT = 2, ENOBUFS = 105, ETIMEDOUT = 110;
-        public const int ENOTMMF = 4002, ETOOBIG = 4005;
-
-        [DllImport(Lib)] public static extern int mmf_create([MarshalAs(UnmanagedType.LPUTF8Str)] string name, UIntPtr capacity, int flags, uint mode, out IntPtr ret);
-        [DllImport(Lib)] public static extern int mmf_open([MarshalAs(UnmanagedType.LPUTF8Str)] string name, int flags, out IntPtr ret);
-        [DllImport(Lib)] public static extern int mmf_map_file([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, out IntPtr ret);
-        [DllImport(Lib)] public static extern void mmf_close(IntPtr m);
-        [DllImport(Lib)] public static extern int mmf_remove([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
-        [DllImport(Lib)] public static extern int mmf_write(IntPtr m, byte[] data, UIntPtr len);
-        [DllImport(Lib)] public static extern int mmf_append(IntPtr m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
-        [DllImport(Lib)] public static extern int mmf_read(IntPtr m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
-        [DllImport(Lib)] public static extern int mmf_save(IntPtr m, [MarshalAs(UnmanagedType.LPUTF8Str)] string path);
-        [DllImport(Lib)] public static extern int mmf_stat(IntPtr m, out Stat st);
-        [DllImport(Lib)] public static extern int mmf_wait(IntPtr m, ulong after, int timeoutMs, out ulong seq);
-        [DllImport(Lib)] public static extern int mmf_lock(IntPtr m, int timeoutMs);
-        [DllImport(Lib)] public static extern int mmf_unlock(IntPtr m);
-        [DllImport(Lib)] public static extern int mmf_list(out IntPtr list, out UIntPtr count);
-        [DllImport(Lib)] static extern IntPtr mmf_strerror(int code);
-        [DllImport(Lib)] static extern IntPtr mmf_version();
-        [DllImport("libc", EntryPoint = "free")] public static extern void Free(IntPtr p);
-
-        public static string StrError(int code) { return Marshal.PtrToStringUTF8(mmf_strerror(code)); }
-        public static string Version() { return Marshal.PtrToStringUTF8(mmf_version()); }
-
-        // The content, whole: its length first, then a copy (again if it grew).
-        public static byte[] Read(IntPtr m, out ulong seq) {
-            Stat st;
-            int r = mmf_stat(m, out st);
-            if (r < 0) throw new MmfException(r);
-            byte[] buf = new byte[(long)(ulong)st.Length];
-            for (;;) {
-                UIntPtr len;
-                r = mmf_read(m, buf, (UIntPtr)(ulong)buf.Length, out len, out seq);
-                if (r == -ENOBUFS) { buf = new byte[(long)(ulong)len]; continue; }
-                if (r < 0) throw new MmfException(r);
-                if ((ulong)len != (ulong)buf.Length) Array.Resize(ref buf, (int)(ulong)len);
-                return buf;
+# The MAML for every cmdlet of the module: the text from Help.psd1, the
+# syntax and parameter facts from the cmdlets themselves.
+function New-MamlHelp($Commands, [hashtable]$Help) {
+    $common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
+    $sb = [Text.StringBuilder]::new()
+    [void]$sb.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
+    [void]$sb.AppendLine('<helpItems schema="maml" xmlns="http://msh">')
+    foreach ($c in $Commands) {
+        $h = $Help[$c.Name]
+        [void]$sb.AppendLine('<command:command xmlns:maml="http://schemas.microsoft.com/maml/2004/10" xmlns:command="http://schemas.microsoft.com/maml/dev/command/2004/10" xmlns:dev="http://schemas.microsoft.com/maml/dev/2004/10">')
+        [void]$sb.AppendLine("<command:details><command:name>$($c.Name)</command:name><command:verb>$($c.Verb)</command:verb><command:noun>$($c.Noun)</command:noun><maml:description>$(ConvertTo-MamlParas $h.Synopsis)</maml:description></command:details>")
+        [void]$sb.AppendLine("<maml:description>$(ConvertTo-MamlParas $h.Description)</maml:description>")
+        [void]$sb.AppendLine('<command:syntax>')
+        foreach ($set in $c.ParameterSets) {
+            [void]$sb.Append("<command:syntaxItem><maml:name>$($c.Name)</maml:name>")
+            $ps = $set.Parameters | Where-Object { $_.Name -notin $common } |
+                Sort-Object @{ Expression = { if ($_.Position -ge 0) { $_.Position } else { 1000 } } }
+            foreach ($p in $ps) {
+                [void]$sb.Append((ConvertTo-MamlParameter $c.Parameters[$p.Name] $p $h.Parameters))
             }
+            [void]$sb.AppendLine('</command:syntaxItem>')
         }
-
-        // One entry of mmf_list()'s array (struct mmf_info, 344 bytes).
-        public const int InfoSize = 344;
-        public static object[] Info(IntPtr p) {
-            return new object[] {
-                Marshal.PtrToStringUTF8(p),
-                Marshal.ReadInt32(p, 256),           // kind
-                Marshal.ReadInt32(p, 260),           // error
-                (ulong)Marshal.ReadInt64(p, 264),    // capacity
-                (ulong)Marshal.ReadInt64(p, 272),    // length
-                (ulong)Marshal.ReadInt64(p, 280),    // seq
-                Marshal.ReadInt32(p, 296),           // mode
-                Marshal.ReadInt32(p, 300),           // owner
-                Marshal.ReadInt32(p, 328),           // transient
-                Marshal.ReadInt32(p, 332),           // holders
-                Marshal.ReadInt32(p, 336),           // lock pid
-            };
+        [void]$sb.AppendLine('</command:syntax><command:parameters>')
+        foreach ($p in $c.Parameters.Values | Where-Object { $_.Name -notin $common }) {
+            $data = $p.ParameterSets.Values | Select-Object -First 1
+            [void]$sb.AppendLine((ConvertTo-MamlParameter $p $data $h.Parameters -Describe))
         }
+        [void]$sb.AppendLine('</command:parameters>')
+        if ($h.ContainsKey('Outputs')) {
+            [void]$sb.AppendLine("<command:returnValues><command:returnValue><dev:type><maml:name>$(ConvertTo-MamlText $h.Outputs[0])</maml:name></dev:type><maml:description>$(ConvertTo-MamlParas $h.Outputs[1])</maml:description></command:returnValue></command:returnValues>")
+        }
+        if ($h.ContainsKey('Notes')) {
+            [void]$sb.AppendLine("<maml:alertSet><maml:alert>$(ConvertTo-MamlParas $h.Notes)</maml:alert></maml:alertSet>")
+        }
+        [void]$sb.AppendLine('<command:examples>')
+        $i = 0
+        foreach ($e in $h.Examples) {
+            $i++
+            [void]$sb.AppendLine("<command:example><maml:title>-------------------------- Example $i --------------------------</maml:title><dev:code>$(ConvertTo-MamlText $e.Code)</dev:code><dev:remarks>$(ConvertTo-MamlParas $e.Remarks)</dev:remarks></command:example>")
+        }
+        [void]$sb.AppendLine('</command:examples></command:command>')
     }
-
-    public class MmfException : Exception {
-        public int Code;
-        public MmfException(int code) : base(Native.StrError(code)) { Code = code; }
-    }
-
-    // What New- and Open-MemoryMappedFile return: one libmmf handle.
-    public class MemoryMappedFile : IDisposable {
-        public string Name { get; internal set; }
-        public IntPtr Handle { get; internal set; }
-        public bool Persisted { get; internal set; }
-        public MemoryMappedFile(string name, IntPtr handle, bool persisted) {
-            Name = name; Handle = handle; Persisted = persisted;
-        }
-        Stat St() {
-            Stat st;
-            if (Handle == IntPtr.Zero) throw new ObjectDisposedException(Name);
-            int r = Native.mmf_stat(Handle, out st);
-            if (r < 0) throw new MmfException(r);
-            return st;
-        }
-        public string Kind { get { int k = St().Kind; return k == 0 ? "mmf" : k == 1 ? "raw" : "file"; } }
-        public ulong Capacity { get { return (ulong)St().Capacity; } }
-        public ulong Length { get { return (ulong)St().Length; } }
-        public ulong Seq { get { return St().Seq; } }
-        public void Dispose() {
-            if (Handle != IntPtr.Zero) { Native.mmf_close(Handle); Handle = IntPtr.Zero; }
-        }
-        public override string ToString() { return Name; }
-    }
-}
-'@
+    [void]$sb.AppendLine('</helpItems>')
+    $sb.ToString()
 }
 
-# ---- helpers ------------------------------------------------------------------
+# ---- the compiled cmdlets -----------------------------------------------------------
 
-# One line, as the mmf command says it: "VERB NAME: what happened".
-function Get-MmfMessage([string]$Verb, [string]$Name, [int]$Code, [long]$Size = -1, [ulong]$Capacity = 0) {
-    $what = switch ($Code) {
-        (-[Mmf.Native]::ENOENT) { 'no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE' }
-        (-17) { 'a map of that name exists; add -CreateOrOpen to open it' }
-        (-13) { "permission denied; the map's mode or owner does not let you in" }
-        (-4001) { "not a valid map name: use 1-255 letters, digits, '.', '_' or '-' (not first '.' or '-'), or a path containing '/'" }
-        (-4010) { 'you may read this map but not write it; nothing was written' }
-        (-[Mmf.Native]::ETOOBIG) {
-            if ($Size -ge 0) { "$Size bytes do not fit the $Capacity-byte capacity; nothing was written" }
-            else { [Mmf.Native]::StrError($Code) }
-        }
-        default { [Mmf.Native]::StrError($Code) }
+$sources = @('Mmf.cs', 'Commands.cs') | ForEach-Object { Join-Path $PSScriptRoot $_ }
+$helpData = Join-Path $PSScriptRoot 'Help.psd1'
+$sha = [Security.Cryptography.SHA256]::Create()
+$all = ($sources + $helpData + $PSCommandPath | ForEach-Object { [IO.File]::ReadAllText($_) }) -join "`0"
+$key = -join ($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes($all + $PSVersionTable.PSVersion)) |
+    Select-Object -First 8 | ForEach-Object { $_.ToString('x2') })
+$assemblyName = 'System.IO.MemoryMappedFiles.Commands.Cmdlets'
+$loadedType = 'Mmf.NewMemoryMappedFileCommand' -as [type]
+if ($loadedType) {
+    # Imported again in this session: the assembly is loaded already.
+    $dll = $loadedType.Assembly.Location
+} else {
+    # Built once per version of the sources, in a folder of the user's.
+    $root = $null
+    $base = if ($env:XDG_CACHE_HOME) { $env:XDG_CACHE_HOME } elseif ($HOME) { Join-Path $HOME '.cache' } else { $null }
+    if ($base) {
+        try {
+            $root = Join-Path $base 'mmf/powershell'
+            [void][IO.Directory]::CreateDirectory($root)
+        } catch { $root = $null }
     }
-    "${Verb} ${Name}: $what"
-}
-
-function Assert-Mmf([int]$r, [string]$Verb, [string]$Name) {
-    if ($r -lt 0) { throw (Get-MmfMessage $Verb $Name $r) }
-}
-
-function Get-MmfHandle($MemoryMappedFile, [string]$Verb) {
-    if ($MemoryMappedFile.Handle -eq [IntPtr]::Zero) {
-        throw "${Verb} $($MemoryMappedFile.Name): the map was already removed from this process"
+    if (-not $root) {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "mmf-powershell-$(& id -u)"
+        [void][IO.Directory]::CreateDirectory($root, [IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+        $item = Get-Item -LiteralPath $root -Force
+        if ($item.LinkTarget -or "$(& stat -c %u -- $root)" -ne "$(& id -u)" -or
+            ($item.UnixFileMode -band [IO.UnixFileMode]'GroupWrite, OtherWrite')) {
+            throw "System.IO.MemoryMappedFiles.Commands: $root is not this user's own folder; set XDG_CACHE_HOME to one"
+        }
     }
-    $MemoryMappedFile.Handle
-}
-
-# ---- the module's cmdlets -------------------------------------------------------
-
-function New-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Creates a named map of a given capacity, or creates-or-opens it, or maps a file.
-    .DESCRIPTION
-    With -Name and -Size, creates /dev/shm/NAME with room for SIZE bytes of content, rounded
-    up to whole 4096-byte pages as .NET's views are. Like
-    .NET's named maps, it is not persisted: it disappears when the last process holding it
-    removes it or exits, also when processes are killed. -CreateOrOpen opens it if it exists.
-    With -Path, maps that file: an mmf map on disk (created with -FileMode CreateNew, Create
-    or OpenOrCreate and -Size) or any existing file's bytes (-FileMode Open).
-    .PARAMETER Name
-    The map's name: 1-255 letters, digits, '.', '_' or '-'.
-    .PARAMETER Size
-    The capacity in bytes.
-    .PARAMETER CreateOrOpen
-    Open the map if it exists instead of failing.
-    .PARAMETER Path
-    A file to map.
-    .PARAMETER FileMode
-    Open (default), CreateNew, Create or OpenOrCreate.
-    .EXAMPLE
-    $map = New-MemoryMappedFile -Name "Test" -Size 1024
-    .EXAMPLE
-    $map = New-MemoryMappedFile -Path ./data.mmf -FileMode CreateNew -Size 4096
-    #>
-    [CmdletBinding(DefaultParameterSetName = 'Default', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
-    [OutputType([Mmf.MemoryMappedFile])]
-    param(
-        [Parameter(Mandatory = $true, Position = 0, ParameterSetName = 'Default')]
-        [Parameter(Mandatory = $false, ParameterSetName = 'Path')]
-        [Alias('mapName')]
-        [string] $Name,
-
-        [Parameter(Mandatory = $true, Position = 1, ParameterSetName = 'Default')]
-        [Parameter(Mandatory = $false, ParameterSetName = 'Path')]
-        [Alias('capacity')]
-        [long] $Size,
-
-        [Parameter(ParameterSetName = 'Default')]
-        [switch] $CreateOrOpen,
-
-        [Parameter(Mandatory = $true, Position = 0, ParameterSetName = 'Path')]
-        [string] $Path,
-
-        [Parameter(Position = 1, ParameterSetName = 'Path')]
-        [Alias('mode')]
-        [System.IO.FileMode] $FileMode = [System.IO.FileMode]::Open
-    )
-    $target = if ($PSCmdlet.ParameterSetName -eq 'Path') { $Path } else { $Name }
-    if (-not $PSCmdlet.ShouldProcess($target, 'New-MemoryMappedFile')) { return }
-    $h = [IntPtr]::Zero
-    if ($PSCmdlet.ParameterSetName -eq 'Default') {
-        if ($Size -le 0) { throw (Get-MmfMessage 'New-MemoryMappedFile' $Name -22) }
-        $flags = [Mmf.Native]::Transient
-        if ($CreateOrOpen) { $flags = $flags -bor [Mmf.Native]::OpenExisting }
-        # .NET's views are whole pages: a string of Size characters fits even
-        # when its UTF-8 form is a little longer.  So is the capacity here.
-        $capacity = [ulong](([Math]::Ceiling($Size / 4096.0)) * 4096)
-        Assert-Mmf ([Mmf.Native]::mmf_create($Name, [UIntPtr]$capacity, $flags, 0, [ref]$h)) 'New-MemoryMappedFile' $Name
-        return [Mmf.MemoryMappedFile]::new($Name, $h, $false)
-    }
-    # A path: libmmf takes names with '/' as paths.
-    $full = [System.IO.Path]::GetFullPath($Path, (Get-Location).ProviderPath)
-    $label = if ($Name) { $Name } else { $full }
-    switch ($FileMode) {
-        'Open' {
-            $r = [Mmf.Native]::mmf_open($full, 0, [ref]$h)
-            if ($r -eq -[Mmf.Native]::ENOTMMF) { $r = [Mmf.Native]::mmf_map_file($full, 0, [ref]$h) }
-            Assert-Mmf $r 'New-MemoryMappedFile' $full
-        }
-        'Create' {
-            $r = [Mmf.Native]::mmf_remove($full)
-            if ($r -lt 0 -and $r -ne -[Mmf.Native]::ENOENT) { Assert-Mmf $r 'New-MemoryMappedFile' $full }
-            Assert-Mmf ([Mmf.Native]::mmf_create($full, [UIntPtr][ulong]$Size, 0, 0, [ref]$h)) 'New-MemoryMappedFile' $full
-        }
-        'CreateNew' {
-            Assert-Mmf ([Mmf.Native]::mmf_create($full, [UIntPtr][ulong]$Size, 0, 0, [ref]$h)) 'New-MemoryMappedFile' $full
-        }
-        'OpenOrCreate' {
-            $r = [Mmf.Native]::mmf_create($full, [UIntPtr][ulong][Math]::Max($Size, 1), [Mmf.Native]::OpenExisting, 0, [ref]$h)
-            if ($r -eq -[Mmf.Native]::ENOTMMF) { $r = [Mmf.Native]::mmf_map_file($full, 0, [ref]$h) }
-            Assert-Mmf $r 'New-MemoryMappedFile' $full
-        }
-        default { throw "New-MemoryMappedFile ${full}: FileMode $FileMode is not supported; use Open, CreateNew, Create or OpenOrCreate" }
-    }
-    [Mmf.MemoryMappedFile]::new($label, $h, $true)
-}
-
-function Open-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Opens, by name, a map that another process made.
-    .DESCRIPTION
-    Opens /dev/shm/NAME. A map made by New-MemoryMappedFile, the mmf command or a C program
-    is opened as an mmf map; an object of another program (e.g. Python's SharedMemory) as raw
-    bytes. While this process holds it, a non-persisted map stays.
-    .PARAMETER Name
-    The map's name.
-    .EXAMPLE
-    $map = Open-MemoryMappedFile -Name "Test"
-    #>
-    [CmdletBinding()]
-    [OutputType([Mmf.MemoryMappedFile])]
-    param(
-        [Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true)]
-        [Alias('mapName')]
-        [string] $Name
-    )
-    process {
-        $h = [IntPtr]::Zero
-        $r = [Mmf.Native]::mmf_open($Name, 0, [ref]$h)
-        if ($r -eq -[Mmf.Native]::ENOTMMF) { $r = [Mmf.Native]::mmf_open($Name, [Mmf.Native]::Raw, [ref]$h) }
-        Assert-Mmf $r 'Open-MemoryMappedFile' $Name
-        [Mmf.MemoryMappedFile]::new($Name, $h, $false)
+    $dir = Join-Path $root $key
+    $dll = Join-Path $dir "$assemblyName.dll"
+    if (-not (Test-Path -LiteralPath $dll)) {
+        [void][IO.Directory]::CreateDirectory($dir)
+        # Made under a name of our own, then renamed: another pwsh may be
+        # building the same at the same moment.
+        $tmp = Join-Path $dir "$assemblyName.$PID.tmp"
+        Add-Type -Path $sources -OutputAssembly $tmp -OutputType Library -ErrorAction Stop
+        Move-Item -LiteralPath $tmp -Destination $dll -Force
     }
 }
 
-function Out-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Writes a string into the map, as its whole new content, or appends it.
-    .DESCRIPTION
-    The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile returns it
-    exactly, and readers in other processes see the old content or the new one, never a mix.
-    -Append adds a newline and the string. A string larger than the capacity is refused and
-    nothing changes.
-    .PARAMETER MemoryMappedFile
-    The map, from New- or Open-MemoryMappedFile.
-    .PARAMETER String
-    The text; it can come from the pipeline.
-    .PARAMETER Append
-    Add a newline and the string to what is there.
-    .EXAMPLE
-    Out-MemoryMappedFile -MemoryMappedFile $map -String "Hello"
-    .EXAMPLE
-    Get-Date | ConvertTo-Json | Out-MemoryMappedFile -MemoryMappedFile $map
-    #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Low')]
-    param(
-        [Parameter(Mandatory = $true, Position = 0)]
-        $MemoryMappedFile,
-        [Parameter(Mandatory = $true, Position = 1, ValueFromPipeline = $true)]
-        [AllowEmptyString()]
-        [string] $String,
-        [switch] $Append
-    )
-    process {
-        $h = Get-MmfHandle $MemoryMappedFile 'Out-MemoryMappedFile'
-        if (-not $PSCmdlet.ShouldProcess($MemoryMappedFile.Name, 'Out-MemoryMappedFile')) { return }
-        $bytes = [System.Text.Encoding]::UTF8.GetBytes($String)
-        if ($Append) {
-            $sep = [byte[]]@(10)
-            $r = [Mmf.Native]::mmf_append($h, $bytes, [UIntPtr][ulong]$bytes.Length, $sep, [UIntPtr][ulong]1)
-        } else {
-            $r = [Mmf.Native]::mmf_write($h, $bytes, [UIntPtr][ulong]$bytes.Length)
-        }
-        if ($r -lt 0) {
-            $cap = if ($r -eq -[Mmf.Native]::ETOOBIG) { $MemoryMappedFile.Capacity } else { 0 }
-            throw (Get-MmfMessage 'Out-MemoryMappedFile' $MemoryMappedFile.Name $r $bytes.Length $cap)
-        }
+if ($dll) {
+    $binary = Import-Module -Name $dll -PassThru -ErrorAction Stop
+    $helpFile = Join-Path (Split-Path $dll) "$assemblyName.dll-Help.xml"
+    if (-not (Test-Path -LiteralPath $helpFile)) {
+        $xml = New-MamlHelp ($binary.ExportedCmdlets.Values) (Import-PowerShellDataFile -LiteralPath $helpData)
+        $tmp = "$helpFile.$PID.tmp"
+        [IO.File]::WriteAllText($tmp, $xml)
+        Move-Item -LiteralPath $tmp -Destination $helpFile -Force
     }
 }
 
-function Read-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Reads the map's content as a string.
-    .DESCRIPTION
-    Returns the last published content, exactly as written (UTF-8): no NUL bytes to strip,
-    no stale tail. For a raw object or a mapped file, all its bytes, less trailing NULs.
-    .PARAMETER MemoryMappedFile
-    The map, from New- or Open-MemoryMappedFile.
-    .EXAMPLE
-    Read-MemoryMappedFile -MemoryMappedFile $map | ConvertFrom-Json
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true)]
-        $MemoryMappedFile
-    )
-    process {
-        $h = Get-MmfHandle $MemoryMappedFile 'Read-MemoryMappedFile'
-        $seq = [ulong]0
-        try { $bytes = [Mmf.Native]::Read($h, [ref]$seq) }
-        catch [Mmf.MmfException] { throw (Get-MmfMessage 'Read-MemoryMappedFile' $MemoryMappedFile.Name $_.Exception.Code) }
-        $text = [System.Text.Encoding]::UTF8.GetString($bytes)
-        if ($MemoryMappedFile.Kind -ne 'mmf') { $text = $text.TrimEnd([char]0) }
-        $text
-    }
-}
-
-function Remove-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Releases this process's handle of the map.
-    .DESCRIPTION
-    A map made by New-MemoryMappedFile -Name disappears when the last process holding it
-    removes it (or exits). A persisted map (a path) stays on disk.
-    .PARAMETER MemoryMappedFile
-    The map to release.
-    .EXAMPLE
-    Remove-MemoryMappedFile -MemoryMappedFile $map
-    #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
-    param(
-        [Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true)]
-        $MemoryMappedFile
-    )
-    process {
-        if ($PSCmdlet.ShouldProcess($MemoryMappedFile.Name, 'Remove-MemoryMappedFile')) {
-            $MemoryMappedFile.Dispose()
-        }
-    }
-}
-
-function Save-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Saves the map's content to a file.
-    .DESCRIPTION
-    Writes the content to Path atomically (a temporary file renamed into place).
-    .PARAMETER MemoryMappedFile
-    The map.
-    .PARAMETER Path
-    The file to write.
-    .EXAMPLE
-    Save-MemoryMappedFile -MemoryMappedFile $map -Path ./test.json
-    #>
-    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
-    param(
-        [Parameter(Mandatory = $true, Position = 0)]
-        $MemoryMappedFile,
-        [Parameter(Mandatory = $true, Position = 1)]
-        [string] $Path
-    )
-    $h = Get-MmfHandle $MemoryMappedFile 'Save-MemoryMappedFile'
-    $full = [System.IO.Path]::GetFullPath($Path, (Get-Location).ProviderPath)
-    if ($PSCmdlet.ShouldProcess($full, 'Save-MemoryMappedFile')) {
-        $r = [Mmf.Native]::mmf_save($h, $full)
-        if ($r -lt 0) { throw "Save-MemoryMappedFile $($MemoryMappedFile.Name): cannot save to '${full}': $([Mmf.Native]::StrError($r)); the file was not changed" }
-    }
-}
-
-# ---- beyond the module ----------------------------------------------------------
-
-function Wait-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Waits until the map holds a content newer than -After, and returns its seq.
-    .DESCRIPTION
-    Sleeps without using the CPU and wakes as soon as another process writes: use it instead
-    of "press ENTER to continue". -After defaults to the current content's seq.
-    .PARAMETER MemoryMappedFile
-    The map.
-    .PARAMETER After
-    Wait for a seq greater than this.
-    .PARAMETER TimeoutSeconds
-    Give up after this many seconds with an error (default: wait without limit).
-    .EXAMPLE
-    $seq = Wait-MemoryMappedFile -MemoryMappedFile $map -TimeoutSeconds 30
-    #>
-    [CmdletBinding()]
-    [OutputType([ulong])]
-    param(
-        [Parameter(Mandatory = $true, Position = 0)]
-        $MemoryMappedFile,
-        [ulong] $After,
-        [double] $TimeoutSeconds = -1
-    )
-    $h = Get-MmfHandle $MemoryMappedFile 'Wait-MemoryMappedFile'
-    if (-not $PSBoundParameters.ContainsKey('After')) { $After = $MemoryMappedFile.Seq }
-    $ms = if ($TimeoutSeconds -lt 0) { -1 } else { [int][Math]::Ceiling($TimeoutSeconds * 1000) }
-    $seq = [ulong]0
-    $r = [Mmf.Native]::mmf_wait($h, $After, $ms, [ref]$seq)
-    if ($r -eq -[Mmf.Native]::ETIMEDOUT) {
-        throw "Wait-MemoryMappedFile $($MemoryMappedFile.Name): no content newer than seq $After within the timeout"
-    }
-    Assert-Mmf $r 'Wait-MemoryMappedFile' $MemoryMappedFile.Name
-    $seq
-}
-
-function Get-MemoryMappedFile {
-    <#
-    .SYNOPSIS
-    Lists the maps in /dev/shm.
-    .DESCRIPTION
-    One object per map the user can see, with Name, Kind (mmf or raw), Capacity, Length,
-    Seq, Mode, Owner, Holders and LockPid. Maps whose holders all died are removed first.
-    .PARAMETER Name
-    Only the maps whose name matches this wildcard pattern.
-    .EXAMPLE
-    Get-MemoryMappedFile | Where-Object Kind -eq 'mmf'
-    #>
-    [CmdletBinding()]
-    param([Parameter(Position = 0)][string] $Name = '*')
-    $list = [IntPtr]::Zero
-    $count = [UIntPtr]::Zero
-    Assert-Mmf ([Mmf.Native]::mmf_list([ref]$list, [ref]$count)) 'Get-MemoryMappedFile' '/dev/shm'
-    try {
-        for ($i = 0; $i -lt [long][ulong]$count; $i++) {
-            $f = [Mmf.Native]::Info([IntPtr]::Add($list, $i * [Mmf.Native]::InfoSize))
-            if ($f[0] -notlike $Name) { continue }
-            [pscustomobject]@{
-                PSTypeName = 'Mmf.MapInfo'
-                Name       = $f[0]
-                Kind       = @('mmf', 'raw', 'file')[$f[1]]
-                Capacity   = $f[3]
-                Length     = $f[4]
-                Seq        = $f[5]
-                Mode       = [Convert]::ToString($f[6], 8).PadLeft(4, '0')
-                Owner      = $f[7]
-                Transient  = [bool]$f[8]
-                Holders    = $f[9]
-                LockPid    = $f[10]
-                Error      = if ($f[2]) { [Mmf.Native]::StrError($f[2]) } else { $null }
-            }
-        }
-    } finally {
-        [Mmf.Native]::Free($list)
-    }
-}
-
-Export-ModuleMember -Function New-MemoryMappedFile, Open-MemoryMappedFile, Out-MemoryMappedFile,
+Export-ModuleMember -Cmdlet New-MemoryMappedFile, Open-MemoryMappedFile, Out-MemoryMappedFile,
     Read-MemoryMappedFile, Remove-MemoryMappedFile, Save-MemoryMappedFile, Wait-MemoryMappedFile,
     Get-MemoryMappedFile

@@ -355,6 +355,10 @@ MMF_EXPORT size_t mmf_size(mmf_t *m) {
   return m && m->kind != MMF_KIND_MMF ? m->map_len : 0;
 }
 
+MMF_EXPORT int mmf_fd(mmf_t *m) {
+  return m ? m->fd : -EINVAL;
+}
+
 MMF_EXPORT int mmf_sync(mmf_t *m) {
   if (!m)
     return -EINVAL;

@@ -13,6 +13,7 @@ if [ ! -x "$PWSH" ]; then
   exit 0
 fi
 export PSModulePath="$root/powershell"
+export PATH="$(dirname "$PWSH"):$PATH"   # the tests start pwsh processes
 export MMF_LIBRARY="$build/libmmf.so.1"
 export MMF_WATCHER="$build/mmf-watch"
 export PATH="$build/src/cli:$PATH"
@@ -124,7 +125,7 @@ interop() {
     Remove-MemoryMappedFile -MemoryMappedFile $m
   ' && gone
 }
-export BUILD="$build"
+export BUILD="$build" HERE="$here"
 check "interop: mmf command and C program" interop
 
 # ---- a killed pwsh holder: its map goes by itself ----
@@ -178,6 +179,47 @@ cmdlets() {
   ' && gone
 }
 check "errors, -WhatIf, help, listing, save, wait" cmdlets
+
+# ---- installed to a prefix of its own: found with no environment variable ----
+installed() {
+  local prefix; prefix=$(mktemp -d)
+  local b="$prefix/build"
+  meson setup "$b" "$root" --prefix="$prefix" -Dtests=false -Dbench=false -Dexamples=false >/dev/null &&
+    ninja -C "$b" >/dev/null && meson install -C "$b" --quiet >/dev/null || { rm -rf "$prefix"; return 1; }
+  local out
+  out=$(env -u MMF_LIBRARY -u MMF_WATCHER PSModulePath="$prefix/share/powershell/Modules" \
+    "$PWSH" -NoProfile -Command '
+      $ErrorActionPreference = "Stop"
+      Import-Module System.IO.MemoryMappedFiles.Commands
+      $m = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 64
+      Out-MemoryMappedFile $m "installed"
+      Read-MemoryMappedFile $m
+      $m.Dispose()' 2>&1)
+  rm -rf "$prefix"
+  [ "$out" = installed ] || { echo "$out"; return 1; }
+  gone
+}
+check "installed to its own prefix: imports and works with no environment variable" installed
+
+# ---- Pester: one Describe per cmdlet, each case counted ----
+pester_out=$("$PWSH" -NoProfile -Command '
+  Import-Module Pester -RequiredVersion 6.2.0 -ErrorAction Stop
+  $c = New-PesterConfiguration
+  $c.Run.Path = Join-Path $env:HERE "Module.Tests.ps1"
+  $c.Run.PassThru = $true
+  $c.Output.Verbosity = "Detailed"
+  $c.Output.RenderMode = "Plaintext"
+  $r = Invoke-Pester -Configuration $c
+  "pester: $($r.PassedCount) passed, $($r.FailedCount + $r.FailedContainersCount + $r.FailedBlocksCount) failed"' 2>&1)
+echo "$pester_out" | grep -A8 -E '^\s*\[-\]' | head -80
+line=$(sed -n 's/^pester: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$pester_out")
+if [ -n "$line" ]; then
+  passed=$((passed + ${line% *})); failed=$((failed + ${line#* }))
+  echo "pester: ${line% *} passed, ${line#* } failed"
+else
+  failed=$((failed + 1)); echo "FAIL Pester did not run:"; echo "$pester_out" | tail -20
+fi
+rm -f /dev/shm/"$MMF_TEST_MAP"-* 2>/dev/null
 
 echo "powershell: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

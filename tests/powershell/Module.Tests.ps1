@@ -1,0 +1,554 @@
+# SPDX-License-Identifier: MIT
+# Pester tests of the module: one Describe per cmdlet, each parameter set,
+# positional and pipeline binding, errors, -WhatIf, -Verbose, and the map
+# object's members.  Run by tests/powershell/run.sh, which sets PSModulePath,
+# MMF_LIBRARY, MMF_WATCHER, MMF_TEST_MAP and BUILD.
+
+BeforeAll {
+    Import-Module System.IO.MemoryMappedFiles.Commands -Force
+    $script:prefix = "$($env:MMF_TEST_MAP)-p"
+    $script:count = 0
+    # A fresh name for each use.
+    function script:Fresh([string]$what = 'm') { $script:count++; "$script:prefix-$what-$script:count" }
+    $script:dir = Join-Path ([IO.Path]::GetTempPath()) "$script:prefix-files"
+    New-Item -ItemType Directory -Path $script:dir -Force | Out-Null
+    Push-Location $script:dir
+    # What another process sees: the mmf command reads the map.
+    function script:CliRead([string]$name) { (& mmf read $name) -join "`n" }
+    # Inodes: what a descriptor is open on (/proc shows a created map's
+    # descriptor under the name it was made with, not the one it got).
+    function script:Get-Inode([string]$path) { [ulong](& stat -L -c %i -- $path) }
+    function script:Get-Inodes([int]$procId) {
+        Get-ChildItem "/proc/$procId/fd" | ForEach-Object { [ulong](& stat -L -c %i -- $_.FullName 2>$null) }
+    }
+}
+
+AfterAll {
+    Pop-Location
+    Remove-Item -Recurse -Force $script:dir -ErrorAction SilentlyContinue
+    Get-ChildItem /dev/shm -Filter "$script:prefix-*" -ErrorAction SilentlyContinue | Remove-Item -Force
+}
+
+Describe 'the module' {
+    It 'is the original module by name and GUID, at a higher version' {
+        $m = Get-Module System.IO.MemoryMappedFiles.Commands
+        $m.Guid | Should -Be '8515ea70-3c13-4fa9-ad9c-2d3325bf5c8f'
+        $m.Version | Should -BeGreaterThan ([version]'1.1.1.0')
+    }
+    It 'satisfies -FullyQualifiedName and #Requires lines written for the original' {
+        $spec = @{ ModuleName = 'System.IO.MemoryMappedFiles.Commands'; GUID = '8515ea70-3c13-4fa9-ad9c-2d3325bf5c8f'; ModuleVersion = '1.1.1.0' }
+        { Import-Module -FullyQualifiedName $spec -ErrorAction Stop } | Should -Not -Throw
+        $script = Join-Path $script:dir 'requires.ps1'
+        Set-Content $script "#Requires -Modules @{ ModuleName = 'System.IO.MemoryMappedFiles.Commands'; GUID = '8515ea70-3c13-4fa9-ad9c-2d3325bf5c8f'; ModuleVersion = '1.1.1.0' }`n'ran'"
+        & $script | Should -Be 'ran'
+    }
+    It 'exports the six cmdlets of the original and two more' {
+        $names = (Get-Command -Module System.IO.MemoryMappedFiles.Commands).Name | Sort-Object
+        $names | Should -Be @('Get-MemoryMappedFile', 'New-MemoryMappedFile', 'Open-MemoryMappedFile', 'Out-MemoryMappedFile',
+            'Read-MemoryMappedFile', 'Remove-MemoryMappedFile', 'Save-MemoryMappedFile', 'Wait-MemoryMappedFile')
+    }
+    It 'has help for every cmdlet, parameter and example' {
+        foreach ($c in Get-Command -Module System.IO.MemoryMappedFiles.Commands) {
+            $h = Get-Help $c.Name -Full
+            $h.Synopsis | Should -Not -BeNullOrEmpty -Because $c.Name
+            $h.examples.example.Count | Should -BeGreaterThan 0 -Because $c.Name
+            foreach ($p in $h.parameters.parameter) {
+                ($p.description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "$($c.Name) -$($p.name)"
+            }
+        }
+    }
+    It 'declares the public structs as mmf.h does, field by field' {
+        $lines = & (Join-Path $env:BUILD 'tests/layout')
+        $lines.Count | Should -BeGreaterThan 20
+        foreach ($l in $lines) {
+            $struct, $field, $offset, $size = $l -split ' '
+            $type = if ($struct -eq 'mmf_stat') { [Mmf.Stat] } else { [Mmf.Info] }
+            if ($field -eq 'sizeof') {
+                $sizeOf = [Runtime.InteropServices.Marshal].GetMethod('SizeOf', [Type[]]@([Type]))
+                $sizeOf.Invoke($null, @($type)) | Should -Be ([int]$offset) -Because "sizeof $struct"
+            } else {
+                [int][Runtime.InteropServices.Marshal]::OffsetOf($type, $field) | Should -Be ([int]$offset) -Because "$struct.$field"
+            }
+        }
+    }
+    It 'loads a library without initial-exec TLS (dlopen from any process)' {
+        $lib = Join-Path $env:BUILD 'libmmf.so.1'
+        (& readelf -d $lib) -join "`n" | Should -Not -Match 'STATIC_TLS'
+    }
+}
+
+Describe 'New-MemoryMappedFile' {
+    Context 'Default' {
+        It 'creates a map by name and size, named and by position' {
+            $n = Fresh
+            $m = New-MemoryMappedFile -Name $n -Size 1024
+            $m.Capacity | Should -Be 4096
+            $m.Kind | Should -Be 'mmf'
+            $m.PSObject.TypeNames[0] | Should -Be 'System.IO.MemoryMappedFiles.MemoryMappedFile'
+            "/dev/shm/$n" | Should -Exist
+            $m.Dispose()
+            "/dev/shm/$n" | Should -Not -Exist
+            $p = New-MemoryMappedFile (Fresh) 10
+            $p.Capacity | Should -Be 4096
+            $p.Dispose()
+        }
+        It 'takes the aliases mapName and capacity' {
+            $m = New-MemoryMappedFile -mapName (Fresh) -capacity 5000
+            $m.Capacity | Should -Be 8192
+            $m.Dispose()
+        }
+        It 'binds from the pipeline by property name and by value' {
+            $n = Fresh
+            $m = [pscustomobject]@{ Name = $n; Size = 4096 } | New-MemoryMappedFile
+            $m.Name | Should -Be $n
+            $m.Dispose()
+            $m = [pscustomobject]@{ mapName = (Fresh); capacity = 100 } | New-MemoryMappedFile
+            $m.Capacity | Should -Be 4096
+            $m.Dispose()
+            $n = Fresh
+            $m = $n | New-MemoryMappedFile -Size 100
+            $m.Name | Should -Be $n
+            $m.Dispose()
+        }
+        It 'fails on an existing name with ResourceExists and returns nothing; -CreateOrOpen opens it' {
+            $n = Fresh
+            $a = New-MemoryMappedFile $n 100
+            $b = New-MemoryMappedFile $n 100 -ErrorAction SilentlyContinue -ErrorVariable err
+            $b | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+            "$($err[0])" | Should -Match 'add -CreateOrOpen'
+            $c = New-MemoryMappedFile $n 100 -CreateOrOpen
+            Out-MemoryMappedFile $a 'shared'
+            Read-MemoryMappedFile $c | Should -Be 'shared'
+            $c2 = New-MemoryMappedFile $n 100 $true
+            Read-MemoryMappedFile $c2 | Should -Be 'shared'
+            $a, $c, $c2 | Remove-MemoryMappedFile
+        }
+        It 'stops with -ErrorAction Stop' {
+            { New-MemoryMappedFile -Name 'bad name' -Size 10 -ErrorAction Stop } | Should -Throw '*not a valid map name*'
+        }
+        It 'refuses a size below 1 and a name with /' {
+            { New-MemoryMappedFile -Name (Fresh) -Size 0 } | Should -Throw
+            { New-MemoryMappedFile -Name 'a/b' -Size 10 } | Should -Throw '*-Path*'
+        }
+        It 'creates nothing with -WhatIf' {
+            $n = Fresh
+            New-MemoryMappedFile $n 10 -WhatIf | Should -BeNullOrEmpty
+            "/dev/shm/$n" | Should -Not -Exist
+        }
+        It 'says what it did with -Verbose' {
+            $out = New-MemoryMappedFile (Fresh) 10 -Verbose 4>&1
+            ($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join ' ' | Should -Match 'created /dev/shm/'
+            ($out | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }).Dispose()
+        }
+    }
+    Context 'MemoryMappedFileAccessSet' {
+        It 'accepts the original help example ReadWriteExecute, by name and by position' {
+            $m = New-MemoryMappedFile -Name (Fresh) -Size 1024 -MemoryMappedFileAccess ReadWriteExecute
+            Out-MemoryMappedFile $m 'x'
+            Read-MemoryMappedFile $m | Should -Be 'x'
+            $m.Dispose()
+            $m = New-MemoryMappedFile (Fresh) 1024 ReadWrite
+            $m.Access | Should -Be 'ReadWrite'
+            $m.Dispose()
+            $m = New-MemoryMappedFile (Fresh) 1024 -access ReadWrite -CreateOrOpen
+            $m.Dispose()
+        }
+        It 'gives a handle without write access for Read' {
+            $m = New-MemoryMappedFile (Fresh) 1024 Read
+            $m.ReadOnly | Should -BeTrue
+            Out-MemoryMappedFile $m 'x' -ErrorAction SilentlyContinue -ErrorVariable err
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $m.Dispose()
+        }
+        It 'refuses Write as .NET does, creating nothing' {
+            $n = Fresh
+            $m = New-MemoryMappedFile $n 1024 Write -ErrorAction SilentlyContinue -ErrorVariable err
+            $m | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "/dev/shm/$n" | Should -Not -Exist
+        }
+    }
+    Context 'MemoryMappedFileOptionSet' {
+        It 'binds all five by position and by alias' {
+            $m = New-MemoryMappedFile (Fresh) 1024 ReadWrite None None
+            $m.Capacity | Should -Be 4096
+            $m.Dispose()
+            $m = New-MemoryMappedFile -Name (Fresh) -Size 1 -access ReadWrite -options DelayAllocatePages -inheritability None -CreateOrOpen
+            $m.Dispose()
+        }
+        It 'lets a child process inherit the map with Inheritable, and not with None' {
+            $n = Fresh
+            $m = New-MemoryMappedFile $n 1024 ReadWrite None Inheritable
+            $m.Inheritability | Should -Be 'Inheritable'
+            $child = Start-Process -FilePath sleep -ArgumentList 30 -PassThru
+            try {
+                Start-Sleep -Milliseconds 200
+                Get-Inodes $child.Id | Should -Contain (Get-Inode "/dev/shm/$n")
+                $m.Dispose()
+                "/dev/shm/$n" | Should -Exist -Because 'the child still holds it'
+            } finally {
+                $child.Kill(); $child.WaitForExit()
+            }
+            $deadline = (Get-Date).AddSeconds(2)
+            while ((Test-Path "/dev/shm/$n") -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            "/dev/shm/$n" | Should -Not -Exist -Because 'its last holder is gone'
+
+            $n2 = Fresh
+            $m2 = New-MemoryMappedFile $n2 1024 ReadWrite None None
+            $child = Start-Process -FilePath sleep -ArgumentList 30 -PassThru
+            try {
+                Start-Sleep -Milliseconds 200
+                Get-Inodes $child.Id | Should -Not -Contain (Get-Inode "/dev/shm/$n2")
+            } finally { $child.Kill(); $child.WaitForExit(); $m2.Dispose() }
+        }
+    }
+    Context 'CreateFromFileSet and FileModeSet' {
+        It 'maps an existing file by -Path alone, and by path and mode' {
+            [IO.File]::WriteAllText("$script:dir/plain.txt", 'plain bytes')
+            $m = New-MemoryMappedFile -Path ./plain.txt
+            $m.Kind | Should -Be 'file'
+            Read-MemoryMappedFile $m | Should -Be 'plain bytes'
+            $m.Dispose()
+            $m = New-MemoryMappedFile ./plain.txt Open
+            Read-MemoryMappedFile $m | Should -Be 'plain bytes'
+            $m.Dispose()
+            $m = New-MemoryMappedFile -Path ./plain.txt -mode Open
+            $m.Dispose()
+        }
+        It 'says ObjectNotFound for a missing file with Open' {
+            $m = New-MemoryMappedFile ./missing Open -ErrorAction SilentlyContinue -ErrorVariable err
+            $m | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+        It 'asks for -Size where the mode creates a map' {
+            New-MemoryMappedFile ./new.mmf CreateNew -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            "$($err[0])" | Should -Match 'give its capacity with -Size'
+            './new.mmf' | Should -Not -Exist
+        }
+    }
+    Context 'CreateFromFileSet3, 4 and 5' {
+        It 'binds path, mode, name and size by position and makes the name openable by another process' {
+            $n = Fresh
+            $m = New-MemoryMappedFile ./data.mmf CreateNew $n 4096
+            $m.Kind | Should -Be 'mmf'
+            $m.Name | Should -Be $n
+            Out-MemoryMappedFile $m 'via the name'
+            $other = & pwsh -NoProfile -Command "Import-Module System.IO.MemoryMappedFiles.Commands; Read-MemoryMappedFile (Open-MemoryMappedFile -Name $n)"
+            $other | Should -Be 'via the name'
+            $m.Dispose()
+            "/dev/shm/$n" | Should -Not -Exist -Because 'the name goes with the map'
+            './data.mmf' | Should -Exist -Because 'the file stays'
+        }
+        It 'maps read-only with access Read in the fifth set' {
+            $m = New-MemoryMappedFile ./data5.mmf CreateNew (Fresh) 4096 Read
+            $m.ReadOnly | Should -BeTrue
+            $m.Dispose()
+            $m = New-MemoryMappedFile -Path ./data5.mmf -FileMode Open -Name (Fresh) -Size 4096 -MemoryMappedFileAccess ReadWrite
+            $m.ReadOnly | Should -BeFalse
+            $m.Dispose()
+        }
+        It 'refuses a name that is taken, and an invalid one, leaving nothing behind' {
+            $taken = New-MemoryMappedFile (Fresh) 10
+            $m = New-MemoryMappedFile ./d3.mmf CreateNew $taken.Name 4096 -ErrorAction SilentlyContinue -ErrorVariable err
+            $m | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+            $taken.Dispose()
+        }
+        # The original's sets give -Size with a path only together with -Name.
+        It 'follows the FileMode meanings: Create, CreateNew, OpenOrCreate, Truncate, Append' {
+            $a = New-MemoryMappedFile -Path ./modes.mmf -FileMode CreateNew -Name (Fresh) -Size 4096
+            Out-MemoryMappedFile $a 'first'
+            $a.Dispose()
+            New-MemoryMappedFile -Path ./modes.mmf -FileMode CreateNew -Name (Fresh) -Size 4096 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+            $b = New-MemoryMappedFile -Path ./modes.mmf -FileMode OpenOrCreate -Name (Fresh) -Size 4096
+            Read-MemoryMappedFile $b | Should -Be 'first'
+            $b.Dispose()
+            $c = New-MemoryMappedFile -Path ./modes.mmf -FileMode Create -Name (Fresh) -Size 4096
+            Read-MemoryMappedFile $c | Should -Be ''
+            Out-MemoryMappedFile $c 'second'
+            $c.Dispose()
+            $d = New-MemoryMappedFile -Path ./modes.mmf -FileMode Append -Name (Fresh) -Size 4096
+            Out-MemoryMappedFile $d 'third'
+            Read-MemoryMappedFile $d | Should -Be "second`nthird"
+            $d.Dispose()
+            $e = New-MemoryMappedFile -Path ./modes.mmf -FileMode Truncate -Name (Fresh) -Size 4096
+            Read-MemoryMappedFile $e | Should -Be ''
+            $e.Dispose()
+            New-MemoryMappedFile -Path ./absent.mmf -FileMode Truncate -Name (Fresh) -Size 4096 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $f = New-MemoryMappedFile -Path ./fresh.mmf -FileMode OpenOrCreate -Name (Fresh) -Size 100
+            $f.Kind | Should -Be 'mmf'
+            $f.Dispose()
+        }
+    }
+    Context 'FileStreamSet' {
+        It 'maps the stream''s file, extends it, and disposes the stream with leaveOpen $false' {
+            $fs = [IO.File]::Open((Join-Path $script:dir 'stream.bin'), 'OpenOrCreate', 'ReadWrite')
+            $n = Fresh
+            $m = New-MemoryMappedFile $fs $n 4096 ReadWrite None $false
+            $m.Kind | Should -Be 'file'
+            $fs.Length | Should -Be 4096
+            Out-MemoryMappedFile $m 'into the stream'
+            $o = Open-MemoryMappedFile $n
+            Read-MemoryMappedFile $o | Should -Be 'into the stream'
+            $o.Dispose()
+            $m.Dispose()
+            $fs.CanRead | Should -BeFalse
+        }
+        It 'leaves the stream open with leaveOpen $true' {
+            $fs = [IO.File]::Open((Join-Path $script:dir 'stream2.bin'), 'OpenOrCreate', 'ReadWrite')
+            $m = New-MemoryMappedFile -FileStream $fs -Name (Fresh) -Size 100 -MemoryMappedFileAccess ReadWrite -HandleInheritability None -leaveOpen $true
+            $m.Dispose()
+            $fs.CanRead | Should -BeTrue
+            $fs.Dispose()
+        }
+    }
+}
+
+Describe 'Open-MemoryMappedFile' {
+    BeforeAll {
+        $script:n = Fresh 'open'
+        $script:map = New-MemoryMappedFile $script:n 4096
+        Out-MemoryMappedFile $script:map 'opened'
+    }
+    AfterAll { $script:map.Dispose() }
+    It 'opens by name, by position and by alias' {
+        (Open-MemoryMappedFile -Name $script:n | Read-MemoryMappedFile) | Should -Be 'opened'
+        (Open-MemoryMappedFile $script:n | Read-MemoryMappedFile) | Should -Be 'opened'
+        (Open-MemoryMappedFile -mapName $script:n | Read-MemoryMappedFile) | Should -Be 'opened'
+    }
+    It 'binds the name from the pipeline by value and by property name' {
+        ($script:n | Open-MemoryMappedFile | Read-MemoryMappedFile) | Should -Be 'opened'
+        ([pscustomobject]@{ Name = $script:n } | Open-MemoryMappedFile | Read-MemoryMappedFile) | Should -Be 'opened'
+    }
+    It 'opens without write access for Read rights, with it for FullControl, and inheritable on request' {
+        $r = Open-MemoryMappedFile $script:n Read
+        $r.ReadOnly | Should -BeTrue
+        $w = Open-MemoryMappedFile -Name $script:n -MemoryMappedFileRights FullControl -HandleInheritability Inheritable
+        $w.ReadOnly | Should -BeFalse
+        $w.Inheritability | Should -Be 'Inheritable'
+        $w2 = Open-MemoryMappedFile $script:n ReadWrite None
+        $w2.ReadOnly | Should -BeFalse
+        $c = Open-MemoryMappedFile -Name $script:n -desiredAccessRights CopyOnWrite
+        $c.Access | Should -Be 'CopyOnWrite'
+        $r, $w, $w2, $c | Remove-MemoryMappedFile
+    }
+    It 'says ObjectNotFound and returns nothing for a missing map' {
+        $m = Open-MemoryMappedFile "$($script:n)-missing" -ErrorAction SilentlyContinue -ErrorVariable err
+        $m | Should -BeNullOrEmpty
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        "$($err[0])" | Should -Match 'no such map'
+    }
+    It 'opens another program''s object as raw bytes' {
+        $n = Fresh 'raw'
+        [IO.File]::WriteAllBytes("/dev/shm/$n", [Text.Encoding]::UTF8.GetBytes("raw`0`0`0"))
+        $m = Open-MemoryMappedFile $n
+        $m.Kind | Should -Be 'raw'
+        Read-MemoryMappedFile $m | Should -Be 'raw'
+        $m.Dispose()
+        Remove-Item "/dev/shm/$n"
+    }
+}
+
+Describe 'Out-MemoryMappedFile' {
+    BeforeEach {
+        $script:m = New-MemoryMappedFile (Fresh 'out') 100
+    }
+    AfterEach { $script:m.Dispose() }
+    It 'writes by name, by position and with the alias value' {
+        Out-MemoryMappedFile -MemoryMappedFile $script:m -String 'named'
+        CliRead $script:m.Name | Should -Be 'named'
+        Out-MemoryMappedFile $script:m 'positional'
+        CliRead $script:m.Name | Should -Be 'positional'
+        Out-MemoryMappedFile $script:m -value 'alias'
+        CliRead $script:m.Name | Should -Be 'alias'
+    }
+    It 'binds the string or the map from the pipeline by value, and both by property name' {
+        'piped' | Out-MemoryMappedFile -MemoryMappedFile $script:m
+        CliRead $script:m.Name | Should -Be 'piped'
+        $script:m | Out-MemoryMappedFile -String 'map piped'
+        CliRead $script:m.Name | Should -Be 'map piped'
+        [pscustomobject]@{ MemoryMappedFile = $script:m; String = 'by property' } | Out-MemoryMappedFile
+        CliRead $script:m.Name | Should -Be 'by property'
+    }
+    It 'appends a line with -Append, by name and by position' {
+        Out-MemoryMappedFile $script:m 'A'
+        Out-MemoryMappedFile $script:m 'B' -Append
+        Out-MemoryMappedFile $script:m 'C' $true
+        CliRead $script:m.Name | Should -Be "A`nB`nC"
+    }
+    It 'refuses an empty string' {
+        { Out-MemoryMappedFile $script:m '' } | Should -Throw
+    }
+    It 'refuses a string beyond the capacity with LimitsExceeded, changing nothing' {
+        Out-MemoryMappedFile $script:m 'kept'
+        Out-MemoryMappedFile $script:m ('x' * 5000) -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        "$($err[0])" | Should -Match '5000 bytes do not fit the 4096-byte capacity; nothing was written'
+        CliRead $script:m.Name | Should -Be 'kept'
+    }
+    It 'writes nothing with -WhatIf and says what it did with -Verbose' {
+        Out-MemoryMappedFile $script:m 'before'
+        Out-MemoryMappedFile $script:m 'after' -WhatIf
+        CliRead $script:m.Name | Should -Be 'before'
+        $v = Out-MemoryMappedFile $script:m 'after' -Verbose 4>&1
+        "$v" | Should -Match 'wrote 5 bytes'
+    }
+    It 'says the map was removed when it was' {
+        $gone = New-MemoryMappedFile (Fresh) 10
+        $gone.Dispose()
+        Out-MemoryMappedFile $gone 'x' -ErrorAction SilentlyContinue -ErrorVariable err
+        "$($err[0])" | Should -Match 'already removed'
+    }
+}
+
+Describe 'Read-MemoryMappedFile' {
+    BeforeAll {
+        $script:r = New-MemoryMappedFile (Fresh 'read') 100
+        Out-MemoryMappedFile $script:r "with`0nul"
+    }
+    AfterAll { $script:r.Dispose() }
+    It 'reads by name, by position, by value and by property name, exactly' {
+        Read-MemoryMappedFile -MemoryMappedFile $script:r | Should -Be "with`0nul"
+        Read-MemoryMappedFile $script:r | Should -Be "with`0nul"
+        $script:r | Read-MemoryMappedFile | Should -Be "with`0nul"
+        [pscustomobject]@{ MemoryMappedFile = $script:r } | Read-MemoryMappedFile | Should -Be "with`0nul"
+    }
+    It 'returns nothing with -WhatIf and says what it read with -Verbose' {
+        Read-MemoryMappedFile $script:r -WhatIf | Should -BeNullOrEmpty
+        $v = Read-MemoryMappedFile $script:r -Verbose 4>&1
+        ($v | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join ' ' | Should -Match 'read 8 bytes'
+    }
+}
+
+Describe 'Remove-MemoryMappedFile' {
+    It 'releases the handle; the map goes with its last holder' {
+        $n = Fresh
+        $a = New-MemoryMappedFile $n 10
+        $b = Open-MemoryMappedFile $n
+        Remove-MemoryMappedFile -MemoryMappedFile $a
+        "/dev/shm/$n" | Should -Exist
+        $b | Remove-MemoryMappedFile
+        "/dev/shm/$n" | Should -Not -Exist
+        Read-MemoryMappedFile $b -ErrorAction SilentlyContinue -ErrorVariable err
+        "$($err[0])" | Should -Match 'already removed'
+    }
+    It 'keeps the map with -WhatIf; binds by position and property name' {
+        $n = Fresh
+        $a = New-MemoryMappedFile $n 10
+        Remove-MemoryMappedFile $a -WhatIf
+        Read-MemoryMappedFile $a | Should -Be ''
+        [pscustomobject]@{ MemoryMappedFile = $a } | Remove-MemoryMappedFile
+        "/dev/shm/$n" | Should -Not -Exist
+        Remove-MemoryMappedFile $a   # twice is harmless
+    }
+}
+
+Describe 'Save-MemoryMappedFile' {
+    BeforeAll {
+        $script:s = New-MemoryMappedFile (Fresh 'save') 100
+        Out-MemoryMappedFile $script:s '{"saved":true}'
+    }
+    AfterAll { $script:s.Dispose() }
+    It 'saves by name, by position and by property name' {
+        Save-MemoryMappedFile -MemoryMappedFile $script:s -Path ./saved1.json
+        Get-Content -Raw ./saved1.json | Should -Be '{"saved":true}'
+        Save-MemoryMappedFile $script:s ./saved2.json
+        Get-Content -Raw ./saved2.json | Should -Be '{"saved":true}'
+        [pscustomobject]@{ MemoryMappedFile = $script:s; Path = './saved3.json' } | Save-MemoryMappedFile
+        Get-Content -Raw ./saved3.json | Should -Be '{"saved":true}'
+    }
+    It 'writes nothing with -WhatIf; a bad path is an error that changes nothing' {
+        Save-MemoryMappedFile $script:s ./whatif.json -WhatIf
+        './whatif.json' | Should -Not -Exist
+        Save-MemoryMappedFile $script:s ./no/such/dir/x.json -ErrorAction SilentlyContinue -ErrorVariable err
+        "$($err[0])" | Should -Match 'the file was not changed'
+    }
+}
+
+Describe 'the map object' {
+    BeforeEach {
+        $script:o = New-MemoryMappedFile (Fresh 'obj') 100
+        Out-MemoryMappedFile $script:o 'content'
+    }
+    AfterEach { $script:o.Dispose() }
+    It 'has a SafeMemoryMappedFileHandle that is the map''s descriptor' {
+        $h = $script:o.SafeMemoryMappedFileHandle
+        $h | Should -BeOfType Microsoft.Win32.SafeHandles.SafeMemoryMappedFileHandle
+        $h.IsInvalid | Should -BeFalse
+        Get-Inode "/proc/$PID/fd/$($h.DangerousGetHandle())" | Should -Be (Get-Inode "/dev/shm/$($script:o.Name)")
+    }
+    It 'reads through CreateViewStream and publishes what is written through it, whole, on Dispose' {
+        $s = $script:o.CreateViewStream()
+        [IO.StreamReader]::new($s).ReadToEnd() | Should -Be 'content'
+        $s.SetLength(0)
+        $bytes = [Text.Encoding]::UTF8.GetBytes('from a view')
+        $s.Write($bytes, 0, $bytes.Length)
+        CliRead $script:o.Name | Should -Be 'content' -Because 'the view is published by Flush or Dispose'
+        $s.Flush()
+        CliRead $script:o.Name | Should -Be 'from a view'
+        $s.WriteByte([byte][char]'!')
+        $s.Dispose()
+        CliRead $script:o.Name | Should -Be 'from a view!'
+    }
+    It 'never publishes a CopyOnWrite view, and refuses writes to a Read view' {
+        $s = $script:o.CreateViewStream(0, 0, 'CopyOnWrite')
+        $s.WriteByte(65)
+        $s.Dispose()
+        CliRead $script:o.Name | Should -Be 'content'
+        $r = $script:o.CreateViewStream(0, 0, 'Read')
+        { $r.WriteByte(65) } | Should -Throw
+        $r.Dispose()
+    }
+    It 'has CreateViewAccessor over the content' {
+        $a = $script:o.CreateViewAccessor()
+        $a.Capacity | Should -Be 4096
+        $a.ReadByte(0) | Should -Be ([byte][char]'c')
+        $a.Write(0, [byte][char]'C')
+        $a.Dispose()
+        CliRead $script:o.Name | Should -Be 'Content'
+    }
+    It 'views a file''s bytes in place' {
+        [IO.File]::WriteAllText("$script:dir/bytes.bin", ('.' * 64))
+        $m = New-MemoryMappedFile ./bytes.bin Open
+        $a = $m.CreateViewAccessor(0, 64)
+        $a.Write(0, [byte][char]'X')
+        [IO.File]::ReadAllText("$script:dir/bytes.bin")[0] | Should -Be 'X'
+        $m.Dispose()
+        $a.ReadByte(0) | Should -Be ([byte][char]'X') -Because 'a view keeps its map'
+        $a.Dispose()
+    }
+    It 'refuses a write view of a map opened for reading' {
+        $r = Open-MemoryMappedFile $script:o.Name Read
+        { $r.CreateViewStream().WriteByte(1) } | Should -Throw
+        { $r.CreateViewAccessor(0, 0, 'ReadWrite') } | Should -Throw
+        $r.Dispose()
+    }
+}
+
+Describe 'Wait-MemoryMappedFile' {
+    It 'returns the seq of a newer content, and times out with an error' {
+        $m = New-MemoryMappedFile (Fresh 'wait') 100
+        $seq = $m.Seq
+        & mmf write $m.Name 'newer'
+        Wait-MemoryMappedFile $m -After $seq -TimeoutSeconds 5 | Should -Be ($seq + 1)
+        Wait-MemoryMappedFile $m -TimeoutSeconds 0.1 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $m.Dispose()
+    }
+}
+
+Describe 'Get-MemoryMappedFile' {
+    It 'lists maps by wildcard with their facts' {
+        $m = New-MemoryMappedFile (Fresh 'list') 100
+        $l = Get-MemoryMappedFile $m.Name
+        $l.Kind | Should -Be 'mmf'
+        $l.Capacity | Should -Be 4096
+        $l.Holders | Should -Be 1
+        $l.Transient | Should -BeTrue
+        $l.Mode | Should -Be '1600'
+        $m.Dispose()
+    }
+}
