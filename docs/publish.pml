@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Publication protocol of a map's whole content (FORMAT.md, "Publishing a
  * content" and "Reading a content"), as a Promela model for spin.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The module's three-process example with the mmf command: A creates the map
 # and writes a line, B and C each append a line while holding the map's lock,
 # and A waits for both (seq 3) and prints the three lines.

@@ -64,10 +64,9 @@ extern "C" {
 #define MMF_EXPORT
 #endif
 
-#define MMF_VERSION_MAJOR 1
-#define MMF_VERSION_MINOR 0
-#define MMF_VERSION_PATCH 0
-#define MMF_VERSION_STRING "1.0.0"
+/* MMF_VERSION_MAJOR, _MINOR, _PATCH and _STRING: the version of this header,
+ * from meson.build (its one definition). */
+#include <mmf_version.h>
 
 /* One open map.  Opaque; made by mmf_create(), mmf_open() or mmf_map_file(),
  * released by mmf_close(). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the examples as separate processes and checks what they print.
 #   tests/examples.sh BUILD_DIR
 set -euo pipefail

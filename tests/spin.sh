@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Checks the publication protocol's model (docs/publish.pml) with spin: the
 # protocol must pass every check, and version 1's abort bug must be found,
 # or a passing run would prove nothing. Exit 77 (skip) without spin.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The PowerShell module's tests: the module's README example and its two
 # example folders run as separate pwsh processes, interop with the mmf
 # command and a C program, reaping after a killed holder, help and errors.

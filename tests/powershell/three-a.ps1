@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # "3 Processes", process A: make the map and a named mutex, write a line,
 # let B and C append theirs (ENTER after each), then print all three.
 Import-Module System.IO.MemoryMappedFiles.Commands

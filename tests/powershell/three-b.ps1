@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # "3 Processes", process B: append a line to A's map while holding the
 # named mutex.
 Import-Module System.IO.MemoryMappedFiles.Commands

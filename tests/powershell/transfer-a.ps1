@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # "Transfer objects", process A: put a JSON description of this process into
 # a map sized to fit it, then hold the map until told to go on (ENTER).
 Import-Module System.IO.MemoryMappedFiles.Commands

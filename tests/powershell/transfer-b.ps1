@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # "Transfer objects", process B: open A's map by name, parse the JSON back
 # into an object and show it.
 Import-Module System.IO.MemoryMappedFiles.Commands
