@@ -159,7 +159,7 @@ static void killed_writers_lose_nothing(void **s) {
     if (!(round % 2))
       waitpid(p, NULL, 0);
   }
-  printf("kills inside a write: %d of 40; longest write after a kill: "
+  printf("# kills inside a write: %d of 40; longest write after a kill: "
          "%.3f ms\n",
          mid_write, (double)worst / 1e6);
   assert_true(mid_write >= 10);

@@ -104,7 +104,7 @@ static void waiting_uses_no_cpu(void **s) {
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  printf("CPU used by a 1.2 s wait: %.4f s\n", cpu);
+  printf("# CPU used by a 1.2 s wait: %.4f s\n", cpu);
   assert_true(cpu < 0.05);
   mmf_close(m);
   mmf_remove(n);
@@ -257,7 +257,7 @@ static void sleeping_locker_wakes_when_holder_dies(void **s) {
   int64_t t0 = now_ns();
   assert_int_equal(mmf_lock(m, -1), MMF_LOCK_ABANDONED);
   int64_t took = now_ns() - t0;
-  printf("lock taken %.1f ms after the holder's kill\n",
+  printf("# lock taken %.1f ms after the holder's kill\n",
          (double)(took - 300 * 1000000ll) / 1e6);
   assert_true(took < 600 * 1000000ll);
   assert_int_equal(mmf_unlock(m), 0);
@@ -476,7 +476,7 @@ static void a_relocking_holder_does_not_starve_others(void **s) {
   }
   kill(p, SIGKILL);
   waitpid(p, NULL, 0);
-  printf("50 locks against a relocking holder: worst wait %.1f ms\n", worst);
+  printf("# 50 locks against a relocking holder: worst wait %.1f ms\n", worst);
   assert_int_equal(fails, 0);
   assert_true(worst < 50); /* 99 ms without the handoff, 11 with */
   mmf_close(m);

@@ -78,7 +78,7 @@ static void run_threads(int copy_readers, int view_readers, int seconds) {
   atomic_store(&stop, 1);
   for (int i = 0; i < k; i++)
     pthread_join(t[i], NULL);
-  printf("%ld reads whole, %ld not\n", atomic_load(&good), atomic_load(&bad));
+  printf("# %ld reads whole, %ld not\n", atomic_load(&good), atomic_load(&bad));
   assert_int_equal(atomic_load(&bad), 0);
   assert_true(atomic_load(&good) > 0);
   mmf_close(shared_m);
@@ -146,7 +146,7 @@ static void reads_are_bounded_under_constant_writing(void **s) {
   assert_int_equal(waited, 0);
   assert_int_equal(torn, 0);
   qsort(ms, (size_t)k, sizeof *ms, by_value);
-  printf("%d reads of 8 MiB under a writer: median %.1f ms, p90 %.1f ms, "
+  printf("# %d reads of 8 MiB under a writer: median %.1f ms, p90 %.1f ms, "
          "max %.1f ms\n",
          k, ms[k / 2], ms[k * 9 / 10], ms[k - 1]);
   /* The target is 100 ms: met here alone (median 0.7-2.5 ms; the max,
@@ -195,7 +195,7 @@ static void busy_published_slot_is_corruption(void **s) {
         list[i].error == -MMF_ECORRUPT)
       seen++;
   free(list);
-  printf("listed %zu objects, %d hostile, in %.0f ms\n", cnt, seen, took);
+  printf("# listed %zu objects, %d hostile, in %.0f ms\n", cnt, seen, took);
   assert_true(seen >= N);
   assert_true(took < 1000);
   for (int i = 0; i < N; i++)
@@ -260,7 +260,7 @@ static int create_without_proc(void *arg) {
   mmf_t *m;
   int r = mmf_create(arg, 64, 0, 0, &m);
   if (r < 0) {
-    printf("create without /proc: %s\n", mmf_strerror(r));
+    printf("# create without /proc: %s\n", mmf_strerror(r));
     return 1;
   }
   r = mmf_write(m, "ok", 2);
@@ -276,7 +276,7 @@ static int create_without_proc(void *arg) {
   char t[160];
   snprintf(t, sizeof t, "%s-t", (const char *)arg);
   if ((r = mmf_create(t, 64, MMF_TRANSIENT, 0, &m)) < 0) {
-    printf("transient without /proc: %s\n", mmf_strerror(r));
+    printf("# transient without /proc: %s\n", mmf_strerror(r));
     return 3;
   }
   mmf_close(m);
@@ -290,13 +290,13 @@ static int create_without_proc(void *arg) {
 static void create_works_without_proc(void **s) {
   (void)s;
   if (geteuid() != 0) {
-    printf("skipped: unmounting /proc needs root\n");
+    printf("# skipped: unmounting /proc needs root\n");
     skip();
   }
   const char *n = tname("noproc");
   int r = reap(spawn(create_without_proc, (void *)n), 10000);
   if (r == 77) {
-    printf("skipped: no private mount namespace here\n");
+    printf("# skipped: no private mount namespace here\n");
     skip();
   }
   assert_int_equal(r, 0);
@@ -381,12 +381,12 @@ static int full_child(void *arg) {
 static void full_stores_are_enospc(void **s) {
   (void)s;
   if (geteuid() != 0) {
-    printf("skipped: mounting a small /dev/shm needs root\n");
+    printf("# skipped: mounting a small /dev/shm needs root\n");
     skip();
   }
   int r = reap(spawn(full_child, NULL), 20000);
   if (r == 77) {
-    printf("skipped: no private mount namespace here\n");
+    printf("# skipped: no private mount namespace here\n");
     skip();
   }
   assert_int_equal(r, 0);
@@ -471,7 +471,7 @@ static void leftovers_of_dead_creators_are_swept(void **s) {
 static void or_open_refuses_a_planted_object(void **s) {
   (void)s;
   if (geteuid() != 0) {
-    printf("skipped: planting another user's file needs root\n");
+    printf("# skipped: planting another user's file needs root\n");
     skip();
   }
   char path[] = "/tmp/mmftest-plantXXXXXX";

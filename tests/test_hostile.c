@@ -200,7 +200,7 @@ static void garbage_in_lock_words(void **s) {
   int64_t t0 = now_ns();
   assert_int_equal(mmf_write(m, "stuck", 5), -MMF_ESTUCK);
   int64_t took = now_ns() - t0;
-  printf("write gave up after %.2f s\n", (double)took / 1e9);
+  printf("# write gave up after %.2f s\n", (double)took / 1e9);
   assert_true(took >= 4900 * 1000000ll && took < 6000 * 1000000ll);
   atomic_store(&h->wlock, 0);
   mmf_close(other);
@@ -241,12 +241,12 @@ static int full_shm_child(void *arg) {
 static void full_dev_shm(void **s) {
   (void)s;
   if (geteuid() != 0) {
-    printf("skipped: mounting a small /dev/shm needs root\n");
+    printf("# skipped: mounting a small /dev/shm needs root\n");
     skip();
   }
   int r = reap(spawn(full_shm_child, NULL), 20000);
   if (r == 77) {
-    printf("skipped: no private mount namespace here\n");
+    printf("# skipped: no private mount namespace here\n");
     skip();
   }
   assert_int_equal(r, 0);
@@ -308,7 +308,7 @@ static int as_other_user(void *arg) {
 static void other_users(void **s) {
   (void)s;
   if (geteuid() != 0 || other_user(&other_uid, &other_gid) < 0) {
-    printf("skipped: cross-user tests need root to switch users\n");
+    printf("# skipped: cross-user tests need root to switch users\n");
     skip();
   }
   char shared[128], priv[128];
@@ -353,7 +353,7 @@ static int ro_waiter(void *arg) {
 static void read_only_waiter_wakes_at_once(void **s) {
   (void)s;
   if (geteuid() != 0 || other_user(&other_uid, &other_gid) < 0) {
-    printf("skipped: cross-user tests need root to switch users\n");
+    printf("# skipped: cross-user tests need root to switch users\n");
     skip();
   }
   char n[128];
@@ -392,7 +392,7 @@ static void limits(void **s) {
   /* The largest capacity is created (sparse) and works. */
   int r = mmf_create(n, MMF_CAPACITY_MAX, 0, 0, &m);
   if (r == -ENOMEM || r == -EFBIG) {
-    printf("note: a %zu-byte map cannot be mapped here: %s\n",
+    printf("# note: a %zu-byte map cannot be mapped here: %s\n",
            (size_t)MMF_CAPACITY_MAX, mmf_strerror(r));
   } else {
     assert_int_equal(r, 0);

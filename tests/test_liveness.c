@@ -65,17 +65,17 @@ static int run_role(void *arg) {
 static int in_elsewhere(enum where where, int (*fn)(const char *),
                         const char *name) {
   if (geteuid() != 0) {
-    printf("skipped: namespaces and other users need root\n");
+    printf("# skipped: namespaces and other users need root\n");
     return 77;
   }
   if (where == HIDEPID_OTHER_USER && other_user(&other_uid, &other_gid) < 0) {
-    printf("skipped: no second user could be made\n");
+    printf("# skipped: no second user could be made\n");
     return 77;
   }
   struct role r = {where, fn, name};
   int rc = reap(spawn(run_role, &r), 30000);
   if (rc == 77)
-    printf("skipped: the kernel refused a new %s\n",
+    printf("# skipped: the kernel refused a new %s\n",
            where == NEW_PIDNS ? "PID namespace" : "/proc mount");
   return rc;
 }
@@ -128,11 +128,11 @@ static int try_list(const char *n) {
   size_t seen;
   unsigned hidden;
   if (mmf_holders(n, pids, 4, &seen, &hidden) < 0 || seen != 0 || hidden < 1) {
-    printf("holders seen %zu, hidden %u\n", seen, hidden);
+    printf("# holders seen %zu, hidden %u\n", seen, hidden);
     return 16;
   }
   if (in.holders < 1 || in.lock_pid != -1) {
-    printf("holders %u, lock_pid %d\n", in.holders, (int)in.lock_pid);
+    printf("# holders %u, lock_pid %d\n", in.holders, (int)in.lock_pid);
     return 15;
   }
   return 0;
@@ -281,7 +281,7 @@ static void a_thousand_holders(void **s) {
   struct rlimit rl;
   getrlimit(RLIMIT_NPROC, &rl);
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < MANY + 100) {
-    printf("skipped: RLIMIT_NPROC %lu is below %d\n",
+    printf("# skipped: RLIMIT_NPROC %lu is below %d\n",
            (unsigned long)rl.rlim_cur, MANY + 100);
     skip();
   }
@@ -304,7 +304,7 @@ static void a_thousand_holders(void **s) {
    * load a count once came out short, and the log should say how. */
   for (int k = 0; k < 3; k++) {
     assert_int_equal(mmf_stat(m, &st), 0);
-    printf("holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
+    printf("# holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
            MANY);
     if (st.holders == MANY + 1)
       break;
@@ -321,7 +321,7 @@ static void a_thousand_holders(void **s) {
   for (int i = 0; i < MANY; i++)
     if (reap(kids[i], 30000) != 0)
       bad++;
-  printf("%d waiters woke by one write within %.0f ms\n", MANY - bad,
+  printf("# %d waiters woke by one write within %.0f ms\n", MANY - bad,
          (double)(now_ns() - t0) / 1e6);
   assert_int_equal(bad, 0);
   mmf_close(w);
@@ -385,7 +385,7 @@ static void transient_goes_by_itself(enum end how) {
     kill(p, SIGTERM); /* dies without closing */
   double ms = gone_within(n);
   waitpid(p, NULL, 0);
-  printf("gone %.1f ms after its last holder %s\n", ms,
+  printf("# gone %.1f ms after its last holder %s\n", ms,
          how == END_CLOSE  ? "closed it"
          : how == END_EXIT ? "exited"
                            : "was killed");
@@ -509,7 +509,7 @@ static void killed_waiter_costs_one_wake(void **s) {
   for (int i = 0; i < 100000; i++)
     assert_int_equal(mmf_write(m, "b", 1), 0);
   double ns = (double)(now_ns() - t0) / 100000;
-  printf("64-byte-class write after a killed waiter: %.0f ns\n", ns);
+  printf("# 64-byte-class write after a killed waiter: %.0f ns\n", ns);
   assert_false(atomic_load(&m->hdr->seq32) & MMF__SEQ_SLEEPERS);
   mmf_close(m);
   mmf_remove(n);
@@ -534,7 +534,7 @@ static void peer_clearing_the_futex_word_delays_at_most_a_slice(void **s) {
   assert_int_equal(mmf_write(m, "x", 1), 0);
   assert_int_equal(reap(p, 5000), 0);
   double ms = (double)(now_ns() - t0) / 1e6;
-  printf("sleeper woke %.1f ms after the write\n", ms);
+  printf("# sleeper woke %.1f ms after the write\n", ms);
   assert_true(ms < 200);
   mmf_close(m);
   mmf_remove(n);
@@ -685,7 +685,7 @@ static void a_reader_cannot_keep_a_dead_writer_alive(void **s) {
   assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
   int64_t t0 = now_ns();
   assert_int_equal(mmf_write(m, "taken", 5), 0); /* not MMF_ESTUCK */
-  printf("a dead writer's lock, read-locked by a reader, taken over in "
+  printf("# a dead writer's lock, read-locked by a reader, taken over in "
          "%.2f ms\n",
          (double)(now_ns() - t0) / 1e6);
   assert_true(now_ns() - t0 < 500 * 1000000ll);

@@ -163,7 +163,7 @@ static void every_call_from_threads_at_once(void **s) {
   atomic_store(&stop, 1);
   for (int i = 0; i < THREADS; i++)
     pthread_join(t[i], NULL);
-  printf("%ld calls from %d threads, %ld failures\n", atomic_load(&ops),
+  printf("# %ld calls from %d threads, %ld failures\n", atomic_load(&ops),
          THREADS, atomic_load(&failures));
   assert_int_equal(atomic_load(&failures), 0);
   mmf_close(shared_raw);

@@ -580,5 +580,43 @@ class Remove(Base):
         self.assertEqual(rc, 1)
 
 
+class TapResult(unittest.TestResult):
+    """Each test as a TAP line, so that Meson and script/test count cases."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.n = 0
+
+    def line(self, ok, test, extra=""):
+        self.n += 1
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id(), extra),
+              flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.line(True, test)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.line(True, test, " # SKIP " + reason)
+
+    def report(self, test, err, kind):
+        self.line(False, test)
+        for l in self._exc_info_to_string(err, test).splitlines():
+            print("# " + l)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.report(test, err, "FAIL")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.report(test, err, "ERROR")
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    print("1..%d" % suite.countTestCases(), flush=True)
+    result = TapResult()
+    suite.run(result)
+    sys.exit(0 if result.wasSuccessful() else 1)
