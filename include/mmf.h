@@ -113,7 +113,7 @@ enum {
   MMF_EOWNER = 4012,     /* create-or-open found another user's object */
   MMF_ENOWATCHER = 4013, /* mmf-watch, which removes transient maps, could
                             not be started */
-  MMF_ELAST = 4014,
+  /* Codes are never renumbered; later releases add theirs above these. */
 };
 
 /* mmf_lock() returns this positive value when it got the lock from a holder

@@ -30,7 +30,7 @@ static void names(void **s) {
 
 static void errors_and_version(void **s) {
   (void)s;
-  for (int c = MMF_EBASE + 1; c < MMF_ELAST; c++) {
+  for (int c = MMF_EBASE + 1; c <= MMF_ENOWATCHER; c++) {
     assert_non_null(mmf_strerror(-c));
     assert_string_not_equal(mmf_strerror(-c), "unknown error");
   }

@@ -37,12 +37,20 @@ MMF_EXPORT const char *mmf_strerror(int code) {
     code = -code;
   if (code == 0)
     return "success";
-  if (code > MMF_EBASE && code < MMF_ELAST && messages[code - MMF_EBASE])
+  if (code > MMF_EBASE &&
+      code - MMF_EBASE < (int)(sizeof messages / sizeof *messages) &&
+      messages[code - MMF_EBASE])
     return messages[code - MMF_EBASE];
   if (code < MMF_EBASE) {
     /* strerror's static table entry; never the thread-unsafe buffer for
      * known codes, and "Unknown error N" is still a description. */
+#ifdef HAVE_STRERRORDESC_NP
     return strerrordesc_np(code) ? strerrordesc_np(code) : "unknown error";
+#else
+    /* glibc before 2.32: strerror's table, through a call that may share a
+     * buffer across threads for unknown codes only. */
+    return strerror(code);
+#endif
   }
   return "unknown error";
 }
