@@ -266,6 +266,19 @@ MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
                           const void *sep, size_t sep_len);
 
 /*
+ * mmf_write_at - replace `len` bytes of the content at `offset` with `data`,
+ * keeping the rest; a content shorter than offset + len grows to that
+ * length, zeros filling any gap.  mmf maps: the result is published as a
+ * whole, like mmf_write(), in time proportional to the content's length;
+ * writers that each patch their own bytes never undo each other.  Raw maps
+ * and files: the bytes are stored at `offset`.
+ * Errors: those of mmf_write(); -MMF_ETOOBIG offset + len exceeds the
+ * capacity (raw maps and files: their size).
+ */
+MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
+                            size_t len);
+
+/*
  * mmf_read - copy the current content into buf (cap bytes).
  *
  * On success *ret_len is its length and *ret_seq (either may be NULL) its

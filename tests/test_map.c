@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "internal.h"
@@ -532,6 +533,75 @@ static void fd_copies(void **s) {
   mmf_remove(n);
 }
 
+/* mmf_write_at patches part of the content; writers patching their own
+ * bytes (here two threads, 2000 patches each) never undo each other. */
+struct patcher {
+  mmf_t *m;
+  size_t off;
+};
+
+static void *patch_loop(void *arg) {
+  struct patcher *p = arg;
+  for (uint32_t i = 1; i <= 2000; i++)
+    if (mmf_write_at(p->m, p->off, &i, sizeof i) < 0)
+      return (void *)1;
+  return NULL;
+}
+
+static void write_at(void **s) {
+  (void)s;
+  const char *n = tname("at");
+  mmf_t *m;
+  uint8_t buf[64];
+  size_t len;
+  assert_int_equal(mmf_create(n, 64, 0, 0, &m), 0);
+  assert_int_equal(mmf_write(m, "hello world", 11), 0);
+  assert_int_equal(mmf_write_at(m, 6, "there", 5), 0);
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 11);
+  assert_memory_equal(buf, "hello there", 11);
+  /* Past the end: the gap is zeros, the length grows. */
+  assert_int_equal(mmf_write_at(m, 14, "!", 1), 0);
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 15);
+  assert_memory_equal(buf, "hello there\0\0\0!", 15);
+  /* Beyond the capacity: refused, nothing changes. */
+  uint64_t seq0, seq1;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, &seq0), 0);
+  assert_int_equal(mmf_write_at(m, 60, "12345", 5), -MMF_ETOOBIG);
+  assert_int_equal(mmf_write_at(m, SIZE_MAX, "1", 1), -MMF_ETOOBIG);
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, &seq1), 0);
+  assert_int_equal(seq0, seq1);
+  assert_int_equal(len, 15);
+  /* Two patchers of their own bytes. */
+  struct patcher a = {m, 16}, b = {m, 40};
+  pthread_t ta, tb;
+  pthread_create(&ta, NULL, patch_loop, &a);
+  pthread_create(&tb, NULL, patch_loop, &b);
+  void *ra, *rb;
+  pthread_join(ta, &ra);
+  pthread_join(tb, &rb);
+  assert_null(ra);
+  assert_null(rb);
+  uint32_t va, vb;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 44);
+  memcpy(&va, buf + 16, 4);
+  memcpy(&vb, buf + 40, 4);
+  assert_int_equal(va, 2000);
+  assert_int_equal(vb, 2000);
+  assert_memory_equal(buf, "hello there\0\0\0!", 15);
+  mmf_close(m);
+  mmf_remove(n);
+  /* A raw map: the bytes at the offset, within its size. */
+  assert_int_equal(mmf_create(n, 16, MMF_RAW, 0, &m), 0);
+  assert_int_equal(mmf_write_at(m, 4, "raw", 3), 0);
+  assert_memory_equal((uint8_t *)mmf_data(m) + 4, "raw", 3);
+  assert_int_equal(mmf_write_at(m, 14, "raw", 3), -MMF_ETOOBIG);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(names),
@@ -551,6 +621,7 @@ int main(void) {
       T(info_and_list),
       T(sparse_creation),
       T(fd_copies),
+      T(write_at),
   };
   return cmocka_run_group_tests_name("map", tests, NULL, NULL);
 }

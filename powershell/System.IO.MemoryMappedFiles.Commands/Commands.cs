@@ -18,6 +18,7 @@ namespace Mmf {
     public sealed class MapName {
         public string Value { get; private set; }
         public MapName(string s) {
+            s = Plain(s);
             if (string.IsNullOrEmpty(s))
                 throw new ArgumentException("a map name cannot be empty");
             if (s.Contains("/"))
@@ -25,6 +26,15 @@ namespace Mmf {
             Value = s;
         }
         public override string ToString() { return Value; }
+
+        // Windows' session namespaces mean nothing here: "Global\X" and
+        // "Local\X" are the map X.
+        public static string Plain(string s) {
+            if (s == null) return s;
+            foreach (var ns in new[] { "Global\\", "Local\\" })
+                if (s.StartsWith(ns, StringComparison.OrdinalIgnoreCase)) return s.Substring(ns.Length);
+            return s;
+        }
     }
 
     // A file's path, as typed (resolved against the current location).
@@ -62,17 +72,24 @@ namespace Mmf {
         protected string Verb { get { return MyInvocation.MyCommand.Name; } }
 
         // What went wrong, in the words the mmf command uses: "VERB NAME: what".
-        protected string Message(string name, int code, long size = -1, ulong capacity = 0) {
+        protected string Message(string name, int code, long size = -1, ulong capacity = 0, bool file = false) {
             string what;
             switch (-code) {
-            case Native.ENOENT: what = "no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE"; break;
-            case Native.EEXIST: what = "a map of that name exists; add -CreateOrOpen to open it"; break;
+            case Native.ENOENT:
+                what = file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
+                            : "no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE";
+                break;
+            case Native.EEXIST:
+                what = file ? "the file exists; use -FileMode Open, OpenOrCreate or Create"
+                            : "a map of that name exists; add -CreateOrOpen to open it";
+                break;
             case Native.EACCES: what = "permission denied; the map's mode or owner does not let you in"; break;
             case Native.ENAME: what = "not a valid map name: use 1-255 letters, digits, '.', '_' or '-' (not first '.' or '-')"; break;
             case Native.EREADONLY: what = "the map is open without write access; nothing was written"; break;
             case Native.ETOOBIG:
                 what = size >= 0 ? size + " bytes do not fit the " + capacity + "-byte capacity; nothing was written"
-                                 : Native.StrError(code);
+                     : Verb == "New-MemoryMappedFile" ? "the size is larger than a map can be (16 TiB)"
+                     : Native.StrError(code);
                 break;
             default: what = Native.StrError(code); break;
             }
@@ -93,12 +110,13 @@ namespace Mmf {
                 ErrorCategory.InvalidArgument, target));
         }
 
-        // The handle of a map that is still open here, or IntPtr.Zero after
-        // a non-terminating error.
-        protected IntPtr Live(MemoryMappedFile m) {
-            IntPtr h = m.Handle;
+        // A reference on the handle of a map that is still open here (give it
+        // back with m.Release()), or IntPtr.Zero after a non-terminating
+        // error.
+        protected IntPtr Acquire(MemoryMappedFile m) {
+            IntPtr h = m.Acquire();
             if (h == IntPtr.Zero) {
-                WriteError(new ErrorRecord(new ObjectDisposedException(m.Name,
+                WriteError(new ErrorRecord(new ObjectDisposedException(null,
                     Verb + " " + m.Name + ": the map was already removed from this process"),
                     "MapDisposed," + Verb, ErrorCategory.InvalidOperation, m));
             }
@@ -106,7 +124,7 @@ namespace Mmf {
         }
 
         protected string FullPath(string path) {
-            return System.IO.Path.GetFullPath(path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
         }
 
         // The object for a handle: .NET's type name first in its type names,
@@ -260,6 +278,11 @@ namespace Mmf {
             string full = FileStream.Name;
             if (!ShouldProcess(full, "Map file stream")) return null;
             bool writable = OpenFlags(access) == 0;
+            if (!writable && Size > FileStream.Length) {
+                FailArgument(Verb + " " + full + ": -Size " + Size + " is larger than the file (" + FileStream.Length +
+                             " bytes), which a map without write access cannot extend", FileStream);
+                return null;
+            }
             try {
                 if (writable && FileStream.Length < Size) FileStream.SetLength(Size);
                 FileStream.Flush();
@@ -276,15 +299,17 @@ namespace Mmf {
         MemoryMappedFile FromPath(string full, FileMode mode, long size, MemoryMappedFileAccess access, string name) {
             int ro = OpenFlags(access);
             bool exists = File.Exists(full) || Directory.Exists(full);
-            IntPtr h = IntPtr.Zero;
-            int r = 0;
-            bool created = false;
-            if ((mode == FileMode.CreateNew || mode == FileMode.Create || mode == FileMode.Truncate ||
-                 (!exists && (mode == FileMode.OpenOrCreate || mode == FileMode.Append))) && size <= 0 &&
-                !(mode == FileMode.Truncate && !exists)) {
+            if ((mode == FileMode.CreateNew || mode == FileMode.Create || (mode == FileMode.Truncate && exists) ||
+                 (!exists && (mode == FileMode.OpenOrCreate || mode == FileMode.Append))) && size <= 0) {
                 FailArgument(Verb + " " + full + ": FileMode " + mode + " creates a map: give its capacity with -Size", full);
                 return null;
             }
+            // The name first, so that a name in use leaves no file behind.
+            IntPtr alias = IntPtr.Zero;
+            if (name != null && (alias = NameFor(name)) == IntPtr.Zero) return null;
+            IntPtr h = IntPtr.Zero;
+            int r = 0;
+            bool created = false;
             switch (mode) {
             case FileMode.Open:
                 if (!exists) { r = -Native.ENOENT; break; }
@@ -299,17 +324,7 @@ namespace Mmf {
             case FileMode.Create:
             case FileMode.Truncate:
                 if (mode == FileMode.Truncate && !exists) { r = -Native.ENOENT; break; }
-                if (exists) {
-                    // Replaced by a new map, as the mode says: an mmf map by
-                    // libmmf, any other file by deleting it.
-                    r = Native.mmf_remove(full);
-                    if (r == -Native.ENOTMMF) {
-                        try { File.Delete(full); r = 0; }
-                        catch (UnauthorizedAccessException) { r = -Native.EACCES; }
-                        catch (IOException) { r = -Native.EACCES; }
-                    }
-                    if (r < 0 && r != -Native.ENOENT) break;
-                }
+                if (exists && (r = Replace(full)) < 0) break;
                 r = Native.mmf_create(full, (UIntPtr)(ulong)size, 0, 0, out h);
                 created = true;
                 break;
@@ -323,31 +338,62 @@ namespace Mmf {
                 }
                 break;
             }
-            if (r < 0) { Fail(r, Message(full, r), full); return null; }
-            if (created && ro != 0 && (h = Reopen(full, h, full)) == IntPtr.Zero) return null;
+            if (r < 0) {
+                if (alias != IntPtr.Zero) Native.mmf_close(alias);
+                if (r != -Native.EBUSY) Fail(r, Message(full, r, file: true), full);
+                return null;
+            }
+            if (created && ro != 0 && (h = Reopen(full, h, full)) == IntPtr.Zero) {
+                if (alias != IntPtr.Zero) Native.mmf_close(alias);
+                return null;
+            }
             var m = new MemoryMappedFile(name ?? full, full, h, true, access);
             if (mode == FileMode.Append) m.AppendMode = true;
-            if (name != null) {
-                // The name other processes open it by: /dev/shm/NAME, a link
-                // to the file, removed when this map is disposed.
-                string link = "/dev/shm/" + name;
-                try {
-                    if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$")) {
-                        m.Dispose();
-                        Fail(-Native.ENAME, Message(name, -Native.ENAME), name);
-                        return null;
-                    }
-                    File.CreateSymbolicLink(link, full);
-                    m.LinkPath = link;
-                } catch (IOException) {
-                    m.Dispose();
-                    Fail(-Native.EEXIST, Verb + " " + name + ": the name is taken in /dev/shm; pick another -Name", name);
-                    return null;
-                }
+            if (alias != IntPtr.Zero) {
+                byte[] target = Encoding.UTF8.GetBytes(full);
+                byte[] content = new byte[AliasMagic.Length + target.Length];
+                AliasMagic.CopyTo(content, 0);
+                target.CopyTo(content, AliasMagic.Length);
+                Native.mmf_write(alias, content, (UIntPtr)(ulong)content.Length);
+                m.NameHandle = alias;
             }
             WriteVerbose(Verb + ": mapped " + full + " (" + mode + ", " + m.Kind + ", " + m.Capacity + " bytes)" +
                          (name != null ? ", named " + name : ""));
             return m;
+        }
+
+        // The map that names a file: a transient map in /dev/shm whose content
+        // is AliasMagic and the file's path.  It goes when the last process
+        // that holds the file through that name is gone, however it ends.
+        internal static readonly byte[] AliasMagic = Encoding.ASCII.GetBytes("\0mmf-file-name\0");
+        IntPtr NameFor(string name) {
+            IntPtr alias;
+            int r = Native.mmf_create(name, (UIntPtr)4096u, Native.Transient, 0, out alias);
+            if (r == -Native.EEXIST) {
+                Fail(r, Verb + " " + name + ": the name is taken in /dev/shm; pick another -Name", name);
+                return IntPtr.Zero;
+            }
+            if (r < 0) { Fail(r, Message(name, r), name); return IntPtr.Zero; }
+            return alias;
+        }
+
+        // Create and Truncate replace an existing file, but not a map that
+        // processes hold: their writes would go to a file nobody sees.
+        int Replace(string full) {
+            Info info;
+            int r = Native.InfoOf(full, out info);
+            if (r == 0 && info.kind == 0 && info.holders > 0) {
+                Fail(-Native.EBUSY, Verb + " " + full + ": the map is in use by " + info.holders +
+                     " handle(s); close them first, or use -FileMode Open", full);
+                return -Native.EBUSY;
+            }
+            r = Native.mmf_remove(full);
+            if (r == -Native.ENOTMMF) {
+                try { File.Delete(full); r = 0; }
+                catch (UnauthorizedAccessException) { r = -Native.EACCES; }
+                catch (IOException) { r = -Native.EACCES; }
+            }
+            return r == -Native.ENOENT ? 0 : r;
         }
     }
 
@@ -376,36 +422,54 @@ namespace Mmf {
                 (rights & MemoryMappedFileRights.Write) != 0 ? MemoryMappedFileAccess.ReadWrite
                 : rights == MemoryMappedFileRights.CopyOnWrite ? MemoryMappedFileAccess.CopyOnWrite
                 : MemoryMappedFileAccess.Read;
-            string path;
-            IntPtr h;
-            int r = OpenByName(Name, OpenFlags(access), out h, out path);
-            if (r < 0) { Fail(r, Message(Name, r), Name); return; }
-            var m = new MemoryMappedFile(Name, path, h, path != null, access);
+            string name = MapName.Plain(Name), path;
+            IntPtr h, alias;
+            int r = OpenByName(name, OpenFlags(access), out h, out path, out alias);
+            if (r < 0) { Fail(r, Message(name, r), name); return; }
+            var m = new MemoryMappedFile(name, path, h, path != null, access);
+            m.NameHandle = alias;
             if (HandleInheritability == HandleInheritability.Inheritable) m.MakeInheritable();
-            WriteVerbose(Verb + ": opened " + Name + " (" + m.Kind + ", " + access + (path != null ? ", the file " + path : "") + ")");
+            WriteVerbose(Verb + ": opened " + name + " (" + m.Kind + ", " + access + (path != null ? ", the file " + path : "") + ")");
             WriteObject(Wrap(m));
         }
 
         // An mmf map; another program's object as raw bytes; or the file
-        // that New-MemoryMappedFile -Path -Name gave this name (a symlink in
-        // /dev/shm, followed only when its owner is the caller or the file's
-        // owner, as the kernel's protected_symlinks rule does).
-        static int OpenByName(string name, int flags, out IntPtr h, out string path) {
+        // that New-MemoryMappedFile -Path -Name gave this name, when the name
+        // is the caller's or the file owner's (as the kernel's
+        // protected_symlinks rule has it).  The name's map is kept open
+        // with the file: the name lives while someone holds it.
+        static int OpenByName(string name, int flags, out IntPtr h, out string path, out IntPtr alias) {
             path = null;
+            alias = IntPtr.Zero;
             int r = Native.mmf_open(name, flags, out h);
-            if (r == -Native.ENOTMMF) r = Native.mmf_open(name, flags | Native.Raw, out h);
-            if (r != -Native.ELOOP || name.Contains("/")) return r;
-            string link = "/dev/shm/" + name;
-            var fi = new FileInfo(link);
-            string target = fi.LinkTarget;
+            if (r == -Native.ENOTMMF) return Native.mmf_open(name, flags | Native.Raw, out h);
+            if (r < 0 || name.Contains("/")) return r;
+            string target = AliasTarget(h);
             if (target == null) return r;
-            uint lowner, towner;
-            if (Native.Owner(link, false, out lowner) < 0 || Native.Owner(link, true, out towner) < 0) return r;
-            if (lowner != Native.GetEuid() && lowner != towner) return r;
+            uint owner, towner;
+            if (Native.OwnerOfFd(Native.mmf_fd(h), out owner) < 0 || Native.Owner(target, true, out towner) < 0 ||
+                (owner != Native.GetEuid() && owner != towner)) {
+                Native.mmf_close(h);
+                h = IntPtr.Zero;
+                return -Native.EACCES;
+            }
+            alias = h;
             r = Native.mmf_open(target, flags, out h);
             if (r == -Native.ENOTMMF) r = Native.mmf_map_file(target, flags & Native.ReadOnly, out h);
-            if (r >= 0) path = target;
+            if (r < 0) { Native.mmf_close(alias); alias = IntPtr.Zero; return r; }
+            path = target;
             return r;
+        }
+
+        static string AliasTarget(IntPtr h) {
+            var magic = NewMemoryMappedFileCommand.AliasMagic;
+            Stat st = Native.StatOf(h);
+            if (st.kind != 0 || (ulong)st.length <= (ulong)magic.Length || (ulong)st.length > 4096) return null;
+            ulong seq;
+            byte[] c = Native.Read(h, out seq);
+            for (int i = 0; i < magic.Length; i++)
+                if (c.Length <= i || c[i] != magic[i]) return null;
+            return Encoding.UTF8.GetString(c, magic.Length, c.Length - magic.Length);
         }
     }
 
@@ -424,19 +488,23 @@ namespace Mmf {
 
         protected override void ProcessRecord() {
             var m = MemoryMappedFile;
-            IntPtr h = Live(m);
+            IntPtr h = Acquire(m);
             if (h == IntPtr.Zero) return;
-            bool append = Append || m.AppendMode;
-            if (!ShouldProcess(m.Name, append ? "Append to memory-mapped file" : "Write memory-mapped file")) return;
-            byte[] bytes = Encoding.UTF8.GetBytes(String);
-            int r = append
-                ? Native.mmf_append(h, bytes, (UIntPtr)(ulong)bytes.Length, new byte[] { 10 }, (UIntPtr)1u)
-                : Native.mmf_write(h, bytes, (UIntPtr)(ulong)bytes.Length);
-            if (r < 0) {
-                Fail(r, Message(m.Name, r, bytes.Length, r == -Native.ETOOBIG ? m.Capacity : 0), m);
-                return;
+            try {
+                bool append = Append || m.AppendMode;
+                if (!ShouldProcess(m.Name, append ? "Append to memory-mapped file" : "Write memory-mapped file")) return;
+                byte[] bytes = Encoding.UTF8.GetBytes(String);
+                int r = append
+                    ? Native.mmf_append(h, bytes, (UIntPtr)(ulong)bytes.Length, new byte[] { 10 }, (UIntPtr)1u)
+                    : Native.mmf_write(h, bytes, (UIntPtr)(ulong)bytes.Length);
+                if (r < 0) {
+                    Fail(r, Message(m.Name, r, bytes.Length, r == -Native.ETOOBIG ? m.Capacity : 0), m);
+                    return;
+                }
+                WriteVerbose(Verb + ": " + (append ? "appended " : "wrote ") + bytes.Length + " bytes to " + m.Name + " (seq " + m.Seq + ")");
+            } finally {
+                m.Release();
             }
-            WriteVerbose(Verb + ": " + (append ? "appended " : "wrote ") + bytes.Length + " bytes to " + m.Name + " (seq " + m.Seq + ")");
         }
     }
 
@@ -448,23 +516,27 @@ namespace Mmf {
 
         protected override void ProcessRecord() {
             var m = MemoryMappedFile;
-            IntPtr h = Live(m);
+            IntPtr h = Acquire(m);
             if (h == IntPtr.Zero) return;
-            if (!ShouldProcess(m.Name, "Read memory-mapped file")) return;
-            ulong seq;
-            byte[] bytes;
             try {
-                bytes = Native.Read(h, out seq);
-            } catch (MmfException e) {
-                Fail(e.Code, Message(m.Name, e.Code), m);
-                return;
+                if (!ShouldProcess(m.Name, "Read memory-mapped file")) return;
+                ulong seq;
+                byte[] bytes;
+                try {
+                    bytes = Native.Read(h, out seq);
+                } catch (MmfException e) {
+                    Fail(e.Code, Message(m.Name, e.Code), m);
+                    return;
+                }
+                string text = Encoding.UTF8.GetString(bytes);
+                // A raw object or a file has no length: its trailing NULs are
+                // the unwritten rest.
+                if (Native.StatOf(h).kind != 0) text = text.TrimEnd('\0');
+                WriteVerbose(Verb + ": read " + bytes.Length + " bytes of " + m.Name + " (seq " + seq + ")");
+                WriteObject(text);
+            } finally {
+                m.Release();
             }
-            string text = Encoding.UTF8.GetString(bytes);
-            // A raw object or a file has no length: its trailing NULs are
-            // the unwritten rest.
-            if (Native.StatOf(h).kind != 0) text = text.TrimEnd('\0');
-            WriteVerbose(Verb + ": read " + bytes.Length + " bytes of " + m.Name + " (seq " + seq + ")");
-            WriteObject(text);
         }
     }
 
@@ -492,16 +564,20 @@ namespace Mmf {
 
         protected override void ProcessRecord() {
             var m = MemoryMappedFile;
-            IntPtr h = Live(m);
+            IntPtr h = Acquire(m);
             if (h == IntPtr.Zero) return;
-            string full = FullPath(Path);
-            if (!ShouldProcess(full, "Save memory-mapped file " + m.Name)) return;
-            int r = Native.mmf_save(h, full);
-            if (r < 0) {
-                Fail(r, Verb + " " + m.Name + ": cannot save to '" + full + "': " + Native.StrError(r) + "; the file was not changed", full);
-                return;
+            try {
+                string full = FullPath(Path);
+                if (!ShouldProcess(full, "Save memory-mapped file " + m.Name)) return;
+                int r = Native.mmf_save(h, full);
+                if (r < 0) {
+                    Fail(r, Verb + " " + m.Name + ": cannot save to '" + full + "': " + Native.StrError(r) + "; the file was not changed", full);
+                    return;
+                }
+                WriteVerbose(Verb + ": saved " + m.Name + " to " + full);
+            } finally {
+                m.Release();
             }
-            WriteVerbose(Verb + ": saved " + m.Name + " to " + full);
         }
     }
 
@@ -521,18 +597,22 @@ namespace Mmf {
 
         protected override void ProcessRecord() {
             var m = MemoryMappedFile;
-            IntPtr h = Live(m);
+            IntPtr h = Acquire(m);
             if (h == IntPtr.Zero) return;
-            ulong from = MyInvocation.BoundParameters.ContainsKey("After") ? After : m.Seq;
-            int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
-            ulong seq;
-            int r = Native.mmf_wait(h, from, ms, out seq);
-            if (r == -Native.ETIMEDOUT) {
-                Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
-                return;
+            try {
+                ulong from = MyInvocation.BoundParameters.ContainsKey("After") ? After : m.Seq;
+                int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
+                ulong seq;
+                int r = Native.mmf_wait(h, from, ms, out seq);
+                if (r == -Native.ETIMEDOUT) {
+                    Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
+                    return;
+                }
+                if (r < 0) { Fail(r, Message(m.Name, r), m); return; }
+                WriteObject(seq);
+            } finally {
+                m.Release();
             }
-            if (r < 0) { Fail(r, Message(m.Name, r), m); return; }
-            WriteObject(seq);
         }
     }
 

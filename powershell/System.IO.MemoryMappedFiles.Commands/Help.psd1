@@ -7,7 +7,7 @@
         Description = @'
 With -Name and -Size, creates the map /dev/shm/NAME with room for SIZE bytes of content, rounded up to whole 4096-byte pages as .NET's views are. As .NET's named maps, it is not persisted: it disappears when the last process holding it removes it, exits or is killed. -CreateOrOpen opens it instead if it exists. It is readable and writable by its owner only.
 
-With -Path, maps a file: an mmf map on disk, created by -FileMode CreateNew, Create, OpenOrCreate, Truncate or Append (with -Size), or an existing file's bytes (-FileMode Open). With -Name too, other processes open it by that name: /dev/shm/NAME becomes a link to the file until the map is disposed.
+With -Path, maps a file: an mmf map on disk, created by -FileMode CreateNew, Create, OpenOrCreate, Truncate or Append (with -Size), or an existing file's bytes (-FileMode Open). With -Name too, other processes open it by that name, through a small transient map /dev/shm/NAME that goes with the last process holding the file by that name. Create and Truncate refuse a map that processes hold.
 
 With -FileStream, maps the file of an open FileStream (extended to -Size if shorter); -leaveOpen $false disposes the stream with the map.
 
@@ -28,7 +28,7 @@ Positional arguments bind by type: "New-MemoryMappedFile Test 1024" names a map;
             leaveOpen               = '$false disposes the FileStream when the map is disposed; $true leaves it to the caller.'
         }
         Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile whose type names start with System.IO.MemoryMappedFiles.MemoryMappedFile, with Dispose(), SafeMemoryMappedFileHandle, CreateViewStream() and CreateViewAccessor(), and Name, Kind, Capacity, Length and Seq. Nothing on failure.')
-        Notes       = 'Views of a named map are copies: a view sees the content as it was when made, and what is written through it is published, whole, by Flush() or Dispose(). Views of raw objects and mapped plain files are the mapped bytes.'
+        Notes       = 'Views are live in every process: a write through a view of a named map is published at once, whole (readers never see a mix), and writers of different bytes never undo each other. Views of raw objects and mapped plain files are the mapped bytes. A view keeps its map open. A file that -Path creates is an mmf map: a header, then the content.'
         Examples    = @(
             @{ Code = '$map = New-MemoryMappedFile -Name "Test" -Size 1024'; Remarks = 'Creates the map Test with room for 1024 bytes (4096, whole pages).' }
             @{ Code = '$map = New-MemoryMappedFile -Name "Test" -Size 1024 -MemoryMappedFileAccess ReadWriteExecute'; Remarks = 'The same, with the access the original example asks for.' }

@@ -59,10 +59,10 @@ namespace Mmf {
     public static class Native {
         const string Lib = "libmmf.so.1";
         public const int OpenExisting = 1, Raw = 2, ReadOnly = 4, Private = 8, Transient = 16;
-        public const int EPERM = 1, ENOENT = 2, EACCES = 13, EEXIST = 17, EINVAL = 22, ENOSPC = 28,
+        public const int EPERM = 1, ENOENT = 2, EACCES = 13, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOSPC = 28,
             ELOOP = 40, ENOBUFS = 105, ETIMEDOUT = 110;
         public const int ENAME = 4001, ENOTMMF = 4002, EVERSION = 4003, ECORRUPT = 4004,
-            ETOOBIG = 4005, ERAW = 4006, ESTUCK = 4007, EREADONLY = 4010, ENOTREG = 4011,
+            ETOOBIG = 4005, ERAW = 4006, ESTUCK = 4007, EOVERTAKEN = 4009, EREADONLY = 4010, ENOTREG = 4011,
             EOWNER = 4012, ENOWATCHER = 4013;
 
         [DllImport(Lib)] public static extern int mmf_create([MarshalAs(UnmanagedType.LPUTF8Str)] string name, UIntPtr capacity, int flags, uint mode, out IntPtr ret);
@@ -73,6 +73,9 @@ namespace Mmf {
         [DllImport(Lib)] public static extern int mmf_write(IntPtr m, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_append(IntPtr m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
         [DllImport(Lib)] public static extern int mmf_read(IntPtr m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
+        [DllImport(Lib)] public static extern int mmf_write_at(IntPtr m, UIntPtr offset, byte[] data, UIntPtr len);
+        [DllImport(Lib)] public static extern int mmf_read_begin(IntPtr m, out ReadView v);
+        [DllImport(Lib)] public static extern int mmf_read_end(IntPtr m, ref ReadView v);
         [DllImport(Lib)] public static extern int mmf_save(IntPtr m, [MarshalAs(UnmanagedType.LPUTF8Str)] string path);
         [DllImport(Lib)] public static extern int mmf_stat(IntPtr m, ref Stat st);
         [DllImport(Lib)] public static extern IntPtr mmf_data(IntPtr m);
@@ -91,6 +94,17 @@ namespace Mmf {
 
         // The owner of path (of a symlink itself unless follow): statx,
         // whose layout is the same on every architecture (stx_uid at 20).
+        public static int OwnerOfFd(int fd, out uint uid) {
+            const int AT_EMPTY_PATH = 0x1000;
+            const uint STATX_UID = 0x8;
+            var buf = new byte[256];
+            uid = 0;
+            if (statx(fd, "", AT_EMPTY_PATH, STATX_UID, buf) < 0)
+                return -Marshal.GetLastWin32Error();
+            uid = BitConverter.ToUInt32(buf, 20);
+            return 0;
+        }
+
         public static int Owner(string path, bool follow, out uint uid) {
             const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
             const uint STATX_UID = 0x8;
@@ -119,15 +133,34 @@ namespace Mmf {
         }
 
         // The content, whole: its length first, then a copy (again if it grew).
+        // Beyond this, a .NET array (and a string) cannot hold the content.
+        const ulong ArrayMax = 0x7FFFFFC7;
+        static byte[] Buffer(ulong len) {
+            if (len > ArrayMax)
+                throw new MmfException(-ETOOBIG, "the content's " + len + " bytes are more than a .NET array holds; save it to a file with Save-MemoryMappedFile");
+            return new byte[len];
+        }
+
         public static byte[] Read(IntPtr m, out ulong seq) {
-            byte[] buf = new byte[(long)(ulong)StatOf(m).length];
+            byte[] buf = Buffer((ulong)StatOf(m).length);
             for (;;) {
                 UIntPtr len;
                 int r = mmf_read(m, buf, (UIntPtr)(ulong)buf.Length, out len, out seq);
-                if (r == -ENOBUFS) { buf = new byte[(long)(ulong)len]; continue; }
+                if (r == -ENOBUFS) { buf = Buffer((ulong)len); continue; }
                 if (r < 0) throw new MmfException(r);
                 if ((ulong)len != (ulong)buf.Length) Array.Resize(ref buf, (int)(ulong)len);
                 return buf;
+            }
+        }
+
+        public static int InfoOf(string name, out Info info) {
+            IntPtr p = Marshal.AllocHGlobal(Marshal.SizeOf<Info>());
+            try {
+                int r = mmf_info(name, p);
+                info = Marshal.PtrToStructure<Info>(p);
+                return r;
+            } finally {
+                Marshal.FreeHGlobal(p);
             }
         }
 
@@ -153,137 +186,205 @@ namespace Mmf {
         public MmfException(int code, string message) : base(message) { Code = code; HResult = code; }
     }
 
-    // The bytes of a raw map or a mapped file, for the .NET views over them.
-    sealed class MapBuffer : SafeBuffer {
-        public MapBuffer(IntPtr p, ulong len) : base(false) { SetHandle(p); Initialize(len); }
-        protected override bool ReleaseHandle() { return true; }
+    // struct mmf_read_view
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ReadView {
+        public IntPtr data;
+        public UIntPtr len;
+        public ulong seq;
+        public ulong priv_0;
+        public ulong priv_1;
     }
 
-    // A view of a raw map or a file: the mapped bytes, in place.
-    sealed class RawViewStream : UnmanagedMemoryStream {
+    // The bytes a view shows, live.
+    abstract class ViewBytes {
+        public abstract long Size { get; }
+        public abstract void Read(long pos, byte[] b, int off, int n);
+        public abstract void Write(long pos, byte[] b, int off, int n);
+    }
+
+    // A raw map or a mapped file: its bytes, in place.
+    sealed class RawBytes : ViewBytes {
+        readonly IntPtr p;
+        readonly long size;
+        public RawBytes(IntPtr p, long size) { this.p = p; this.size = size; }
+        public override long Size { get { return size; } }
+        public override void Read(long pos, byte[] b, int off, int n) {
+            if (n > 0) Marshal.Copy(IntPtr.Add(p, checked((int)pos)), b, off, n);
+        }
+        public override void Write(long pos, byte[] b, int off, int n) {
+            if (n > 0) Marshal.Copy(b, off, IntPtr.Add(p, checked((int)pos)), n);
+        }
+    }
+
+    // An mmf map: its content, zero-padded to the capacity.  Each read
+    // copies from the published content (again if a writer overtook it);
+    // each write publishes the content with those bytes replaced
+    // (mmf_write_at), so views in any process see every write and writers
+    // of different bytes never undo each other.
+    sealed class ContentBytes : ViewBytes {
+        readonly IntPtr h;
+        readonly long capacity;
+        public ContentBytes(IntPtr h, long capacity) { this.h = h; this.capacity = capacity; }
+        public override long Size { get { return capacity; } }
+        public override void Read(long pos, byte[] b, int off, int n) {
+            for (;;) {
+                ReadView v;
+                int r = Native.mmf_read_begin(h, out v);
+                if (r < 0) throw new MmfException(r);
+                long len = (long)(ulong)v.len;
+                int have = (int)Math.Max(0, Math.Min(n, len - pos));
+                if (have > 0) Marshal.Copy(IntPtr.Add(v.data, checked((int)pos)), b, off, have);
+                Array.Clear(b, off + have, n - have);
+                r = Native.mmf_read_end(h, ref v);
+                if (r == 0) return;
+                if (r != -Native.EOVERTAKEN) throw new MmfException(r);
+            }
+        }
+        public override void Write(long pos, byte[] b, int off, int n) {
+            byte[] part = b;
+            if (off != 0 || n != b.Length) { part = new byte[n]; Array.Copy(b, off, part, 0, n); }
+            int r = Native.mmf_write_at(h, (UIntPtr)(ulong)pos, part, (UIntPtr)(uint)n);
+            if (r == -Native.EREADONLY) throw new UnauthorizedAccessException("the map is open without write access");
+            if (r < 0) throw new MmfException(r);
+        }
+    }
+
+    // A CopyOnWrite view: a copy of the bytes, the view's alone.
+    sealed class PrivateBytes : ViewBytes {
+        readonly byte[] copy;
+        public PrivateBytes(byte[] copy) { this.copy = copy; }
+        public override long Size { get { return copy.LongLength; } }
+        public override void Read(long pos, byte[] b, int off, int n) { Array.Copy(copy, pos, b, off, n); }
+        public override void Write(long pos, byte[] b, int off, int n) { Array.Copy(b, off, copy, pos, n); }
+    }
+
+    // A window [offset, offset + size) of a view's bytes, holding a reference
+    // on the map: the map stays open while a view of it is.
+    public abstract class ViewBase : IDisposable {
         MemoryMappedFile map;
-        internal RawViewStream(MemoryMappedFile m, SafeBuffer b, long off, long len, FileAccess a)
-            : base(b, off, len, a) { map = m; }
+        internal ViewBytes bytes;
+        internal long offset, size;
+        internal bool canWrite;
+        internal void Init(MemoryMappedFile m, ViewBytes b, long off, long sz, bool w) {
+            map = m; bytes = b; offset = off; size = sz; canWrite = w;
+        }
+        internal void CheckOpen() { if (map == null) throw new ObjectDisposedException("view"); }
+        internal void CheckRange(long pos, long n) {
+            if (pos < 0 || n < 0 || pos > size || n > size - pos)
+                throw new ArgumentOutOfRangeException("position", "beyond the view's " + size + " bytes");
+        }
+        internal void Get(long pos, byte[] b, int off, int n) { CheckOpen(); CheckRange(pos, n); bytes.Read(offset + pos, b, off, n); }
+        internal void Put(long pos, byte[] b, int off, int n) {
+            CheckOpen();
+            if (!canWrite) throw new NotSupportedException("the view is read-only");
+            CheckRange(pos, n);
+            bytes.Write(offset + pos, b, off, n);
+        }
+        internal void Close() {
+            var m = map;
+            map = null;
+            if (m != null) m.Release();
+        }
+        public void Dispose() { Close(); GC.SuppressFinalize(this); }
+    }
+
+    // What CreateViewAccessor returns: the members of .NET's
+    // MemoryMappedViewAccessor that scripts use, over the view's bytes.
+    public sealed class ViewAccessor : ViewBase {
+        public long Capacity { get { return size; } }
+        public bool CanRead { get { return true; } }
+        public bool CanWrite { get { return canWrite; } }
+        public long PointerOffset { get { return offset; } }
+        public void Flush() { CheckOpen(); }
+
+        byte[] Take(long pos, int n) { var b = new byte[n]; Get(pos, b, 0, n); return b; }
+        public bool ReadBoolean(long p) { return Take(p, 1)[0] != 0; }
+        public byte ReadByte(long p) { return Take(p, 1)[0]; }
+        public sbyte ReadSByte(long p) { return (sbyte)Take(p, 1)[0]; }
+        public char ReadChar(long p) { return BitConverter.ToChar(Take(p, 2), 0); }
+        public short ReadInt16(long p) { return BitConverter.ToInt16(Take(p, 2), 0); }
+        public ushort ReadUInt16(long p) { return BitConverter.ToUInt16(Take(p, 2), 0); }
+        public int ReadInt32(long p) { return BitConverter.ToInt32(Take(p, 4), 0); }
+        public uint ReadUInt32(long p) { return BitConverter.ToUInt32(Take(p, 4), 0); }
+        public long ReadInt64(long p) { return BitConverter.ToInt64(Take(p, 8), 0); }
+        public ulong ReadUInt64(long p) { return BitConverter.ToUInt64(Take(p, 8), 0); }
+        public float ReadSingle(long p) { return BitConverter.ToSingle(Take(p, 4), 0); }
+        public double ReadDouble(long p) { return BitConverter.ToDouble(Take(p, 8), 0); }
+        public int ReadArray(long p, byte[] array, int offset, int count) {
+            int n = (int)Math.Max(0, Math.Min(count, size - p));
+            Get(p, array, offset, n);
+            return n;
+        }
+
+        void Give(long p, byte[] b) { Put(p, b, 0, b.Length); }
+        public void Write(long p, bool v) { Give(p, new[] { (byte)(v ? 1 : 0) }); }
+        public void Write(long p, byte v) { Give(p, new[] { v }); }
+        public void Write(long p, sbyte v) { Give(p, new[] { (byte)v }); }
+        public void Write(long p, char v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, short v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, ushort v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, int v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, uint v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, long v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, ulong v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, float v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, double v) { Give(p, BitConverter.GetBytes(v)); }
+        public void WriteArray(long p, byte[] array, int offset, int count) { Put(p, array, offset, count); }
+    }
+
+    // What CreateViewStream returns: a Stream over the view's bytes, with
+    // the view's length (writes cannot go past it, as with .NET's).
+    public sealed class ViewStream : Stream {
+        readonly ViewAccessor v;
+        long pos;
+        internal ViewStream(ViewAccessor v) { this.v = v; }
+        public override bool CanRead { get { return true; } }
+        public override bool CanSeek { get { return true; } }
+        public override bool CanWrite { get { return v.canWrite; } }
+        public override long Length { get { return v.size; } }
+        public long Capacity { get { return v.size; } }
+        public long PointerOffset { get { return v.offset; } }
+        public override long Position {
+            get { return pos; }
+            set { if (value < 0) throw new ArgumentOutOfRangeException("value"); pos = value; }
+        }
+        public override int Read(byte[] buffer, int offset, int count) {
+            int n = (int)Math.Max(0, Math.Min(count, v.size - pos));
+            if (n == 0) return 0;
+            v.Get(pos, buffer, offset, n);
+            pos += n;
+            return n;
+        }
+        public override void Write(byte[] buffer, int offset, int count) {
+            if (count > v.size - pos)
+                throw new NotSupportedException("Unable to expand length of this stream beyond its capacity (" + v.size + " bytes).");
+            v.Put(pos, buffer, offset, count);
+            pos += count;
+        }
+        public override long Seek(long offset, SeekOrigin origin) {
+            long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? pos + offset : v.size + offset;
+            Position = p;
+            return p;
+        }
+        public override void SetLength(long value) { throw new NotSupportedException("a view's length is fixed"); }
+        public override void Flush() { v.Flush(); }
         protected override void Dispose(bool disposing) {
+            if (disposing) v.Dispose();
             base.Dispose(disposing);
-            if (map != null) { map.Release(); map = null; }
-        }
-    }
-
-    sealed class RawViewAccessor : UnmanagedMemoryAccessor {
-        MemoryMappedFile map;
-        internal RawViewAccessor(MemoryMappedFile m, SafeBuffer b, long off, long len, FileAccess a)
-            : base(b, off, len, a) { map = m; }
-        protected override void Dispose(bool disposing) {
-            base.Dispose(disposing);
-            if (map != null) { map.Release(); map = null; }
-        }
-    }
-
-    // A view of an mmf map is a transaction on a copy of its content: it sees
-    // the content as it was when the view was made; what is written through
-    // it is published, whole, by Flush() or Dispose().  A view opened
-    // CopyOnWrite (or Read) never publishes.
-    sealed class ContentViewStream : MemoryStream {
-        MemoryMappedFile map;
-        readonly byte[] snapshot;
-        readonly long offset, windowLen;
-        readonly bool publish;
-        bool dirty;
-        internal ContentViewStream(MemoryMappedFile m, byte[] content, long off, long size, bool canWrite, bool publish)
-            : base() {
-            map = m; snapshot = content; offset = off; this.publish = publish;
-            windowLen = size > 0 ? size : Math.Max(0, content.LongLength - off);
-            long have = Math.Max(0, Math.Min(windowLen, content.LongLength - off));
-            base.Write(content, (int)Math.Min(off, content.LongLength), (int)have);
-            if (size > have) base.SetLength(size);
-            Position = 0;
-            writable = canWrite;
-        }
-        readonly bool writable = true;
-        public override bool CanWrite { get { return writable && base.CanWrite; } }
-        void Check() { if (!CanWrite) throw new NotSupportedException("the view is read-only"); }
-        public override void Write(byte[] b, int o, int n) { Check(); base.Write(b, o, n); dirty = true; }
-        public override void Write(ReadOnlySpan<byte> b) { Check(); base.Write(b); dirty = true; }
-        public override void WriteByte(byte b) { Check(); base.WriteByte(b); dirty = true; }
-        public override void SetLength(long n) { Check(); base.SetLength(n); dirty = true; }
-        public override void Flush() {
-            if (dirty && publish && map != null) {
-                map.Publish(Splice(snapshot, offset, windowLen, ToArray()));
-                dirty = false;
-            }
-        }
-        protected override void Dispose(bool disposing) {
-            try { if (disposing) Flush(); }
-            finally {
-                if (map != null) { map.Release(); map = null; }
-                base.Dispose(disposing);
-            }
-        }
-        internal static byte[] Splice(byte[] whole, long off, long oldLen, byte[] window) {
-            long tail = Math.Max(0, whole.LongLength - (off + oldLen));
-            long pre = Math.Min(off, whole.LongLength);
-            var r = new byte[off + window.LongLength + tail];
-            Array.Copy(whole, 0, r, 0, pre);
-            Array.Copy(window, 0, r, off, window.LongLength);
-            if (tail > 0) Array.Copy(whole, off + oldLen, r, off + window.LongLength, tail);
-            return r;
-        }
-    }
-
-    sealed class ContentViewAccessor : UnmanagedMemoryAccessor {
-        MemoryMappedFile map;
-        readonly byte[] snapshot;
-        readonly long offset, size;
-        readonly bool publish;
-        readonly IntPtr mem;
-        ContentViewAccessor(MemoryMappedFile m, byte[] content, long off, long size, FileAccess a, bool publish, IntPtr mem, MapBuffer buf)
-            : base(buf, 0, size, a) {
-            map = m; snapshot = content; offset = off; this.size = size; this.publish = publish; this.mem = mem;
-        }
-        internal static ContentViewAccessor Make(MemoryMappedFile m, byte[] content, long off, long size, FileAccess a, bool publish) {
-            IntPtr mem = Marshal.AllocHGlobal((IntPtr)Math.Max(size, 1));
-            var window = new byte[size];
-            long have = Math.Max(0, Math.Min(size, content.LongLength - off));
-            if (have > 0) Array.Copy(content, off, window, 0, have);
-            Marshal.Copy(window, 0, mem, (int)size);
-            return new ContentViewAccessor(m, content, off, size, a, publish, mem, new MapBuffer(mem, (ulong)size));
-        }
-        // Publishes what was written, if anything: the content's length grows
-        // to the last non-zero byte written past it.
-        public void Flush() {
-            if (!publish || map == null || !CanWrite) return;
-            var window = new byte[size];
-            Marshal.Copy(mem, window, 0, (int)size);
-            long had = Math.Max(0, Math.Min(size, snapshot.LongLength - offset));
-            long keep = had;
-            for (long i = size - 1; i >= had; i--) if (window[i] != 0) { keep = i + 1; break; }
-            bool same = keep == had;
-            for (long i = 0; same && i < had; i++) same = window[i] == snapshot[offset + i];
-            if (same) return;
-            Array.Resize(ref window, (int)keep);
-            map.Publish(ContentViewStream.Splice(snapshot, offset, had, window));
-        }
-        protected override void Dispose(bool disposing) {
-            try { if (disposing) Flush(); }
-            finally {
-                base.Dispose(disposing);
-                if (map != null) { map.Release(); map = null; Marshal.FreeHGlobal(mem); }
-            }
         }
     }
 
     // What New- and Open-MemoryMappedFile return: one libmmf handle, with the
     // members of System.IO.MemoryMappedFiles.MemoryMappedFile that scripts use.
+    // The handle is counted: the object, each view and each call in progress
+    // hold a reference, and the last one closes it, so Dispose() in one
+    // thread never pulls the map from under another.
     public class MemoryMappedFile : IDisposable {
         IntPtr handle;
-        int refs = 1; // the object itself, and each open view
+        int refs = 1;
         bool disposed;
         SafeMemoryMappedFileHandle safe;
-        // The module's: /dev/shm/NAME, a link to the file (-Path -Name), and
-        // the FileStream to dispose with the map (-leaveOpen $false).
-        public string LinkPath { get; set; }
-        public IDisposable OwnedStream { get; set; }
 
         public string Name { get; private set; }
         public string Path { get; private set; }
@@ -291,156 +392,134 @@ namespace Mmf {
         public bool Persisted { get; private set; }
         public bool AppendMode { get; set; }
         public HandleInheritability Inheritability { get; private set; }
+        // The module's: the map that gives a -Path map its name (closed with
+        // this object), and the FileStream to dispose with it (-leaveOpen
+        // $false).
+        public IntPtr NameHandle { get; set; }
+        public IDisposable OwnedStream { get; set; }
 
         public MemoryMappedFile(string name, string path, IntPtr h, bool persisted, MemoryMappedFileAccess access) {
             Name = name; Path = path; handle = h; Persisted = persisted; Access = access;
         }
 
-        public IntPtr Handle {
-            get { lock (this) { return disposed ? IntPtr.Zero : handle; } }
-        }
-        internal IntPtr Live() {
+        // A reference for one call or view: the handle, or IntPtr.Zero once
+        // disposed.  Release() it after.
+        public IntPtr Acquire() {
             lock (this) {
-                if (disposed) throw new ObjectDisposedException(Name, "the map was already removed from this process");
+                if (disposed) return IntPtr.Zero;
+                refs++;
                 return handle;
             }
         }
-        Stat St() { return Native.StatOf(Live()); }
+        public void Release() {
+            IntPtr h = IntPtr.Zero, n = IntPtr.Zero;
+            lock (this) {
+                if (--refs == 0) { h = handle; handle = IntPtr.Zero; n = NameHandle; NameHandle = IntPtr.Zero; }
+            }
+            if (h != IntPtr.Zero) Native.mmf_close(h);
+            if (n != IntPtr.Zero) Native.mmf_close(n);
+        }
+        IntPtr Use() {
+            IntPtr h = Acquire();
+            if (h == IntPtr.Zero) throw new ObjectDisposedException(null, Name + ": the map was already removed from this process");
+            return h;
+        }
+        Stat St() {
+            IntPtr h = Use();
+            try { return Native.StatOf(h); } finally { Release(); }
+        }
+
+        public bool IsDisposed { get { lock (this) { return disposed; } } }
         public string Kind { get { int k = St().kind; return k == 0 ? "mmf" : k == 1 ? "raw" : "file"; } }
         public ulong Capacity { get { return (ulong)St().capacity; } }
         public ulong Length { get { return (ulong)St().length; } }
         public ulong Seq { get { return St().seq; } }
         public bool ReadOnly { get { return St().@readonly != 0; } }
-        public bool IsDisposed { get { lock (this) { return disposed; } } }
 
-        // The descriptor of the map, as .NET's type; disposing it does not
-        // close the map (Dispose() on the map does).
+        // The map's descriptor, as .NET's type; disposing it does not close
+        // the map (Dispose() on the map does).
         public SafeMemoryMappedFileHandle SafeMemoryMappedFileHandle {
             get {
-                lock (this) {
-                    if (safe == null) {
-                        safe = new SafeMemoryMappedFileHandle();
-                        typeof(SafeHandle).GetMethod("SetHandle",
-                            System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)
-                            .Invoke(safe, new object[] { (IntPtr)Native.mmf_fd(Live()) });
+                IntPtr h = Use();
+                try {
+                    lock (this) {
+                        if (safe == null) {
+                            safe = new SafeMemoryMappedFileHandle();
+                            typeof(SafeHandle).GetMethod("SetHandle",
+                                System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)
+                                .Invoke(safe, new object[] { (IntPtr)Native.mmf_fd(h) });
+                        }
+                        return safe;
                     }
-                    return safe;
-                }
+                } finally { Release(); }
             }
         }
 
         public void MakeInheritable() {
-            Native.Inherit(Native.mmf_fd(Live()));
+            IntPtr h = Use();
+            try { Native.Inherit(Native.mmf_fd(h)); } finally { Release(); }
             Inheritability = HandleInheritability.Inheritable;
         }
 
-        internal void Publish(byte[] content) {
-            int r = Native.mmf_write(Live(), content, (UIntPtr)(ulong)content.LongLength);
-            if (r < 0) throw new MmfException(r);
+        bool HandleWrites() {
+            return Access != MemoryMappedFileAccess.Read && Access != MemoryMappedFileAccess.ReadExecute &&
+                   Access != MemoryMappedFileAccess.CopyOnWrite;
         }
 
-        void AddRef() { lock (this) { if (disposed) throw new ObjectDisposedException(Name); refs++; } }
-        internal void Release() {
-            IntPtr h = IntPtr.Zero;
-            lock (this) {
-                if (--refs == 0) { h = handle; handle = IntPtr.Zero; }
-            }
-            if (h != IntPtr.Zero) Native.mmf_close(h);
-        }
-
-        FileAccess ViewAccess(MemoryMappedFileAccess a, out bool publish) {
-            publish = false;
-            switch (a) {
-            case MemoryMappedFileAccess.Read:
-            case MemoryMappedFileAccess.ReadExecute:
-                return FileAccess.Read;
-            case MemoryMappedFileAccess.CopyOnWrite:
-                return FileAccess.ReadWrite;
-            default:
-                if (Access == MemoryMappedFileAccess.Read || Access == MemoryMappedFileAccess.ReadExecute ||
-                    Access == MemoryMappedFileAccess.CopyOnWrite || ReadOnly)
-                    throw new UnauthorizedAccessException(
-                        "the map was opened without write access: ask for a Read or CopyOnWrite view");
-                publish = true;
-                return FileAccess.ReadWrite;
+        // A view of [offset, offset + size) (size 0: to the end) with the
+        // access asked, as .NET's CreateViewAccessor/CreateViewStream.
+        ViewAccessor View(long offset, long size, MemoryMappedFileAccess access) {
+            if (offset < 0) throw new ArgumentOutOfRangeException("offset");
+            if (size < 0) throw new ArgumentOutOfRangeException("size");
+            bool write = access != MemoryMappedFileAccess.Read && access != MemoryMappedFileAccess.ReadExecute;
+            bool cow = access == MemoryMappedFileAccess.CopyOnWrite;
+            if (write && !cow && !HandleWrites())
+                throw new UnauthorizedAccessException("the map was opened without write access: ask for a Read or CopyOnWrite view");
+            IntPtr h = Use();
+            try {
+                Stat st = Native.StatOf(h);
+                long total = (long)(ulong)st.capacity;
+                if (offset > total || size > total - offset)
+                    throw new ArgumentOutOfRangeException("size", "the view does not fit in the map's " + total + " bytes");
+                if (write && !cow && st.@readonly != 0)
+                    throw new UnauthorizedAccessException("the map is open without write access: ask for a Read or CopyOnWrite view");
+                long len = size > 0 ? size : total - offset;
+                ViewBytes bytes = st.kind == 0 ? (ViewBytes)new ContentBytes(h, total)
+                                               : new RawBytes(Native.mmf_data(h), total);
+                if (cow) {
+                    var copy = new byte[len];
+                    bytes.Read(offset, copy, 0, (int)len);
+                    bytes = new PrivateBytes(copy);
+                    offset = 0;
+                }
+                var v = new ViewAccessor();
+                v.Init(this, bytes, offset, len, write);
+                h = IntPtr.Zero; // the view keeps the reference
+                return v;
+            } finally {
+                if (h != IntPtr.Zero) Release();
             }
         }
 
         MemoryMappedFileAccess DefaultViewAccess() {
-            return Access == MemoryMappedFileAccess.Write ? MemoryMappedFileAccess.ReadWrite : Access;
+            return HandleWrites() ? MemoryMappedFileAccess.ReadWrite : Access == MemoryMappedFileAccess.CopyOnWrite
+                ? MemoryMappedFileAccess.CopyOnWrite : MemoryMappedFileAccess.Read;
         }
-
-        public Stream CreateViewStream() { return CreateViewStream(0, 0, DefaultViewAccess()); }
-        public Stream CreateViewStream(long offset, long size) { return CreateViewStream(offset, size, DefaultViewAccess()); }
-        public Stream CreateViewStream(long offset, long size, MemoryMappedFileAccess access) {
-            bool publish;
-            FileAccess fa = ViewAccess(access, out publish);
-            IntPtr h = Live();
-            if (offset < 0 || size < 0) throw new ArgumentOutOfRangeException(offset < 0 ? "offset" : "size");
-            Stat st = Native.StatOf(h);
-            if (st.kind != 0) {
-                ulong total = (ulong)st.capacity;
-                if ((ulong)offset > total || (ulong)(offset + size) > total)
-                    throw new ArgumentOutOfRangeException("size", "the view does not fit in the map's " + total + " bytes");
-                long len = size > 0 ? size : (long)total - offset;
-                if (access == MemoryMappedFileAccess.CopyOnWrite) {
-                    // A private copy of the bytes: the map's memory is shared.
-                    var copy = new byte[len];
-                    if (len > 0) Marshal.Copy(IntPtr.Add(Native.mmf_data(h), (int)offset), copy, 0, (int)len);
-                    return new MemoryStream(copy, true);
-                }
-                if (total == 0) return new MemoryStream(new byte[0], false);
-                AddRef();
-                return new RawViewStream(this, new MapBuffer(Native.mmf_data(h), total), offset, len, fa);
-            }
-            if ((ulong)(offset + size) > (ulong)st.capacity)
-                throw new ArgumentOutOfRangeException("size", "the view does not fit the map's capacity of " + (ulong)st.capacity + " bytes");
-            ulong seq;
-            byte[] content = Native.Read(h, out seq);
-            AddRef();
-            return new ContentViewStream(this, content, offset, size, fa != FileAccess.Read, publish);
+        public ViewStream CreateViewStream() { return CreateViewStream(0, 0, DefaultViewAccess()); }
+        public ViewStream CreateViewStream(long offset, long size) { return CreateViewStream(offset, size, DefaultViewAccess()); }
+        public ViewStream CreateViewStream(long offset, long size, MemoryMappedFileAccess access) {
+            return new ViewStream(View(offset, size, access));
         }
-
-        public UnmanagedMemoryAccessor CreateViewAccessor() { return CreateViewAccessor(0, 0, DefaultViewAccess()); }
-        public UnmanagedMemoryAccessor CreateViewAccessor(long offset, long size) { return CreateViewAccessor(offset, size, DefaultViewAccess()); }
-        public UnmanagedMemoryAccessor CreateViewAccessor(long offset, long size, MemoryMappedFileAccess access) {
-            bool publish;
-            FileAccess fa = ViewAccess(access, out publish);
-            IntPtr h = Live();
-            if (offset < 0 || size < 0) throw new ArgumentOutOfRangeException(offset < 0 ? "offset" : "size");
-            Stat st = Native.StatOf(h);
-            ulong total = (ulong)st.capacity;
-            if ((ulong)offset > total || (ulong)(offset + size) > total)
-                throw new ArgumentOutOfRangeException("size", "the view does not fit in the map's " + total + " bytes");
-            long len = size > 0 ? size : (long)total - offset;
-            if (st.kind != 0 && access != MemoryMappedFileAccess.CopyOnWrite) {
-                if (total == 0) throw new ArgumentException("the map has no bytes to view");
-                AddRef();
-                return new RawViewAccessor(this, new MapBuffer(Native.mmf_data(h), total), offset, len, fa);
-            }
-            byte[] content;
-            if (st.kind != 0) {
-                content = new byte[total];
-                if (total > 0) Marshal.Copy(Native.mmf_data(h), content, 0, (int)total);
-            } else {
-                ulong seq;
-                content = Native.Read(h, out seq);
-            }
-            AddRef();
-            return ContentViewAccessor.Make(this, content, offset, len, fa, publish && st.kind == 0);
+        public ViewAccessor CreateViewAccessor() { return CreateViewAccessor(0, 0, DefaultViewAccess()); }
+        public ViewAccessor CreateViewAccessor(long offset, long size) { return CreateViewAccessor(offset, size, DefaultViewAccess()); }
+        public ViewAccessor CreateViewAccessor(long offset, long size, MemoryMappedFileAccess access) {
+            return View(offset, size, access);
         }
 
         public void Dispose() {
             lock (this) {
                 if (disposed) return;
                 disposed = true;
-            }
-            if (LinkPath != null) {
-                // Our name for the file, if it still is ours.
-                try {
-                    var fi = new FileInfo(LinkPath);
-                    if (fi.LinkTarget == Path) fi.Delete();
-                } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
             if (OwnedStream != null) OwnedStream.Dispose();
             Release();

@@ -32,13 +32,20 @@
   CreateViewStream() and CreateViewAccessor().
 - Content is length-framed: Read-MemoryMappedFile returns what was written,
   without NUL padding or a stale tail, and readers see whole contents.
-- Views of a named map are copies: a view sees the content as it was when
-  made, and what is written through it is published whole on Flush() or
-  Dispose(). Views of raw objects and mapped plain files are the mapped bytes.
+- Views (CreateViewStream, CreateViewAccessor) are live in every process:
+  a write through a view of a named map is published at once, whole, so
+  writers of different bytes never undo each other; a view keeps its map.
+- A file that -Path creates is an mmf map (a header, then the content);
+  -FileMode Open maps any file's bytes.
 - Execute access gives no executable pages. Write access alone is refused.
-- -Path -Name makes the file openable by name through a link in /dev/shm.
+- -Path -Name names the file through a transient map in /dev/shm, gone with
+  the last process that holds the file by that name. Global\ and Local\
+  prefixes are dropped.
 - -FileMode Truncate makes an existing file a new empty map; Append opens or
-  creates it, and Out-MemoryMappedFile then appends.
+  creates it, and Out-MemoryMappedFile then appends. Create and Truncate
+  refuse a map that processes hold.
+- A path given by position contains a '/'; in CreateFromFileSet4 and 5,
+  -Name is given by name.
 - Errors are non-terminating with categories; -WhatIf, -Confirm and
   -Verbose work on every cmdlet that the original marks SupportsShouldProcess.
 - New: Wait-MemoryMappedFile and Get-MemoryMappedFile.

@@ -190,29 +190,30 @@ static int writable_mmf(struct mmf *m) {
   return 0;
 }
 
-static int write_raw(struct mmf *m, const void *data, size_t len) {
+static int write_raw(struct mmf *m, uint64_t off, const void *data,
+                     size_t len) {
   if (m->readonly)
     return -MMF_EREADONLY;
-  if (len > m->map_len)
+  if (off > m->map_len || len > m->map_len - off)
     return -MMF_ETOOBIG;
   int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
   if (m->priv) {
     if (len)
-      memcpy(m->base, data, len);
+      memcpy(m->base + off, data, len);
     return 0;
   }
   /* The caller's bytes are what is there: allocate without touching them,
    * or, where the file system cannot, let write() allocate (and fail with
    * ENOSPC) instead of a store into a hole. */
-  r = allocate(m, 0, 0, len);
+  r = allocate(m, 0, 0, off + len);
   if (r == -EOPNOTSUPP)
-    return mmf__os_pwrite_all(m->fd, data, len, 0);
+    return mmf__os_pwrite_all(m->fd, data, len, off);
   if (r < 0)
     return r;
   if (len)
-    memcpy(m->base, data, len);
+    memcpy(m->base + off, data, len);
   return 0;
 }
 
@@ -304,7 +305,7 @@ MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
   if (!m || (!data && len))
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, data, len);
+    return write_raw(m, 0, data, len);
   return publish(m, false, NULL, 0, data, len);
 }
 
@@ -313,6 +314,53 @@ MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
   if (!m || (!data && len) || (!sep && sep_len))
     return -EINVAL;
   return publish(m, true, sep, sep_len, data, len);
+}
+
+MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
+                            size_t len) {
+  if (!m || (!data && len))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return write_raw(m, offset, data, len);
+  int r = writable_mmf(m);
+  if (r < 0)
+    return r;
+  uint64_t end;
+  if (__builtin_add_overflow((uint64_t)offset, (uint64_t)len, &end) ||
+      end > m->capacity)
+    return -MMF_ETOOBIG;
+  unsigned s;
+  uint64_t odd, st;
+  if ((r = begin(m, 0, &s, &odd, &st)) < 0)
+    return r;
+  unsigned cur = s ^ 1;
+  /* We hold the lock: the published slot cannot change under us. */
+  uint64_t old_len = atomic_load_explicit(&m->hdr->slot[cur].len,
+                                          memory_order_relaxed);
+  if (old_len > m->capacity) {
+    slot_abort(m, s, odd);
+    wunlock(m);
+    return -MMF_ECORRUPT;
+  }
+  uint64_t total = end > old_len ? end : old_len;
+  if ((r = reserve(m, s, slot_off(m, s), total)) < 0) {
+    slot_abort(m, s, odd);
+    wunlock(m);
+    return r;
+  }
+  uint8_t *dst = mmf__slot_data(m, s);
+  const uint8_t *src = mmf__slot_data(m, cur);
+  uint64_t head = offset < old_len ? offset : old_len;
+  memcpy(dst, src, head);
+  if (offset > old_len)
+    memset(dst + old_len, 0, offset - old_len);
+  if (len)
+    memcpy(dst + offset, data, len);
+  if (end < old_len)
+    memcpy(dst + end, src + end, old_len - end);
+  slot_close_and_publish(m, s, odd, total, state_seq(st) + 1);
+  wunlock(m);
+  return 0;
 }
 
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not

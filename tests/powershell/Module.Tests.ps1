@@ -307,6 +307,65 @@ Describe 'New-MemoryMappedFile' {
     }
 }
 
+Describe 'New-MemoryMappedFile, as a review tried it' {
+    It 'refuses -FileMode Create and Truncate on a map that a process holds' {
+        $a = New-MemoryMappedFile ./held.mmf CreateNew (Fresh) 4096
+        Out-MemoryMappedFile $a 'kept'
+        New-MemoryMappedFile -Path ./held.mmf -FileMode Create -Name (Fresh) -Size 4096 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        "$($err[0])" | Should -Match 'in use'
+        New-MemoryMappedFile -Path ./held.mmf -FileMode Truncate -Name (Fresh) -Size 4096 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Read-MemoryMappedFile $a | Should -Be 'kept'
+        $a.Dispose()
+    }
+    It 'takes no file when the name is taken, and says so' {
+        $taken = New-MemoryMappedFile (Fresh) 10
+        New-MemoryMappedFile ./untaken.mmf CreateNew $taken.Name 4096 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        "$($err[0])" | Should -Match 'name is taken'
+        './untaken.mmf' | Should -Not -Exist
+        $taken.Dispose()
+    }
+    It 'gives up the name of a -Path map when its process is killed' {
+        $n = Fresh 'named'
+        $pidFile = Join-Path $script:dir 'holder.pid'
+        $p = Start-Process -FilePath pwsh -PassThru -ArgumentList '-NoProfile', '-Command', "Import-Module System.IO.MemoryMappedFiles.Commands; `$m = New-MemoryMappedFile '$script:dir/killed.mmf' CreateNew $n 4096; Set-Content '$pidFile' `$PID; Start-Sleep 60"
+        $deadline = (Get-Date).AddSeconds(30)
+        while (-not (Test-Path $pidFile) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        "/dev/shm/$n" | Should -Exist
+        $o = Open-MemoryMappedFile $n
+        $o.Path | Should -Be "$script:dir/killed.mmf"
+        $o.Dispose()   # an opener holds the name too, as with .NET
+        Stop-Process -Id ([int](Get-Content $pidFile)) -Force
+        $p.WaitForExit(10000)
+        $deadline = (Get-Date).AddSeconds(2)
+        while ((Test-Path "/dev/shm/$n") -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        "/dev/shm/$n" | Should -Not -Exist
+        "$script:dir/killed.mmf" | Should -Exist -Because 'the file stays'
+    }
+    It 'takes Global\ and Local\ names as plain names' {
+        $n = Fresh
+        $m = New-MemoryMappedFile "Global\$n" 10
+        $m.Name | Should -Be $n
+        (Open-MemoryMappedFile "Local\$n").Name | Should -Be $n
+        $m.Dispose()
+    }
+    It 'resolves ~ in paths, and says "no such file" for a missing one' {
+        $f = "mmftest-home-$PID.mmf"
+        $m = New-MemoryMappedFile -Path "~/$f" -FileMode CreateNew -Name (Fresh) -Size 100
+        $m.Path | Should -Be (Join-Path $HOME $f)
+        $m.Dispose()
+        Remove-Item (Join-Path $HOME $f)
+        New-MemoryMappedFile ./absent.bin Open -ErrorAction SilentlyContinue -ErrorVariable err
+        "$($err[0])" | Should -Match 'no such file'
+    }
+    It 'refuses a -Size beyond a file that a read-only stream cannot extend' {
+        [IO.File]::WriteAllText("$script:dir/ten.bin", '0123456789')
+        $fs = [IO.File]::Open("$script:dir/ten.bin", 'Open', 'Read')
+        New-MemoryMappedFile $fs (Fresh) 100 Read None $true -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $fs.Dispose()
+    }
+}
+
 Describe 'Open-MemoryMappedFile' {
     BeforeAll {
         $script:n = Fresh 'open'
@@ -480,18 +539,47 @@ Describe 'the map object' {
         $h.IsInvalid | Should -BeFalse
         Get-Inode "/proc/$PID/fd/$($h.DangerousGetHandle())" | Should -Be (Get-Inode "/dev/shm/$($script:o.Name)")
     }
-    It 'reads through CreateViewStream and publishes what is written through it, whole, on Dispose' {
+    It 'has live views: CreateViewStream as long as the capacity, reading zeros past the content' {
         $s = $script:o.CreateViewStream()
-        [IO.StreamReader]::new($s).ReadToEnd() | Should -Be 'content'
-        $s.SetLength(0)
-        $bytes = [Text.Encoding]::UTF8.GetBytes('from a view')
+        $s.Length | Should -Be 4096
+        ([IO.StreamReader]::new($s).ReadToEnd()).TrimEnd([char]0) | Should -Be 'content'
+        $s.Position = 0
+        $bytes = [Text.Encoding]::UTF8.GetBytes('CONTENT')
         $s.Write($bytes, 0, $bytes.Length)
-        CliRead $script:o.Name | Should -Be 'content' -Because 'the view is published by Flush or Dispose'
-        $s.Flush()
-        CliRead $script:o.Name | Should -Be 'from a view'
-        $s.WriteByte([byte][char]'!')
+        CliRead $script:o.Name | Should -Be 'CONTENT' -Because 'a write through a view is published at once'
+        $s.Position = 4000
+        [IO.BinaryReader]::new($s).ReadInt32() | Should -Be 0
         $s.Dispose()
-        CliRead $script:o.Name | Should -Be 'from a view!'
+    }
+    It 'refuses to write past the view at the write, keeping what fits nowhere half-written' {
+        $s = $script:o.CreateViewStream(4090, 0)
+        $s.Length | Should -Be 6
+        { $s.Write([byte[]]::new(10), 0, 10) } | Should -Throw '*capacity*'
+        CliRead $script:o.Name | Should -Be 'content'
+        $s.Dispose()
+    }
+    It 'shows every view the same bytes: a poller sees each write, writers of different bytes keep theirs' {
+        $a = $script:o.CreateViewAccessor()
+        $b = (Open-MemoryMappedFile $script:o.Name).CreateViewAccessor()
+        foreach ($i in 1..5) {
+            $a.Write(0, [int]$i)
+            $b.ReadInt32(0) | Should -Be $i
+        }
+        $b.Write(64, [int]777)
+        $a.Write(0, [int]6)
+        $a.ReadInt32(64) | Should -Be 777
+        $b.ReadInt32(0) | Should -Be 6
+        $a.Dispose(); $b.Dispose()
+    }
+    It 'keeps a view working after its map is disposed' {
+        $m = New-MemoryMappedFile (Fresh) 100
+        $s = $m.CreateViewStream()
+        $m.Dispose()
+        $s.WriteByte(90)
+        $o = Open-MemoryMappedFile $m.Name
+        Read-MemoryMappedFile $o | Should -Be 'Z'
+        $s.Dispose()
+        $o.Dispose()
     }
     It 'never publishes a CopyOnWrite view, and refuses writes to a Read view' {
         $s = $script:o.CreateViewStream(0, 0, 'CopyOnWrite')
@@ -507,8 +595,8 @@ Describe 'the map object' {
         $a.Capacity | Should -Be 4096
         $a.ReadByte(0) | Should -Be ([byte][char]'c')
         $a.Write(0, [byte][char]'C')
-        $a.Dispose()
         CliRead $script:o.Name | Should -Be 'Content'
+        $a.Dispose()
     }
     It 'views a file''s bytes in place' {
         [IO.File]::WriteAllText("$script:dir/bytes.bin", ('.' * 64))
@@ -519,6 +607,26 @@ Describe 'the map object' {
         $m.Dispose()
         $a.ReadByte(0) | Should -Be ([byte][char]'X') -Because 'a view keeps its map'
         $a.Dispose()
+    }
+    It 'survives Dispose in one thread while another thread uses the map' {
+        # A review's reproduction: pwsh died of SIGSEGV here.
+        $m = New-MemoryMappedFile (Fresh) (300MB)
+        $job = Start-ThreadJob -ArgumentList $m -ScriptBlock {
+            param($m)
+            $big = 'abcdefghij' * (25MB)
+            $errors = 0
+            for ($i = 0; $i -lt 4; $i++) {
+                Out-MemoryMappedFile $m $big -ErrorAction SilentlyContinue -ErrorVariable e
+                [void](Read-MemoryMappedFile $m -ErrorAction SilentlyContinue -ErrorVariable e2)
+                if ($e -or $e2) { $errors++ }
+            }
+            "done $errors"
+        }
+        Start-Sleep -Milliseconds 1500
+        $m.Dispose()
+        $out = $job | Wait-Job -Timeout 60 | Receive-Job
+        $out | Should -Match '^done'
+        "/dev/shm/$($m.Name)" | Should -Not -Exist
     }
     It 'refuses a write view of a map opened for reading' {
         $r = Open-MemoryMappedFile $script:o.Name Read
