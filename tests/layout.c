@@ -41,5 +41,10 @@ int main(void) {
   F(mmf_info, lock_pid);
   F(mmf_info, reserved_);
   SIZE(mmf_info);
+  F(mmf_read_view, data);
+  F(mmf_read_view, len);
+  F(mmf_read_view, seq);
+  F(mmf_read_view, priv_);
+  SIZE(mmf_read_view);
   return 0;
 }

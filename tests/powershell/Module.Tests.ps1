@@ -62,7 +62,8 @@ Describe 'the module' {
         $lines.Count | Should -BeGreaterThan 20
         foreach ($l in $lines) {
             $struct, $field, $offset, $size = $l -split ' '
-            $type = if ($struct -eq 'mmf_stat') { [Mmf.Stat] } else { [Mmf.Info] }
+            $type = @{ mmf_stat = [Mmf.Stat]; mmf_info = [Mmf.Info]; mmf_read_view = [Mmf.ReadView] }[$struct]
+            if ($field -eq 'priv_') { $field = 'priv_0' }
             if ($field -eq 'sizeof') {
                 $sizeOf = [Runtime.InteropServices.Marshal].GetMethod('SizeOf', [Type[]]@([Type]))
                 $sizeOf.Invoke($null, @($type)) | Should -Be ([int]$offset) -Because "sizeof $struct"
