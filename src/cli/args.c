@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <getopt.h>
 #include <string.h>
 
 int parse_u64(const char *s, uint64_t *ret) {
@@ -22,32 +23,83 @@ int parse_u64(const char *s, uint64_t *ret) {
   return 0;
 }
 
-/* Bytes, or 1024-based K/KiB, M/MiB, G/GiB, T/TiB.  Zero, signs, fractions,
- * overflow and other suffixes are refused. */
+/* A size: a number, possibly with a decimal fraction, then an optional
+ * unit K, M, G or T (any case; 1024-based), with or without "B" or "iB":
+ * 64K, 64k, 64KB, 64KiB, 1.5M, 4096, 4096B.  Rounded up to a whole byte;
+ * zero, signs, overflow and anything else are refused. */
 int parse_size(const char *s, uint64_t *ret) {
   if (!s || !isdigit((unsigned char)s[0]))
     return -1;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno)
-    return -1;
-  static const struct {
-    const char *suffix;
-    unsigned shift;
-  } units[] = {{"", 0},   {"B", 0},    {"K", 10}, {"KiB", 10},
-               {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30},
-               {"T", 40}, {"TiB", 40}, {"k", 10}};
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(end, units[i].suffix))
-      continue;
-    unsigned sh = units[i].shift;
-    if (v == 0 || (sh && v > (UINT64_MAX >> sh)))
+  const char *p = s;
+  uint64_t whole = 0, frac = 0, scale = 1;
+  for (; isdigit((unsigned char)*p); p++)
+    if (__builtin_mul_overflow(whole, 10, &whole) ||
+        __builtin_add_overflow(whole, (uint64_t)(*p - '0'), &whole))
       return -1;
-    *ret = (uint64_t)v << sh;
-    return 0;
+  if (*p == '.') {
+    p++;
+    if (!isdigit((unsigned char)*p))
+      return -1;
+    for (; isdigit((unsigned char)*p); p++) {
+      if (scale >= 1000000000000ull)
+        return -1; /* more digits than any unit needs */
+      frac = frac * 10 + (uint64_t)(*p - '0');
+      scale *= 10;
+    }
   }
-  return -1;
+  unsigned shift = 0;
+  const char *units = "KMGT";
+  const char *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
+  if (u) {
+    shift = 10 * (unsigned)(u - units + 1);
+    p++;
+    if (toupper((unsigned char)p[0]) == 'I' && toupper((unsigned char)p[1]) == 'B')
+      p += 2;
+    else if (toupper((unsigned char)p[0]) == 'B')
+      p++;
+  } else if (toupper((unsigned char)*p) == 'B') {
+    p++;
+  }
+  if (*p)
+    return -1;
+  uint64_t v;
+  if (whole > (UINT64_MAX >> shift))
+    return -1;
+  v = whole << shift;
+  if (frac) {
+    /* frac / scale of a unit, rounded up; scale <= 10^12, shift <= 40. */
+    unsigned __int128 f = ((unsigned __int128)frac << shift) + scale - 1;
+    f /= scale;
+    if (__builtin_add_overflow(v, (uint64_t)f, &v))
+      return -1;
+  }
+  if (v == 0)
+    return -1;
+  *ret = v;
+  return 0;
+}
+
+/* "64 KiB", "1.5 MiB", "100 B": the largest 1024-based unit, with one
+ * decimal when not whole (for tables; --bytes gives the exact figure). */
+const char *human_size(uint64_t v, char *buf, size_t cap) {
+  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  unsigned i = 0;
+  while (i + 1 < sizeof units / sizeof *units && v >> (10 * (i + 1)))
+    i++;
+  if (i == 0) {
+    snprintf(buf, cap, "%llu B", (unsigned long long)v);
+    return buf;
+  }
+  uint64_t unit = (uint64_t)1 << (10 * i);
+  if (v % unit == 0) {
+    snprintf(buf, cap, "%llu %s", (unsigned long long)(v / unit), units[i]);
+    return buf;
+  }
+  /* One decimal, rounded down so that a figure never overstates. */
+  uint64_t tenths = (uint64_t)(((unsigned __int128)v * 10) / unit);
+  snprintf(buf, cap, "%llu.%llu %s", (unsigned long long)(tenths / 10),
+           (unsigned long long)(tenths % 10), units[i]);
+  return buf;
 }
 
 /* Seconds, possibly fractional ("0.5"), at most a day; to milliseconds. */
@@ -83,14 +135,51 @@ static const struct {
   const char *name;
   unsigned bit;
   bool value;
+  int short_name; /* 0: none */
 } options[] = {
-    {"size", OPT_SIZE, true},       {"or-open", OPT_OR_OPEN, false},
-    {"raw", OPT_RAW, false},        {"mode", OPT_MODE, true},
-    {"append", OPT_APPEND, false},  {"separator", OPT_SEP, true},
-    {"wait", OPT_WAIT, false},      {"after", OPT_AFTER, true},
-    {"timeout", OPT_TIMEOUT, true}, {"offset", OPT_OFFSET, true},
-    {"length", OPT_LENGTH, true},   {"json", OPT_JSON, false},
+    {"size", OPT_SIZE, true, 0},       {"or-open", OPT_OR_OPEN, false, 0},
+    {"raw", OPT_RAW, false, 0},        {"mode", OPT_MODE, true, 0},
+    {"append", OPT_APPEND, false, 0},  {"separator", OPT_SEP, true, 0},
+    {"wait", OPT_WAIT, false, 0},      {"after", OPT_AFTER, true, 0},
+    {"timeout", OPT_TIMEOUT, true, 0}, {"offset", OPT_OFFSET, true, 0},
+    {"length", OPT_LENGTH, true, 0},   {"json", OPT_JSON, false, 0},
+    {"bytes", OPT_BYTES, false, 0},    {"force", OPT_FORCE, false, 'f'},
+    {"name-hex", OPT_NAME_HEX, true, 0},
 };
+#define NOPTIONS (sizeof options / sizeof *options)
+
+/* A name given in hex (--name-hex): any bytes but NUL and '/', which
+ * `list` may show but a NAME operand cannot carry (spaces, control bytes,
+ * invalid UTF-8, a leading dot).  It becomes the path /dev/shm/NAME, which
+ * addresses any object there. */
+static int parse_hex_name(const char *a, char **ret) {
+  static const char dir[] = "/dev/shm/";
+  size_t n = strlen(a);
+  if (!n || n % 2 || n / 2 > 255)
+    return -1;
+  char *path = malloc(sizeof dir + n / 2);
+  if (!path)
+    return -1;
+  memcpy(path, dir, sizeof dir - 1);
+  char *name = path + sizeof dir - 1;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (!isxdigit((unsigned char)a[2 * i]) ||
+        !isxdigit((unsigned char)a[2 * i + 1]) ||
+        sscanf(a + 2 * i, "%2x", &v) != 1 || v == 0 || v == '/') {
+      free(path);
+      return -1;
+    }
+    name[i] = (char)v;
+  }
+  name[n / 2] = 0;
+  if (!strcmp(name, ".") || !strcmp(name, "..")) {
+    free(path);
+    return -1;
+  }
+  *ret = path;
+  return 0;
+}
 
 static int set_value(const struct verb *v, struct opts *o, unsigned bit,
                      const char *a) {
@@ -98,8 +187,9 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
   case OPT_SIZE:
     if (parse_size(a, &o->size) < 0)
       return usage_error(v,
-                         "bad size '%s': give bytes or a number with K, "
-                         "M, G or T (1024-based), e.g. 64K",
+                         "bad size '%s': give bytes, or a number with K, M, "
+                         "G or T (1024-based; KB, KiB, k, 1.5M also), e.g. "
+                         "64K",
                          a),
              -1;
     return 0;
@@ -118,6 +208,16 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
     if (parse_seconds(a, &o->timeout_ms) < 0)
       return usage_error(v, "bad timeout '%s': give seconds, e.g. 2.5", a), -1;
     return 0;
+  case OPT_NAME_HEX:
+    free(o->hex_name);
+    o->hex_name = NULL;
+    if (parse_hex_name(a, &o->hex_name) < 0)
+      return usage_error(v,
+                         "bad --name-hex '%s': give the name's bytes in hex "
+                         "(as 'mmf list --json' prints name_hex)",
+                         a),
+             -1;
+    return 0;
   default: {
     uint64_t *dst = bit == OPT_AFTER    ? &o->after
                     : bit == OPT_OFFSET ? &o->offset
@@ -129,64 +229,93 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
   }
 }
 
-/* GNU style: options and operands in any order, "--opt value" or
- * "--opt=value", "--" ends the options; "-h" and "--help" everywhere. */
+/* getopt_long with the verb's own option table: options and operands in
+ * any order, "--opt value" or "--opt=value", unambiguous prefixes, "--"
+ * ends the options; "-h" and "--help" everywhere. */
 int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
   memset(o, 0, sizeof *o);
   o->timeout_ms = -1;
   o->sep = "\n";
-  o->args = calloc((size_t)argc + 1, sizeof *o->args);
-  if (!o->args) {
+  o->args = calloc((size_t)argc + 2, sizeof *o->args);
+  struct option *lo = calloc(NOPTIONS + 2, sizeof *lo);
+  if (!o->args || !lo) {
+    free(lo);
     fprintf(stderr, "mmf: out of memory\n");
     return -1;
   }
-  bool dashdash = false;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (dashdash || a[0] != '-' || !a[1]) {
-      o->args[o->nargs++] = argv[i];
+  char shorts[16] = "+:h";
+  size_t n = 0;
+  for (size_t k = 0; k < NOPTIONS; k++) {
+    if (!(v->options & options[k].bit))
       continue;
+    lo[n++] = (struct option){options[k].name,
+                              options[k].value ? required_argument
+                                               : no_argument,
+                              NULL, 256 + (int)k};
+    if (options[k].short_name) {
+      size_t l = strlen(shorts);
+      shorts[l] = (char)options[k].short_name;
+      if (options[k].value)
+        shorts[++l] = ':';
+      shorts[l + 1] = 0;
     }
-    if (!strcmp(a, "--")) {
-      dashdash = true;
-      continue;
-    }
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      o->help = true;
-      continue;
-    }
-    if (a[1] != '-') {
-      usage_error(v, "unknown option '%s'", a);
-      return -1;
-    }
-    const char *eq = strchr(a + 2, '=');
-    size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-    size_t k = 0;
-    for (; k < sizeof options / sizeof *options; k++)
-      if ((v->options & options[k].bit) && strlen(options[k].name) == len &&
-          !strncmp(options[k].name, a + 2, len))
+  }
+  lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+  /* "+": operands do not end the options here either; getopt_long is
+   * called again after each operand, so that order does not matter but a
+   * "-x" operand after "--" stays an operand. */
+  opterr = 0;
+  optind = 1;
+  int rc = 0;
+  while (optind < argc) {
+    int c = getopt_long(argc, argv, shorts, lo, NULL);
+    if (c == -1) {
+      if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
+        while (optind < argc)
+          o->args[o->nargs++] = argv[optind++];
         break;
-    if (k == sizeof options / sizeof *options) {
-      usage_error(v, "unknown option '%.*s'", (int)(len + 2), a);
-      return -1;
-    }
-    const char *val = NULL;
-    if (options[k].value) {
-      if (eq)
-        val = eq + 1;
-      else if (i + 1 < argc)
-        val = argv[++i];
-      else {
-        usage_error(v, "option '%s' needs a value", a);
-        return -1;
       }
-      if (set_value(v, o, options[k].bit, val) < 0)
-        return -1;
-    } else if (eq) {
-      usage_error(v, "option '--%s' takes no value", options[k].name);
-      return -1;
+      if (optind < argc)
+        o->args[o->nargs++] = argv[optind++];
+      continue;
     }
-    o->given |= options[k].bit;
+    const char *bad = argv[optind - 1];
+    if (c == 'h') {
+      o->help = true;
+    } else if (c == '?') {
+      if (optopt >= 256)
+        rc = usage_error(v, "option '--%s' takes no value",
+                         options[optopt - 256].name);
+      else if (optopt)
+        rc = usage_error(v, "unknown option '-%c'", optopt);
+      else
+        rc = usage_error(v, "unknown or ambiguous option '%s'", bad);
+      break;
+    } else if (c == ':') {
+      rc = usage_error(v, "option '%s' needs a value", bad);
+      break;
+    } else {
+      size_t k = 0;
+      if (c >= 256)
+        k = (size_t)(c - 256);
+      else
+        for (; k < NOPTIONS && options[k].short_name != c; k++)
+          ;
+      if (options[k].value && set_value(v, o, options[k].bit, optarg) < 0) {
+        rc = -1;
+        break;
+      }
+      o->given |= options[k].bit;
+    }
+  }
+  free(lo);
+  if (rc)
+    return -1;
+  /* --name-hex gives the first operand. */
+  if (o->hex_name) {
+    memmove(o->args + 1, o->args, (size_t)o->nargs * sizeof *o->args);
+    o->args[0] = o->hex_name;
+    o->nargs++;
   }
   return 0;
 }

@@ -26,6 +26,9 @@ enum {
   OPT_OFFSET = 1 << 9,
   OPT_LENGTH = 1 << 10,
   OPT_JSON = 1 << 11,
+  OPT_BYTES = 1 << 12,    /* exact byte counts in tables */
+  OPT_FORCE = 1 << 13,    /* remove: a missing map is no error */
+  OPT_NAME_HEX = 1 << 14, /* the name's bytes in hex, instead of NAME */
 };
 
 struct opts {
@@ -37,6 +40,7 @@ struct opts {
   bool help;
   int nargs; /* operands, in order, after the options */
   char **args;
+  char *hex_name; /* --name-hex, decoded (also args[0]) */
 };
 
 struct verb;
@@ -74,6 +78,8 @@ int parse_size(const char *s, uint64_t *ret);
 int parse_u64(const char *s, uint64_t *ret);
 int parse_seconds(const char *s, int *ret_ms);
 int parse_mode(const char *s, unsigned *ret);
+/* "64 KiB": v in the largest 1024-based unit, one decimal when not whole. */
+const char *human_size(uint64_t v, char *buf, size_t cap);
 
 /* output.c */
 void json_string(FILE *f, const char *s);
@@ -87,8 +93,9 @@ struct holders {
 void print_info_json(FILE *f, const struct mmf_info *in,
                      const struct holders *h);
 void print_info_table(FILE *f, const struct mmf_info *in,
-                      const struct holders *h);
-void print_list_table(FILE *f, const struct mmf_info *list, size_t n);
+                      const struct holders *h, bool bytes);
+void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
+                      bool bytes);
 /* A name made safe for a terminal: control and invalid bytes as \xNN. */
 const char *printable(const char *s, char *buf, size_t cap);
 void progress(const char *verb, uint64_t done, uint64_t total, bool last);

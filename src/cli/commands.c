@@ -378,9 +378,24 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return rc;
   }
-  /* Straight from the map to a file, or through a private copy to a pipe:
-   * standard output always gets one whole content. */
-  r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
+  if (isatty(STDOUT_FILENO)) {
+    /* On a terminal, a content without a final newline gets one, so that
+     * the prompt does not land on its last line.  Only there: a file or a
+     * pipe gets the bytes exactly. */
+    void *data;
+    size_t len;
+    r = mmf_read_alloc(m, &data, &len, NULL);
+    if (r == 0) {
+      r = write_out(data, len);
+      if (r == 0 && len && ((char *)data)[len - 1] != '\n')
+        r = write_out("\n", 1);
+      free(data);
+    }
+  } else {
+    /* Straight from the map to a file, or through a private copy to a
+     * pipe: standard output always gets one whole content. */
+    r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
+  }
   if (r == -MMF_ECORRUPT || r == -MMF_ESTUCK)
     rc = fail_code("read", name, r);
   else if (r < 0)
@@ -430,6 +445,8 @@ static int cmd_remove(const struct verb *v, const struct opts *o) {
   for (int i = 0; i < o->nargs; i++) {
     const char *name = o->args[i];
     int r = mmf_remove(name);
+    if (r == -ENOENT && (o->given & OPT_FORCE))
+      continue; /* as rm -f: what is not there is removed */
     if (r == -MMF_ENAME)
       rc = usage_error(v, "'%s': %s", name, hint(r));
     else if (r == -MMF_ENOTMMF)
@@ -460,7 +477,7 @@ static int cmd_info(const struct verb *v, const struct opts *o) {
     print_info_json(stdout, &in, hp);
     fputc('\n', stdout);
   } else {
-    print_info_table(stdout, &in, hp);
+    print_info_table(stdout, &in, hp, o->given & OPT_BYTES);
   }
   return EXIT_OK;
 }
@@ -481,7 +498,7 @@ static int cmd_list(const struct verb *v, const struct opts *o) {
     }
     fputs("]\n", stdout);
   } else {
-    print_list_table(stdout, list, n);
+    print_list_table(stdout, list, n, o->given & OPT_BYTES);
   }
   free(list);
   return EXIT_OK;
@@ -666,11 +683,14 @@ const struct verb mmf_verbs[] = {
      "  ps -o pid,comm | mmf write Test\n"
      "  mmf write Test --append 'one more line'\n"},
     {"read", cmd_read,
-     OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH, 1, 1,
+     OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH |
+         OPT_NAME_HEX,
+     1, 1,
      "print a map's content",
      "mmf read NAME [--wait [--after SEQ] [--timeout SECONDS]]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
-     "Write the content to standard output exactly as stored.  --wait first\n"
+     "Write the content to standard output exactly as stored (on a terminal,\n"
+     "with a newline after it if it has none).  --wait first\n"
      "waits for a content newer than SEQ (default: the current one); exit 3\n"
      "when --timeout passes.  For raw maps, --offset and --length pick a\n"
      "byte range.\n\n"
@@ -694,17 +714,24 @@ const struct verb mmf_verbs[] = {
      "mmf save NAME FILE",
      "Write the content to FILE atomically (a temporary file renamed into\n"
      "place).\n\nexample:\n  mmf save Test test.json\n"},
-    {"remove", cmd_remove, 0, 1, -1, "remove maps", "mmf remove NAME...",
+    {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX, 1, -1, "remove maps",
+     "mmf remove [-f] NAME...\n       mmf remove [-f] --name-hex HEX",
      "Remove each map's name.  Processes that have it open keep using it\n"
-     "until they close it.  A path is removed only if it is an mmf map.\n\n"
+     "until they close it.  A path is removed only if it is an mmf map.\n"
+     "-f (--force): a map that does not exist is no error.  --name-hex\n"
+     "names an object by its bytes in hex (as 'mmf list --json' prints\n"
+     "name_hex), for names with spaces, control bytes or a leading dot.\n\n"
      "example:\n  mmf remove Test\n"},
-    {"info", cmd_info, OPT_JSON, 1, 1, "describe a map",
-     "mmf info NAME [--json]",
+    {"info", cmd_info, OPT_JSON | OPT_BYTES | OPT_NAME_HEX, 1, 1,
+     "describe a map", "mmf info NAME [--json] [--bytes]\n"
+     "       mmf info --name-hex HEX [--json] [--bytes]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, its\n"
      "holders (open handles, and the pids of those this PID namespace can\n"
-     "see) and its lock holder.\n\nexample:\n  mmf info Test --json\n"},
-    {"list", cmd_list, OPT_JSON, 0, 0, "list the maps in /dev/shm",
-     "mmf list [--json]",
+     "see) and its lock holder.  Sizes read 64 KiB; --bytes gives exact\n"
+     "byte counts.  --name-hex names the object by its bytes in hex.\n\n"
+     "example:\n  mmf info Test --json\n"},
+    {"list", cmd_list, OPT_JSON | OPT_BYTES, 0, 0, "list the maps in /dev/shm",
+     "mmf list [--json] [--bytes]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
      "other programs as raw.  Transient maps nobody holds any more are\n"
      "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},

@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
     rc = v->run(v, &o);
   }
   free(o.args);
+  free(o.hex_name);
   if (fflush(stdout) != 0 && rc == EXIT_OK) {
     fprintf(stderr, "mmf: %s: cannot write standard output\n", v->name);
     rc = EXIT_FAIL;

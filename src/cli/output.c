@@ -118,12 +118,11 @@ void print_info_json(FILE *f, const struct mmf_info *in,
   char own[64], mt[32], ct[32];
   fputs("{\"name\":", f);
   json_string(f, in->name);
-  if (!utf8_valid(in->name)) {
-    fputs(",\"name_hex\":\"", f);
-    for (const unsigned char *p = (const unsigned char *)in->name; *p; p++)
-      fprintf(f, "%02x", *p);
-    fputc('"', f);
-  }
+  /* Always: what --name-hex takes, for names a shell cannot pass. */
+  fputs(",\"name_hex\":\"", f);
+  for (const unsigned char *p = (const unsigned char *)in->name; *p; p++)
+    fprintf(f, "%02x", *p);
+  fputc('"', f);
   fprintf(f, ",\"kind\":\"%s\"", kind_name(in->kind));
   fprintf(f, ",\"capacity\":%zu,\"length\":%zu,\"seq\":%llu", in->capacity,
           in->length, (unsigned long long)in->seq);
@@ -151,18 +150,27 @@ void print_info_json(FILE *f, const struct mmf_info *in,
   fputc('}', f);
 }
 
+/* A size for a table: "64 KiB", or the exact count with --bytes. */
+static const char *table_size(uint64_t v, bool bytes, char *buf, size_t cap) {
+  if (!bytes)
+    return human_size(v, buf, cap);
+  snprintf(buf, cap, "%llu", (unsigned long long)v);
+  return buf;
+}
+
 void print_info_table(FILE *f, const struct mmf_info *in,
-                      const struct holders *h) {
-  char nb[1100], own[64], mt[32];
+                      const struct holders *h, bool bytes) {
+  char nb[1100], own[64], mt[32], sz[32];
   fprintf(f, "name       %s\n", printable(in->name, nb, sizeof nb));
   fprintf(f, "kind       %s\n", kind_name(in->kind));
   if (in->error)
     fprintf(f, "error      %s\n", mmf_strerror(in->error));
-  fprintf(f, "capacity   %zu\n", in->capacity);
-  fprintf(f, "length     %zu\n", in->length);
+  fprintf(f, "capacity   %s\n", table_size(in->capacity, bytes, sz, sizeof sz));
+  fprintf(f, "length     %s\n", table_size(in->length, bytes, sz, sizeof sz));
   if (in->kind == MMF_KIND_MMF)
     fprintf(f, "seq        %llu\n", (unsigned long long)in->seq);
-  fprintf(f, "object     %llu bytes\n", (unsigned long long)in->object_size);
+  fprintf(f, "object     %s\n", bytes ? table_size(in->object_size, true, sz, sizeof sz)
+                                      : human_size(in->object_size, sz, sizeof sz));
   fprintf(f, "mode       %04o\n", in->mode);
   fprintf(f, "owner      %s\n", owner_name(in->owner, own, sizeof own));
   fprintf(f, "modified   %s\n", iso_time(in->mtime_ns, mt, sizeof mt));
@@ -195,9 +203,10 @@ void print_info_table(FILE *f, const struct mmf_info *in,
   }
 }
 
-void print_list_table(FILE *f, const struct mmf_info *list, size_t n) {
+void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
+                      bool bytes) {
   int w = 4;
-  char nb[1100], own[64];
+  char nb[1100], own[64], cap[32], len[32];
   for (size_t i = 0; i < n; i++) {
     int l = (int)strlen(printable(list[i].name, nb, sizeof nb));
     if (l > w)
@@ -212,9 +221,10 @@ void print_list_table(FILE *f, const struct mmf_info *list, size_t n) {
       snprintf(seq, sizeof seq, "%llu", (unsigned long long)in->seq);
     else
       snprintf(seq, sizeof seq, "-");
-    fprintf(f, "%-*s  %-4s  %12zu  %12zu  %8s  %04o  %s%s\n", w,
+    fprintf(f, "%-*s  %-4s  %12s  %12s  %8s  %04o  %s%s\n", w,
             printable(in->name, nb, sizeof nb), kind_name(in->kind),
-            in->capacity, in->length, seq, in->mode,
+            table_size(in->capacity, bytes, cap, sizeof cap),
+            table_size(in->length, bytes, len, sizeof len), seq, in->mode,
             owner_name(in->owner, own, sizeof own),
             in->error ? "  (broken header)" : "");
   }

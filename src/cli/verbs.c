@@ -19,11 +19,15 @@ void verb_usage(FILE *f, const struct verb *v) {
 
 int usage_error(const struct verb *v, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "mmf: %s: ", v ? v->name : "usage");
+  char msg[2048], safe[8200];
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fprintf(stderr, " (see 'mmf %s --help')\n", v ? v->name : "help");
+  /* The message may quote what was typed: no control byte reaches the
+   * terminal. */
+  fprintf(stderr, "mmf: %s: %s (see 'mmf %s --help')\n",
+          v ? v->name : "usage", printable(msg, safe, sizeof safe),
+          v ? v->name : "help");
   return EXIT_USAGE;
 }
 

@@ -108,14 +108,28 @@ class New(Base):
             self.assertEqual(info["mode"], "0600")
 
     def test_bad_sizes_are_usage_errors(self):
-        for bad in ("0", "-1", "1.5K", "4X", "", "K", "99999999999999999999",
-                    "17000000T", "0x10", " 5", "5 "):
+        for bad in ("0", "-1", "4X", "", "K", "99999999999999999999",
+                    "17000000T", "0x10", " 5", "5 ", "1.", ".5K", "1.5KX",
+                    "64Kb2", "64KiBB", "0.0K", "1e3"):
             n = name()
             rc, out, err = run("new", n, "--size", bad)
             self.assertEqual(rc, 2, bad)
             self.assertEqual(out, b"")
             self.one_line_error(err)
             self.assertFalse(os.path.exists(shm(n)), bad)
+
+    def test_one_size_grammar(self):
+        # K, M, G, T in any case, with or without B or iB; fractions; all
+        # 1024-based; rounded up to a whole byte.
+        for text, size in (("64K", 65536), ("64k", 65536), ("64KB", 65536),
+                           ("64kb", 65536), ("64KiB", 65536), ("64kib", 65536),
+                           ("1.5M", 1572864), ("1.5m", 1572864),
+                           ("0.5K", 512), ("100B", 100), ("100b", 100),
+                           ("1.001K", 1026), ("2G", 2 << 30)):
+            n = name()
+            self.ok("new", n, "--size", text)
+            info = json.loads(self.ok("info", n, "--json"))
+            self.assertEqual(info["capacity"], size, text)
 
     def test_exists_and_or_open(self):
         n = name()
@@ -360,7 +374,11 @@ class Listing(Base):
                          (2048, 5, 1))
         self.assertEqual(info["mode"], "0644")
         text = self.ok("info", n).decode()
-        self.assertRegex(text, r"capacity\s+2048")
+        self.assertRegex(text, r"capacity\s+2 KiB\n")
+        self.assertRegex(text, r"length\s+5 B\n")
+        text = self.ok("info", n, "--bytes").decode()
+        self.assertRegex(text, r"capacity\s+2048\n")
+        self.assertRegex(text, r"object\s+\d+\n")
         self.assertRegex(text, r"seq\s+1")
         listing = json.loads(self.ok("list", "--json"))
         self.assertIsInstance(listing, list)
@@ -386,10 +404,14 @@ class Listing(Base):
             for x in found:
                 self.assertEqual(x["kind"], "raw")
                 self.assertEqual(x["capacity"], 10)
-            bad = [x for x in found if "name_hex" in x]
-            self.assertEqual(len(bad), 1)
-            self.assertEqual(bytes.fromhex(bad[0]["name_hex"]),
-                             PREFIX.encode() + b"bad\xff\xfeutf8")
+            # name_hex is always there, and addresses every object.
+            hexes = {bytes.fromhex(x["name_hex"]) for x in found}
+            self.assertIn(PREFIX.encode() + b"bad\xff\xfeutf8", hexes)
+            for x in found:
+                h = x["name_hex"]
+                info = json.loads(self.ok("info", "--name-hex", h, "--json"))
+                self.assertEqual(info["name_hex"], h)
+                self.assertEqual(self.ok("read", "--name-hex", h), b"x" * 10)
             exact = {x["name"] for x in found}
             self.assertIn(PREFIX + 'quo"te', exact)
             self.assertIn(PREFIX + "new\nline", exact)
@@ -401,6 +423,76 @@ class Listing(Base):
         finally:
             for m in made:
                 os.unlink(b"/dev/shm/" + m)
+
+
+class Conventions(Base):
+    def test_getopt_long_forms(self):
+        n = name()
+        self.ok("new", "--size=1K", n)           # --opt=value, operand after
+        self.ok("new", n, "--si", "1K", "--or-open")  # unambiguous prefix
+        rc, out, err = run("new", n, "--size")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "needs a value")
+        rc, out, err = run("info", n, "--json=1")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "takes no value")
+        rc, out, err = run("info", n, "--nope")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "--nope")
+        self.ok("write", n, "--", "-dash-")      # after --, an operand
+        self.assertEqual(self.ok("read", n), b"-dash-")
+
+    def test_remove_force(self):
+        n = name()
+        rc, out, err = run("remove", n)
+        self.assertEqual(rc, 1)
+        self.ok("remove", "-f", n)
+        self.ok("remove", "--force", n)
+        self.ok("new", n, "--size", "1K")
+        self.ok("remove", "-f", n)
+        self.assertFalse(os.path.exists(shm(n)))
+
+    def test_remove_by_name_hex(self):
+        raw = PREFIX.encode() + b".lead sp\x01"
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        os.rename(shm(n).encode(), b"/dev/shm/" + raw)
+        rc, out, err = run("remove", raw.decode("latin-1"))
+        self.assertEqual(rc, 2)
+        self.ok("remove", "--name-hex", raw.hex())
+        self.assertFalse(os.path.exists(b"/dev/shm/" + raw))
+        rc, out, err = run("info", "--name-hex", "zz")
+        self.assertEqual(rc, 2)
+        rc, out, err = run("info", "--name-hex", "2f")   # '/'
+        self.assertEqual(rc, 2)
+
+    def test_usage_errors_escape_what_was_typed(self):
+        rc, out, err = run("info", "bad\x1b[31mname\nx")
+        self.assertEqual(rc, 2)
+        self.assertNotIn("\x1b", err)
+        self.assertEqual(err.count("\n"), 1)
+        self.assertIn("\\x1b", err)
+
+    def test_final_newline_only_on_a_terminal(self):
+        import pty
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "no newline")
+        self.assertEqual(self.ok("read", n), b"no newline")   # a pipe: exact
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp(MMF, [MMF, "read", n])
+        got = b""
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        os.waitpid(pid, 0)
+        self.assertEqual(got.replace(b"\r\n", b"\n"), b"no newline\n")
 
 
 class Coordination(Base):
