@@ -258,7 +258,11 @@ MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len);
 /*
  * mmf_append - add `sep` (sep_len bytes) and then `data` to the content, or
  * only `data` when the content is empty, and publish the result as one new
- * content.  mmf maps only.
+ * content.  mmf maps only.  It copies only what changed since the slot it
+ * fills last held a content (the appended bytes of the last append and of
+ * this one) when the current content was itself an append: building a log
+ * by appends costs time proportional to what is appended, not to its
+ * size.  Readers follow it with mmf_read_since().
  *
  * Errors: those of mmf_write(); -MMF_ERAW on a raw map or file.
  */
@@ -294,6 +298,26 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
  */
 MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
                         uint64_t *ret_seq);
+
+/*
+ * mmf_read_since - what was appended since a content the caller read: for
+ * following a log as it grows.  `seq` and `len` are the seq and length of
+ * a content of this map the caller read (0, 0 for none).
+ *
+ * If the current content extends that one (every publication after it was
+ * an mmf_append()), copies only the bytes after its first `len` into buf
+ * and returns 0: the caller's copy plus these is the current content.
+ * Otherwise (a write, mmf_write_at() or a zero-copy commit replaced it, or
+ * seq/len do not fit the map's history) copies the whole current content
+ * and returns MMF_READ_WHOLE.  *ret_len receives the bytes copied (the
+ * bytes needed, with -ENOBUFS), *ret_seq the current seq; the new length
+ * is len + *ret_len, or *ret_len after MMF_READ_WHOLE.  It never returns
+ * a byte twice or skips one while the chain of appends holds.  Same
+ * atomicity and errors as mmf_read(); -MMF_ERAW for raw maps and files.
+ */
+#define MMF_READ_WHOLE 2
+MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
+                              size_t cap, size_t *ret_len, uint64_t *ret_seq);
 
 /*
  * mmf_read_alloc - like mmf_read(), into a buffer allocated with malloc()

@@ -50,7 +50,12 @@ struct mmf__slot {
   _Atomic uint64_t gen;
   _Atomic uint64_t len;
   _Atomic uint64_t seq;
-  uint64_t pad[5];
+  /* The seq where this content's append chain starts: every content
+   * published after it, up to this one, was an mmf_append of the one
+   * before.  A content that is not an append starts its own (chain ==
+   * seq).  Readers take what was appended since a content they saw. */
+  _Atomic uint64_t chain;
+  uint64_t pad[4];
 };
 
 struct mmf__hdr {

@@ -130,18 +130,26 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
 }
 
 /* allocate() whole pages of an unpublished slot; where there is no
- * fallocate, zeros are written instead: the slot holds nothing anyone
- * reads (the caller holds the writers' lock). */
-static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+ * fallocate, zeros are written instead, past its first `keep` bytes (which
+ * a fast append keeps, and which being written are allocated): the rest
+ * holds nothing anyone reads (the caller holds the writers' lock). */
+static int reserve_keep(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
+                        uint64_t keep) {
   uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
   int r = allocate(m, s, off, end);
   if (r == -EOPNOTSUPP) {
     uint64_t done = atomic_load_explicit(&m->reserved[s], memory_order_relaxed);
+    if (done < keep)
+      done = keep < end ? keep : end;
     r = mmf__os_zero_fill(m->fd, off + done, end - done);
     if (r == 0)
       atomic_store_explicit(&m->reserved[s], end, memory_order_relaxed);
   }
   return r;
+}
+
+static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+  return reserve_keep(m, s, off, len, 0);
 }
 
 static inline uint64_t slot_off(struct mmf *m, unsigned s) {
@@ -172,11 +180,13 @@ static void slot_abort(struct mmf *m, unsigned s, uint64_t odd) {
 }
 
 static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
-                                   uint64_t len, uint64_t seq) {
+                                   uint64_t len, uint64_t seq,
+                                   uint64_t chain) {
   struct mmf__hdr *h = m->hdr;
   struct mmf__slot *sl = &h->slot[s];
   atomic_store_explicit(&sl->len, len, memory_order_relaxed);
   atomic_store_explicit(&sl->seq, seq, memory_order_relaxed);
+  atomic_store_explicit(&sl->chain, chain, memory_order_relaxed);
   atomic_store_explicit(&sl->gen, odd + 1, memory_order_release);
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
   announce(m, seq);
@@ -219,8 +229,12 @@ static int write_raw(struct mmf *m, uint64_t off, const void *data,
 
 /* Take the writers' lock and open the unpublished slot for `size` bytes:
  * *ret_s, *ret_odd and the seq to publish. */
-static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
-                 uint64_t *ret_odd, uint64_t *ret_st) {
+/* begin(), also telling which content the slot held before it was opened
+ * (*ret_prev_seq: its seq, or MMF__SEQ_INVALID when it held no whole one):
+ * under the lock, nobody else has written it since. */
+static int begin_keep(struct mmf *m, uint64_t size, unsigned *ret_s,
+                      uint64_t *ret_odd, uint64_t *ret_st,
+                      uint64_t *ret_prev_seq) {
   int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
@@ -233,6 +247,12 @@ static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
     wunlock(m);
     return -MMF_ECORRUPT;
   }
+  if (ret_prev_seq) {
+    uint64_t g = atomic_load_explicit(&h->slot[s].gen, memory_order_relaxed);
+    *ret_prev_seq =
+        (g & 1) ? MMF__SEQ_INVALID
+                : atomic_load_explicit(&h->slot[s].seq, memory_order_relaxed);
+  }
   uint64_t odd = slot_open(&h->slot[s]);
   if ((r = reserve(m, s, slot_off(m, s), size)) < 0) {
     slot_abort(m, s, odd);
@@ -243,6 +263,11 @@ static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
   *ret_odd = odd;
   *ret_st = st;
   return 0;
+}
+
+static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
+                 uint64_t *ret_odd, uint64_t *ret_st) {
+  return begin_keep(m, size, ret_s, ret_odd, ret_st, NULL);
 }
 
 /* Fill the unpublished slot with prefix (the current content, or nothing),
@@ -260,11 +285,15 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
   /* The old length is stable only under the lock; the size to reserve is
    * known after it.  Reserve for the worst case that fits. */
   unsigned s;
-  uint64_t odd, st;
-  if ((r = begin(m, keep ? 0 : len, &s, &odd, &st)) < 0)
+  uint64_t odd, st, prev_seq;
+  if ((r = begin_keep(m, keep ? 0 : len, &s, &odd, &st, &prev_seq)) < 0)
     return r;
   unsigned cur = s ^ 1;
-  uint64_t old_len = 0;
+  uint64_t old_len = 0, seq = state_seq(st), chain = seq + 1;
+  /* How much of the current content the slot we fill holds already: an
+   * append whose predecessor was an append of what this slot holds only
+   * needs the last append's bytes (`have` is then the slot's length). */
+  uint64_t have = 0;
   if (keep) {
     /* We hold the lock: the published slot cannot change under us. */
     old_len = atomic_load_explicit(&h->slot[cur].len, memory_order_relaxed);
@@ -275,6 +304,14 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
     }
     if (old_len == 0)
       sep_len = 0;
+    uint64_t cur_chain =
+        atomic_load_explicit(&h->slot[cur].chain, memory_order_relaxed);
+    chain = cur_chain <= seq ? cur_chain : seq;
+    uint64_t prev_len =
+        atomic_load_explicit(&h->slot[s].len, memory_order_relaxed);
+    if (seq > 0 && prev_seq == seq - 1 && cur_chain < seq &&
+        prev_len <= old_len)
+      have = prev_len;
   }
   uint64_t total;
   if (__builtin_add_overflow(old_len, (uint64_t)sep_len, &total) ||
@@ -284,19 +321,19 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
     wunlock(m);
     return -MMF_ETOOBIG;
   }
-  if ((r = reserve(m, s, slot_off(m, s), total)) < 0) {
+  if ((r = reserve_keep(m, s, slot_off(m, s), total, have)) < 0) {
     slot_abort(m, s, odd);
     wunlock(m);
     return r;
   }
   uint8_t *dst = mmf__slot_data(m, s);
-  if (old_len)
-    memcpy(dst, mmf__slot_data(m, cur), old_len);
+  if (old_len > have)
+    memcpy(dst + have, mmf__slot_data(m, cur) + have, old_len - have);
   if (sep_len)
     memcpy(dst + old_len, sep, sep_len);
   if (len)
     memcpy(dst + old_len + sep_len, data, len);
-  slot_close_and_publish(m, s, odd, total, state_seq(st) + 1);
+  slot_close_and_publish(m, s, odd, total, seq + 1, chain);
   wunlock(m);
   return 0;
 }
@@ -358,7 +395,8 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
     memcpy(dst + offset, data, len);
   if (end < old_len)
     memcpy(dst + end, src + end, old_len - end);
-  slot_close_and_publish(m, s, odd, total, state_seq(st) + 1);
+  slot_close_and_publish(m, s, odd, total, state_seq(st) + 1,
+                         state_seq(st) + 1);
   wunlock(m);
   return 0;
 }
@@ -407,7 +445,8 @@ MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
     return -EINVAL;
   unsigned s = (unsigned)(w->priv_[0] & 1);
   uint64_t st = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
-  slot_close_and_publish(m, s, w->priv_[1], len, state_seq(st) + 1);
+  slot_close_and_publish(m, s, w->priv_[1], len, state_seq(st) + 1,
+                         state_seq(st) + 1);
   w->priv_[0] = w->priv_[1] = 0;
   wunlock(m);
   return 0;
@@ -586,6 +625,53 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
   if (r == 0 && ret_seq)
     *ret_seq = c.seq;
   return r;
+}
+
+/* mmf_read_since: the current content from `from` on, if it extends the
+ * content seen (whole otherwise). */
+struct since_ctx {
+  struct mmf *m;
+  uint64_t seen_seq, seen_len;
+  uint8_t *buf;
+  size_t cap;
+  size_t len;
+  uint64_t seq;
+  bool whole;
+};
+
+static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
+                      uint64_t seq) {
+  struct since_ctx *c = vctx;
+  /* Which slot this is, for its chain: checked with its gen afterwards. */
+  unsigned s = src == mmf__slot_data(c->m, 1);
+  uint64_t chain =
+      atomic_load_explicit(&c->m->hdr->slot[s].chain, memory_order_relaxed);
+  c->seq = seq;
+  c->whole = !(chain <= c->seen_seq && c->seen_seq <= seq &&
+               c->seen_len <= len);
+  uint64_t from = c->whole ? 0 : c->seen_len;
+  c->len = len - from;
+  if (c->len > c->cap)
+    return -ENOBUFS;
+  if (c->len)
+    memcpy(c->buf, src + from, c->len);
+  return 0;
+}
+
+MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
+                              size_t cap, size_t *ret_len, uint64_t *ret_seq) {
+  if (!m || (!buf && cap))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  struct since_ctx c = {
+      .m = m, .seen_seq = seq, .seen_len = len, .buf = buf, .cap = cap};
+  int r = snapshot(m, copy_since, &c); /* checks the size */
+  if ((r == 0 || r == -ENOBUFS) && ret_len)
+    *ret_len = c.len;
+  if (r == 0 && ret_seq)
+    *ret_seq = c.seq;
+  return r == 0 && c.whole ? MMF_READ_WHOLE : r;
 }
 
 MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
