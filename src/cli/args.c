@@ -144,7 +144,8 @@ static const struct {
     {"timeout", OPT_TIMEOUT, true, 0}, {"offset", OPT_OFFSET, true, 0},
     {"length", OPT_LENGTH, true, 0},   {"json", OPT_JSON, false, 0},
     {"bytes", OPT_BYTES, false, 0},    {"force", OPT_FORCE, false, 'f'},
-    {"name-hex", OPT_NAME_HEX, true, 0},
+    {"name-hex", OPT_NAME_HEX, true, 0}, {"follow", OPT_FOLLOW, false, 'f'},
+    {"seq", OPT_SEQ, false, 0},
 };
 #define NOPTIONS (sizeof options / sizeof *options)
 
@@ -299,7 +300,9 @@ int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
       if (c >= 256)
         k = (size_t)(c - 256);
       else
-        for (; k < NOPTIONS && options[k].short_name != c; k++)
+        for (; k < NOPTIONS && !(options[k].short_name == c &&
+                                 (v->options & options[k].bit));
+             k++)
           ;
       if (options[k].value && set_value(v, o, options[k].bit, optarg) < 0) {
         rc = -1;

@@ -29,6 +29,8 @@ enum {
   OPT_BYTES = 1 << 12,    /* exact byte counts in tables */
   OPT_FORCE = 1 << 13,    /* remove: a missing map is no error */
   OPT_NAME_HEX = 1 << 14, /* the name's bytes in hex, instead of NAME */
+  OPT_FOLLOW = 1 << 15,   /* read: every later content, as tail -f */
+  OPT_SEQ = 1 << 16,      /* read: the seq printed, on stderr */
 };
 
 struct opts {
@@ -83,6 +85,10 @@ const char *human_size(uint64_t v, char *buf, size_t cap);
 
 /* output.c */
 void json_string(FILE *f, const char *s);
+/* A content as JSON: {"seq":N,"length":N,"appended":B,"data":"..."}, with
+ * "data_base64" instead when it is not UTF-8 text. */
+void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
+                        const uint8_t *data, size_t len);
 bool utf8_valid(const char *s);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Progress is shown for writes larger than this, on a terminal. */
@@ -341,14 +342,96 @@ static int write_range(const char *verb, const char *name, mmf_t *m,
   return EXIT_OK;
 }
 
+/* mmf read --follow: the content, then each later one as it is published:
+ * only the appended bytes when it extends the one printed, else all of it
+ * (and a line on stderr, since appends before it may have been missed). */
+static int follow(const char *name, mmf_t *m, const struct opts *o) {
+  bool json = o->given & OPT_JSON;
+  uint64_t seq = 0, len = 0;
+  size_t cap = 1 << 16;
+  uint8_t *buf = malloc(cap);
+  if (!buf)
+    return fail("read", name, "out of memory");
+  int64_t deadline = -1;
+  if (o->timeout_ms >= 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + o->timeout_ms;
+  }
+  bool first = true;
+  int rc = EXIT_OK;
+  for (;;) {
+    size_t got;
+    uint64_t now;
+    int r = mmf_read_since(m, seq, len, buf, cap, &got, &now);
+    if (r == -ENOBUFS) {
+      uint8_t *bigger = realloc(buf, got);
+      if (!bigger) {
+        rc = fail("read", name, "out of memory for %zu bytes", got);
+        break;
+      }
+      buf = bigger;
+      cap = got;
+      continue;
+    }
+    if (r < 0) {
+      rc = fail_code("read", name, r);
+      break;
+    }
+    bool whole = r == MMF_READ_WHOLE || first;
+    if (r == MMF_READ_WHOLE && !first)
+      fprintf(stderr,
+              "mmf: read %s: the content was replaced (seq %llu); printing "
+              "it whole (anything appended just before may be missed)\n",
+              name, (unsigned long long)now);
+    len = whole ? got : len + got;
+    if (now != seq || first) {
+      if (json) {
+        print_content_json(stdout, now, len, !whole, buf, got);
+        fflush(stdout);
+      } else if (got && (r = write_out(buf, got)) < 0) {
+        rc = fail("read", name, "writing standard output: %s", strerror(-r));
+        break;
+      }
+      if (o->given & OPT_SEQ)
+        fprintf(stderr, "seq %llu\n", (unsigned long long)now);
+    }
+    seq = now;
+    first = false;
+    int wait_ms = -1;
+    if (deadline >= 0) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      int64_t left = deadline - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+      if (left <= 0)
+        break; /* the time asked for is up: a normal end */
+      wait_ms = (int)left;
+    }
+    r = mmf_wait(m, seq, wait_ms, NULL);
+    if (r == -ETIMEDOUT)
+      break;
+    if (r < 0) {
+      rc = fail_code("read", name, r);
+      break;
+    }
+  }
+  free(buf);
+  return rc;
+}
+
 static int cmd_read(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool wait = o->given & OPT_WAIT;
-  if ((o->given & (OPT_AFTER | OPT_TIMEOUT)) && !wait)
-    return usage_error(v, "--after and --timeout go with --wait");
+  bool follows = o->given & OPT_FOLLOW;
+  if ((o->given & OPT_AFTER) && !wait)
+    return usage_error(v, "--after goes with --wait");
+  if ((o->given & OPT_TIMEOUT) && !wait && !follows)
+    return usage_error(v, "--timeout goes with --wait or --follow");
+  if (wait && follows)
+    return usage_error(v, "--wait and --follow do not go together");
   mmf_t *m;
   /* Only a waiter needs a writable handle (to be woken at once). */
-  int r = open_any(name, wait ? 0 : MMF_READONLY, &m);
+  int r = open_any(name, wait || follows ? 0 : MMF_READONLY, &m);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
@@ -367,14 +450,41 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
                        name);
   }
   if (st.raw) {
-    if (wait)
-      rc = fail("read", name, "--wait needs an mmf map; this one is raw");
+    if (wait || follows || (o->given & (OPT_JSON | OPT_SEQ)))
+      rc = fail("read", name,
+                "--wait, --follow, --json and --seq need an mmf map; this "
+                "one is raw");
     else
       rc = write_range("read", name, m, o, "map", false);
     mmf_close(m);
     return rc;
   }
+  if (follows) {
+    rc = follow(name, m, o);
+    mmf_close(m);
+    return rc;
+  }
   if (wait && (rc = do_wait("read", name, m, o, NULL)) != EXIT_OK) {
+    mmf_close(m);
+    return rc;
+  }
+  if (o->given & (OPT_JSON | OPT_SEQ)) {
+    /* The content and the seq it had, together. */
+    void *data;
+    size_t len;
+    uint64_t seq;
+    r = mmf_read_alloc(m, &data, &len, &seq);
+    if (r < 0) {
+      mmf_close(m);
+      return fail_code("read", name, r);
+    }
+    if (o->given & OPT_JSON)
+      print_content_json(stdout, seq, len, false, data, len);
+    else if ((r = write_out(data, len)) < 0)
+      rc = fail("read", name, "writing standard output: %s", strerror(-r));
+    if (o->given & OPT_SEQ)
+      fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
+    free(data);
     mmf_close(m);
     return rc;
   }
@@ -684,18 +794,25 @@ const struct verb mmf_verbs[] = {
      "  mmf write Test --append 'one more line'\n"},
     {"read", cmd_read,
      OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH |
-         OPT_NAME_HEX,
+         OPT_NAME_HEX | OPT_FOLLOW | OPT_JSON | OPT_SEQ,
      1, 1,
      "print a map's content",
-     "mmf read NAME [--wait [--after SEQ] [--timeout SECONDS]]\n"
+     "mmf read NAME [--wait [--after SEQ]] [--timeout SECONDS] [--json] [--seq]\n"
+     "       mmf read NAME --follow [--timeout SECONDS] [--json] [--seq]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
      "Write the content to standard output exactly as stored (on a terminal,\n"
      "with a newline after it if it has none).  --wait first\n"
      "waits for a content newer than SEQ (default: the current one); exit 3\n"
      "when --timeout passes.  For raw maps, --offset and --length pick a\n"
-     "byte range.\n\n"
+     "byte range.  --follow (-f) prints the content, then every later one\n"
+     "as it is published, like tail -f: only the appended bytes when it\n"
+     "extends the last one printed, the whole content otherwise (said on\n"
+     "stderr); --timeout ends it (exit 0).  --json prints one object per\n"
+     "content: seq, length, appended, and data (or data_base64).  --seq\n"
+     "prints 'seq N' on stderr for each content printed, so that\n"
+     "'--wait --after N' loops chain exactly.\n\n"
      "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
-     "10\n"},
+     "10\n  mmf read Log --follow\n"},
     {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT, 1, 1,
      "wait for a newer content and print its seq",
      "mmf wait NAME [--after SEQ] [--timeout SECONDS]",

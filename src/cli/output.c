@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,4 +253,50 @@ void progress(const char *verb, uint64_t done, uint64_t total, bool last) {
   if (last)
     fputc('\n', stderr);
   fflush(stderr);
+}
+
+static void base64(FILE *f, const uint8_t *p, size_t n) {
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)p[i] << 16;
+    if (i + 1 < n)
+      v |= (uint32_t)p[i + 1] << 8;
+    if (i + 2 < n)
+      v |= p[i + 2];
+    fputc(t[v >> 18 & 63], f);
+    fputc(t[v >> 12 & 63], f);
+    fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+    fputc(i + 2 < n ? t[v & 63] : '=', f);
+  }
+}
+
+void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
+                        const uint8_t *data, size_t len) {
+  fprintf(f, "{\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
+          (unsigned long long)seq, (unsigned long long)length,
+          appended ? "true" : "false");
+  /* Text only if it is UTF-8 without NUL: JSON strings carry no NUL that
+   * every reader handles. */
+  bool text = memchr(data, 0, len) == NULL;
+  if (text) {
+    char *z = malloc(len + 1);
+    if (!z)
+      text = false;
+    else {
+      memcpy(z, data, len);
+      z[len] = 0;
+      if ((text = utf8_valid(z))) {
+        fputs("\"data\":", f);
+        json_string(f, z);
+      }
+      free(z);
+    }
+  }
+  if (!text) {
+    fputs("\"data_base64\":\"", f);
+    base64(f, data, len);
+    fputc('"', f);
+  }
+  fputs("}\n", f);
 }

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Tests of the mmf command: they run the built binary (MMF=path) and check
 exit codes, standard output byte for byte, and the one-line messages."""
+import base64
 import json
 import os
 import random
@@ -493,6 +494,69 @@ class Conventions(Base):
             got += chunk
         os.waitpid(pid, 0)
         self.assertEqual(got.replace(b"\r\n", b"\n"), b"no newline\n")
+
+
+class Follow(Base):
+    def test_follow_prints_each_appended_byte_once(self):
+        n = name()
+        self.ok("new", n, "--size", "1M")
+        self.ok("write", n, "first")
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--follow", "--timeout",
+                              str(3 * SLOW), "--seq"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3 * SLOW)
+        for i in range(50):
+            self.ok("write", n, "--append", "line %d" % i)
+        time.sleep(0.3 * SLOW)
+        self.ok("write", n, "replaced")
+        time.sleep(0.3 * SLOW)
+        self.ok("write", n, "--append", "after")
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0)
+        want = "first\n" + "\n".join("line %d" % i for i in range(50))
+        self.assertEqual(out.decode(), want + "replaced\nafter")
+        err = err.decode()
+        self.assertIn("replaced (seq 52)", err)
+        seqs = [int(l.split()[1]) for l in err.splitlines() if l.startswith("seq ")]
+        self.assertEqual(seqs[0], 1)
+        self.assertEqual(seqs[-1], 53)
+        self.assertEqual(seqs, sorted(set(seqs)))
+
+    def test_follow_json(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "a")
+        self.ok("write", n, "--append", "b")
+        out = self.ok("read", n, "--follow", "--json", "--timeout", "0.2")
+        rows = [json.loads(l) for l in out.decode().splitlines()]
+        self.assertEqual(rows, [{"seq": 2, "length": 3, "appended": False,
+                                 "data": "a\nb"}])
+        self.ok("write", n, b"bin\xff")
+        row = json.loads(self.ok("read", n, "--json"))
+        self.assertEqual(row["seq"], 3)
+        self.assertEqual(base64.b64decode(row["data_base64"]), b"bin\xff")
+
+    def test_wait_seq_chains_exactly(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "one")
+        rc, out, err = run("read", n, "--seq")
+        self.assertEqual((rc, out, err), (0, b"one", "seq 1\n"))
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--wait", "--after", "1",
+                              "--seq", "--timeout", "10"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3 * SLOW)
+        self.ok("write", n, "two")
+        out, err = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out, err), (0, b"two", b"seq 2\n"))
+
+    def test_follow_needs_an_mmf_map(self):
+        n = name()
+        self.ok("new", n, "--size", "16", "--raw")
+        rc, out, err = run("read", n, "--follow", "--timeout", "0.1")
+        self.assertEqual(rc, 1)
+        rc, out, err = run("read", n, "--follow", "--wait")
+        self.assertEqual(rc, 2)
 
 
 class Coordination(Base):
