@@ -514,12 +514,66 @@ namespace Mmf {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         public MemoryMappedFile MemoryMappedFile { get; set; }
 
+        // Beyond the original: follow the map as tail -f does.
+        [Parameter]
+        public SwitchParameter Follow { get; set; }
+
+        [Parameter]
+        public double TimeoutSeconds { get; set; } = -1;
+
+        // The content, then each later one: only the appended text when it
+        // extends the last one written out, the whole content (and a
+        // warning) otherwise; until -TimeoutSeconds or Ctrl+C.
+        void FollowMap(MemoryMappedFile m, IntPtr h) {
+            var buf = new byte[1 << 16];
+            ulong seq = 0, len = 0;
+            bool first = true;
+            var deadline = TimeoutSeconds < 0 ? DateTime.MaxValue : DateTime.UtcNow.AddSeconds(TimeoutSeconds);
+            while (!Stopping) {
+                UIntPtr got;
+                ulong now;
+                int r = Native.mmf_read_since(h, seq, (UIntPtr)len, buf, (UIntPtr)(ulong)buf.Length, out got, out now);
+                if (r == -Native.ENOBUFS) {
+                    if ((ulong)got > 0x7FFFFFC7) { Fail(-Native.ETOOBIG, Verb + " " + m.Name + ": a content too large for a .NET string", m); return; }
+                    buf = new byte[(long)(ulong)got];
+                    continue;
+                }
+                if (r < 0) { Fail(r, Message(m.Name, r), m); return; }
+                bool whole = r == Native.ReadWhole || first;
+                if (r == Native.ReadWhole && !first)
+                    WriteWarning(Verb + " " + m.Name + ": the content was replaced (seq " + now + "); it follows whole (anything appended just before may be missed)");
+                len = whole ? (ulong)got : len + (ulong)got;
+                if (now != seq || first)
+                    WriteObject(Encoding.UTF8.GetString(buf, 0, (int)(ulong)got));
+                seq = now;
+                first = false;
+                // Wait in slices, so that Ctrl+C (Stopping) is seen.
+                for (;;) {
+                    if (Stopping) return;
+                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
+                    if (left <= 0) return;
+                    ulong newer;
+                    r = Native.mmf_wait(h, seq, (int)Math.Min(left, 200), out newer);
+                    if (r == 0) break;
+                    if (r != -Native.ETIMEDOUT) { Fail(r, Message(m.Name, r), m); return; }
+                }
+            }
+        }
+
         protected override void ProcessRecord() {
             var m = MemoryMappedFile;
             IntPtr h = Acquire(m);
             if (h == IntPtr.Zero) return;
             try {
                 if (!ShouldProcess(m.Name, "Read memory-mapped file")) return;
+                if (Follow) {
+                    if (Native.StatOf(h).kind != 0) {
+                        Fail(-Native.ERAW, Verb + " " + m.Name + ": -Follow needs an mmf map; this one is raw bytes", m);
+                        return;
+                    }
+                    FollowMap(m, h);
+                    return;
+                }
                 ulong seq;
                 byte[] bytes;
                 try {

@@ -72,11 +72,16 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
     'Read-MemoryMappedFile' = @{
         Synopsis    = "Reads the memory-mapped file's content as a string."
         Description = 'Returns the last published content, exactly as written (UTF-8): no NUL bytes to strip, no stale tail. For a raw object or a mapped file, all its bytes, less trailing NULs.'
-        Parameters  = @{ MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.' }
-        Outputs     = @('System.String', 'The content.')
+        Parameters  = @{
+            MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
+            Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only the text appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C.'
+            TimeoutSeconds   = 'With -Follow: stop after this many seconds (default: follow until Ctrl+C).'
+        }
+        Outputs     = @('System.String', 'The content; with -Follow, one string per new piece.')
         Examples    = @(
             @{ Code = 'Read-MemoryMappedFile -MemoryMappedFile $map | ConvertFrom-Json'; Remarks = 'Reads a JSON document that another process wrote.' }
             @{ Code = '$map | Read-MemoryMappedFile'; Remarks = 'The map from the pipeline.' }
+            @{ Code = 'Read-MemoryMappedFile $map -Follow -TimeoutSeconds 60 | ForEach-Object { "got: $_" }'; Remarks = 'Follows what other processes append for a minute.' }
         )
     }
     'Remove-MemoryMappedFile' = @{

@@ -73,6 +73,8 @@ namespace Mmf {
         [DllImport(Lib)] public static extern int mmf_write(IntPtr m, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_append(IntPtr m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
         [DllImport(Lib)] public static extern int mmf_read(IntPtr m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
+        [DllImport(Lib)] public static extern int mmf_read_since(IntPtr m, ulong seq, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr retLen, out ulong retSeq);
+        public const int ReadWhole = 2;
         [DllImport(Lib)] public static extern int mmf_write_at(IntPtr m, UIntPtr offset, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_read_begin(IntPtr m, out ReadView v);
         [DllImport(Lib)] public static extern int mmf_read_end(IntPtr m, ref ReadView v);

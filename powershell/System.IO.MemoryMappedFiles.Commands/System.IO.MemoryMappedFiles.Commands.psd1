@@ -48,7 +48,8 @@
   -Name is given by name.
 - Errors are non-terminating with categories; -WhatIf, -Confirm and
   -Verbose work on every cmdlet that the original marks SupportsShouldProcess.
-- New: Wait-MemoryMappedFile and Get-MemoryMappedFile.
+- New: Wait-MemoryMappedFile, Get-MemoryMappedFile, and Read-MemoryMappedFile
+  -Follow (as tail -f: each appended piece once, a replaced content whole).
 '@
         }
     }

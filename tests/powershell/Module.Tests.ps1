@@ -483,6 +483,28 @@ Describe 'Read-MemoryMappedFile' {
     }
 }
 
+Describe 'Read-MemoryMappedFile -Follow' {
+    It 'writes the content, then only what others append, and a replaced content whole' {
+        $m = New-MemoryMappedFile (Fresh 'follow') 4096
+        Out-MemoryMappedFile $m 'first'
+        $job = Start-ThreadJob -ArgumentList $m -ScriptBlock {
+            param($m)
+            Read-MemoryMappedFile $m -Follow -TimeoutSeconds 4 3>&1 | ForEach-Object { "$_" }
+        }
+        Start-Sleep -Milliseconds 700
+        foreach ($i in 1..20) { & mmf write $m.Name --append "line $i" }
+        Start-Sleep -Milliseconds 500
+        Out-MemoryMappedFile $m 'replaced'
+        Start-Sleep -Milliseconds 500
+        Out-MemoryMappedFile $m 'after' -Append
+        $out = $job | Wait-Job -Timeout 30 | Receive-Job
+        $pieces = @($out | Where-Object { $_ -notmatch 'was replaced' })
+        ($pieces -join '') | Should -Be ("first`n" + ((1..20 | ForEach-Object { "line $_" }) -join "`n") + "replaced`nafter")
+        @($out | Where-Object { $_ -match 'was replaced' }).Count | Should -Be 1
+        $m.Dispose()
+    }
+}
+
 Describe 'Remove-MemoryMappedFile' {
     It 'releases the handle; the map goes with its last holder' {
         $n = Fresh
