@@ -296,9 +296,26 @@ static void a_thousand_holders(void **s) {
   }
   for (int i = 0; i < MANY; i++)
     await_ready();
-  int alive = 0;
-  for (int i = 0; i < MANY; i++)
-    alive += kill(kids[i], 0) == 0 && waitpid(kids[i], NULL, WNOHANG) == 0;
+  int alive = 0, exits[4] = {0}, signals = 0, reaped = 0;
+  for (int i = 0; i < MANY; i++) {
+    int status;
+    pid_t w = waitpid(kids[i], &status, WNOHANG);
+    if (w == 0) {
+      alive++;
+      continue;
+    }
+    /* Gone already: say how, once, below. */
+    reaped++;
+    kids[i] = -1;
+    if (WIFEXITED(status))
+      exits[WEXITSTATUS(status) & 3]++;
+    else
+      signals++;
+  }
+  if (reaped)
+    printf("# %d holders ended early: exit 1 (open) %d, exit 2 (wait) %d, "
+           "other %d, signals %d\n",
+           reaped, exits[1], exits[2], exits[0] + exits[3], signals);
   struct mmf_stat st;
   /* Counted again if it is off, with what each count said: under a heavy
    * load a count once came out short, and the log should say how. */
