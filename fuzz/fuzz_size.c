@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The SIZE parser: never crashes, accepts only a positive whole number with
- * a known suffix, and what it accepts is exactly that many bytes. */
+/* The SIZE parser: never crashes, and what it accepts is exactly the size
+ * its grammar says (see mmf(1), SIZES). */
 #include "cli.h"
 #include "fuzz.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *s = malloc(size + 1);
@@ -16,17 +17,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (parse_size(s, &v) == 0) {
     if (v == 0 || !isdigit((unsigned char)s[0]))
       abort();
-    /* digits, then the suffix */
-    char *end;
-    unsigned long long n = strtoull(s, &end, 10);
-    static const char *const sfx[] = {"",    "B", "K",   "KiB", "k",  "M",
-                                      "MiB", "G", "GiB", "T",   "TiB"};
-    static const unsigned sh[] = {0, 0, 10, 10, 10, 20, 20, 30, 30, 40, 40};
-    size_t i = 0;
-    while (i < sizeof sfx / sizeof *sfx && strcmp(end, sfx[i]))
-      i++;
-    if (i == sizeof sfx / sizeof *sfx || (uint64_t)n << sh[i] != v ||
-        ((uint64_t)n << sh[i]) >> sh[i] != n)
+    /* The grammar, checked another way: digits, optionally '.' and
+     * digits, then nothing, "B", or one of K M G T (any case) followed by
+     * nothing, "B" or "iB" (any case); the value rounded up. */
+    const char *p = s;
+    unsigned __int128 whole = 0, frac = 0, scale = 1;
+    while (isdigit((unsigned char)*p))
+      whole = whole * 10 + (unsigned)(*p++ - '0');
+    if (*p == '.') {
+      p++;
+      if (!isdigit((unsigned char)*p))
+        abort();
+      while (isdigit((unsigned char)*p)) {
+        frac = frac * 10 + (unsigned)(*p++ - '0');
+        scale *= 10;
+      }
+    }
+    static const char units[] = "KMGT";
+    unsigned sh = 0;
+    const char *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
+    if (u && *u) {
+      sh = 10 * (unsigned)(u - units + 1);
+      p++;
+    }
+    if (!strcasecmp(p, "iB") && sh)
+      p += 2;
+    else if (!strcasecmp(p, "B"))
+      p += 1;
+    if (*p)
+      abort();
+    unsigned __int128 want = (whole << sh) + ((frac << sh) + scale - 1) / scale;
+    if (want != v)
       abort();
   }
   int ms;

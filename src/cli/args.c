@@ -266,7 +266,7 @@ int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
    * called again after each operand, so that order does not matter but a
    * "-x" operand after "--" stays an operand. */
   opterr = 0;
-  optind = 1;
+  optind = 0; /* glibc: start over completely (also after an earlier parse) */
   int rc = 0;
   while (optind < argc) {
     int c = getopt_long(argc, argv, shorts, lo, NULL);
