@@ -861,6 +861,47 @@ static void creation(void) {
   }
 }
 
+/* ---- 8. appending to a log ---- */
+
+/* A 100-byte append against the content's size: it costs what the bytes
+ * cost (the slot it fills holds the content but for the last append),
+ * where a whole write of the content costs what the content does. */
+static void appends(void) {
+  section("8. a 100-byte append, against the content's size");
+  size_t sizes[] = {64, 4096, 1 << 20, 64 << 20};
+  const char *names[] = {"64 B", "4 KiB", "1 MiB", "64 MiB"};
+  enum { N = 2000 };
+  char rec[100];
+  memset(rec, 'r', sizeof rec);
+  for (int k = 0; k < 4; k++) {
+    size_t n = sizes[k];
+    mmf_t *m;
+    int r = mmf_create(mapname("append"), n + N * sizeof rec + 4096, 0, 0, &m);
+    if (r < 0)
+      die("create", r);
+    double ap[16], wr[16];
+    for (int i = 0; i < reps; i++) {
+      if ((r = mmf_write(m, src_buf, n)) < 0)
+        die("write", r);
+      mmf_append(m, rec, sizeof rec, NULL, 0); /* both slots warm */
+      mmf_append(m, rec, sizeof rec, NULL, 0);
+      double t = now();
+      for (int j = 0; j < N - 2; j++)
+        mmf_append(m, rec, sizeof rec, NULL, 0);
+      ap[i] = (now() - t) / (N - 2) * 1e6;
+      wr[i] = per_op(op_write, m, n) * 1e6;
+    }
+    struct stat3 sw = stats(wr, reps);
+    char what[64];
+    snprintf(what, sizeof what, "mmf_write of the whole %s", names[k]);
+    report("append", what, "us", sw, false, 0, 0, NULL);
+    snprintf(what, sizeof what, "mmf_append 100 B to %s", names[k]);
+    report("append", what, "us", stats(ap, reps), false, sw.med, 0, NULL);
+    mmf_close(m);
+    mmf_remove(bname);
+  }
+}
+
 /* ---- throughput against payload size, for the plot ---- */
 
 static void sweep(const char *plot) {
@@ -950,9 +991,9 @@ int main(int argc, char **argv) {
   printf("mmf %s benchmark, %d repetitions each (median [min - max]); "
          "÷limit and ÷best peer: >1 is better\n",
          mmf_version(), reps);
-  void (*sections[])(void) = {steady,        streams, oneshot, pingpongs,
-                              whole_process, scan,    creation};
-  for (int i = 0; i < 7; i++)
+  void (*sections[])(void) = {steady, streams, oneshot,  pingpongs,
+                              whole_process, scan, creation, appends};
+  for (int i = 0; i < 8; i++)
     if (!only || only == i + 1)
       sections[i]();
   if (plot)
