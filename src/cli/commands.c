@@ -121,6 +121,14 @@ static int cmd_new(const struct verb *v, const struct opts *o) {
   if (r < 0)
     return fail_code("new", name, r);
   mmf_close(m);
+  if (o->given & OPT_JSON) {
+    /* What `info --json` says of it. */
+    struct mmf_info in;
+    if ((r = mmf_info(name, &in)) < 0)
+      return fail_code("new", name, r);
+    print_info_json(stdout, &in, NULL);
+    fputc('\n', stdout);
+  }
   return EXIT_OK;
 }
 
@@ -197,6 +205,20 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
   return EXIT_OK;
 }
 
+/* write --json: {"name", "length" (bytes written), "seq" (the map's seq
+ * just after: another writer may have published since; null for raw
+ * maps)}. */
+static void print_written_json(mmf_t *m, const char *name, uint64_t len) {
+  struct mmf_stat st;
+  fputs("{\"name\":", stdout);
+  json_string(stdout, name);
+  fprintf(stdout, ",\"length\":%llu,\"seq\":", (unsigned long long)len);
+  if (mmf_stat(m, &st) == 0 && !st.raw)
+    fprintf(stdout, "%llu}\n", (unsigned long long)st.seq);
+  else
+    fputs("null}\n", stdout);
+}
+
 static int cmd_write(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool append = o->given & OPT_APPEND;
@@ -249,6 +271,8 @@ static int cmd_write(const struct verb *v, const struct opts *o) {
       off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
       uint64_t size = (uint64_t)in.st_size - (pos > 0 ? (uint64_t)pos : 0);
       rc = write_file_stdin(m, name, size, st.capacity);
+      if (rc == EXIT_OK && (o->given & OPT_JSON))
+        print_written_json(m, name, size);
       mmf_close(m);
       return rc;
     }
@@ -287,6 +311,8 @@ static int cmd_write(const struct verb *v, const struct opts *o) {
                 len, st.capacity);
   } else if (r < 0) {
     rc = fail_code("write", name, r);
+  } else if (o->given & OPT_JSON) {
+    print_written_json(m, name, len);
   }
 out:
   if (owned)
@@ -526,8 +552,13 @@ static int cmd_wait(const struct verb *v, const struct opts *o) {
     return fail_code("wait", name, r);
   uint64_t seq = 0;
   int rc = do_wait("wait", name, m, o, &seq);
-  if (rc == EXIT_OK)
+  if (rc == EXIT_OK && (o->given & OPT_JSON)) {
+    fputs("{\"name\":", stdout);
+    json_string(stdout, name);
+    printf(",\"seq\":%llu}\n", (unsigned long long)seq);
+  } else if (rc == EXIT_OK) {
     printf("%llu\n", (unsigned long long)seq);
+  }
   mmf_close(m);
   return rc;
 }
@@ -547,14 +578,40 @@ static int cmd_save(const struct verb *v, const struct opts *o) {
     return fail("save", name,
                 "cannot save to '%s': %s; the file was not changed", file,
                 mmf_strerror(r));
+  if (o->given & OPT_JSON) {
+    struct stat fst;
+    fputs("{\"name\":", stdout);
+    json_string(stdout, name);
+    fputs(",\"file\":", stdout);
+    json_string(stdout, file);
+    if (stat(file, &fst) == 0)
+      printf(",\"length\":%lld}\n", (long long)fst.st_size);
+    else
+      fputs(",\"length\":null}\n", stdout);
+  }
   return EXIT_OK;
 }
 
 static int cmd_remove(const struct verb *v, const struct opts *o) {
   int rc = EXIT_OK;
+  bool json = o->given & OPT_JSON;
+  if (json)
+    fputc('[', stdout);
   for (int i = 0; i < o->nargs; i++) {
     const char *name = o->args[i];
     int r = mmf_remove(name);
+    if (json) {
+      /* One object per name: {"name", "removed", "error"}. */
+      fprintf(stdout, "%s{\"name\":", i ? "," : "");
+      json_string(stdout, name);
+      fprintf(stdout, ",\"removed\":%s,\"error\":", r == 0 ? "true" : "false");
+      if (r == 0 || (r == -ENOENT && (o->given & OPT_FORCE)))
+        fputs("null}", stdout);
+      else {
+        json_string(stdout, mmf_strerror(r));
+        fputc('}', stdout);
+      }
+    }
     if (r == -ENOENT && (o->given & OPT_FORCE))
       continue; /* as rm -f: what is not there is removed */
     if (r == -MMF_ENAME)
@@ -566,6 +623,8 @@ static int cmd_remove(const struct verb *v, const struct opts *o) {
     else if (r < 0)
       rc = fail_code("remove", name, r);
   }
+  if (json)
+    fputs("]\n", stdout);
   return rc;
 }
 
@@ -774,7 +833,8 @@ static int cmd_help(const struct verb *v, const struct opts *o) {
 }
 
 const struct verb mmf_verbs[] = {
-    {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE, 1, 1,
+    {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON, 1,
+     1,
      "create a map of a given capacity",
      "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
@@ -782,7 +842,7 @@ const struct verb mmf_verbs[] = {
      "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
      "--raw makes a header-less object of exactly SIZE bytes.\n\n"
      "example:\n  mmf new Test --size 64K\n"},
-    {"write", cmd_write, OPT_APPEND | OPT_SEP, 1, -1,
+    {"write", cmd_write, OPT_APPEND | OPT_SEP | OPT_JSON, 1, -1,
      "replace (or append to) a map's content",
      "mmf write NAME [TEXT...] [--append] [--separator SEP]",
      "Write TEXT (the words joined by single spaces, no newline added), or\n"
@@ -813,7 +873,7 @@ const struct verb mmf_verbs[] = {
      "'--wait --after N' loops chain exactly.\n\n"
      "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
      "10\n  mmf read Log --follow\n"},
-    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT, 1, 1,
+    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT | OPT_JSON, 1, 1,
      "wait for a newer content and print its seq",
      "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
      "Sleep until the map's content is newer than SEQ (default: the current\n"
@@ -827,11 +887,12 @@ const struct verb mmf_verbs[] = {
      "command and everything it started are killed before the lock is let\n"
      "go, and the next locker is told the holder died.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
-    {"save", cmd_save, 0, 2, 2, "save a map's content to a file",
+    {"save", cmd_save, OPT_JSON, 2, 2, "save a map's content to a file",
      "mmf save NAME FILE",
      "Write the content to FILE atomically (a temporary file renamed into\n"
      "place).\n\nexample:\n  mmf save Test test.json\n"},
-    {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX, 1, -1, "remove maps",
+    {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX | OPT_JSON, 1, -1,
+     "remove maps",
      "mmf remove [-f] NAME...\n       mmf remove [-f] --name-hex HEX",
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n"

@@ -124,9 +124,14 @@ void print_info_json(FILE *f, const struct mmf_info *in,
   for (const unsigned char *p = (const unsigned char *)in->name; *p; p++)
     fprintf(f, "%02x", *p);
   fputc('"', f);
+  /* One shape for every kind: null where a field does not apply. */
+  bool mmf = in->kind == MMF_KIND_MMF && !in->error;
   fprintf(f, ",\"kind\":\"%s\"", kind_name(in->kind));
-  fprintf(f, ",\"capacity\":%zu,\"length\":%zu,\"seq\":%llu", in->capacity,
-          in->length, (unsigned long long)in->seq);
+  fprintf(f, ",\"capacity\":%zu,\"length\":%zu", in->capacity, in->length);
+  if (mmf)
+    fprintf(f, ",\"seq\":%llu", (unsigned long long)in->seq);
+  else
+    fputs(",\"seq\":null", f);
   fprintf(f, ",\"object_size\":%llu", (unsigned long long)in->object_size);
   fprintf(f, ",\"mode\":\"%04o\",\"owner\":", in->mode);
   json_string(f, owner_name(in->owner, own, sizeof own));
@@ -135,19 +140,24 @@ void print_info_json(FILE *f, const struct mmf_info *in,
   fprintf(f, ",\"modified\":\"%s\",\"changed\":\"%s\"",
           iso_time(in->mtime_ns, mt, sizeof mt),
           iso_time(in->ctime_ns, ct, sizeof ct));
-  if (in->kind == MMF_KIND_MMF)
+  if (mmf)
     fprintf(f, ",\"transient\":%s,\"holders\":%u,\"lock_pid\":%d",
             in->transient ? "true" : "false", in->holders, (int)in->lock_pid);
+  else
+    fputs(",\"transient\":null,\"holders\":null,\"lock_pid\":null", f);
   if (h) {
     fputs(",\"holder_pids\":[", f);
     for (size_t i = 0; i < h->n && i < sizeof h->pids / sizeof *h->pids; i++)
       fprintf(f, "%s%d", i ? "," : "", (int)h->pids[i]);
     fprintf(f, "],\"holders_hidden\":%u", h->hidden);
+  } else {
+    fputs(",\"holder_pids\":null,\"holders_hidden\":null", f);
   }
-  if (in->error) {
-    fputs(",\"error\":", f);
+  fputs(",\"error\":", f);
+  if (in->error)
     json_string(f, mmf_strerror(in->error));
-  }
+  else
+    fputs("null", f);
   fputc('}', f);
 }
 

@@ -496,6 +496,47 @@ class Conventions(Base):
         self.assertEqual(got.replace(b"\r\n", b"\n"), b"no newline\n")
 
 
+class Json(Base):
+    INFO_KEYS = {"name", "name_hex", "kind", "capacity", "length", "seq",
+                 "object_size", "mode", "owner", "uid", "gid", "modified",
+                 "changed", "transient", "holders", "lock_pid", "holder_pids",
+                 "holders_hidden", "error"}
+
+    def test_one_schema_per_command(self):
+        n, r = name(), name()
+        new = json.loads(self.ok("new", n, "--size", "1K", "--json"))
+        self.assertEqual(set(new), self.INFO_KEYS)
+        self.ok("new", r, "--size", "16", "--raw")
+        mmf_info = json.loads(self.ok("info", n, "--json"))
+        raw_info = json.loads(self.ok("info", r, "--json"))
+        # The same keys whatever the kind; null where they do not apply.
+        self.assertEqual(set(mmf_info), self.INFO_KEYS)
+        self.assertEqual(set(raw_info), self.INFO_KEYS)
+        for k in ("seq", "transient", "holders", "lock_pid"):
+            self.assertIsNone(raw_info[k], k)
+        self.assertEqual(mmf_info["seq"], 0)
+        for x in json.loads(self.ok("list", "--json")):
+            self.assertEqual(set(x), self.INFO_KEYS)
+        w = json.loads(self.ok("write", n, "hello", "--json"))
+        self.assertEqual(w, {"name": n, "length": 5, "seq": 1})
+        self.assertEqual(json.loads(self.ok("write", r, "x", "--json"))["seq"], None)
+        rc, out, err = run("wait", n, "--after", "0", "--json")
+        self.assertEqual(json.loads(out), {"name": n, "seq": 1})
+        f = os.path.join(tempfile.mkdtemp(), "saved")
+        self.assertEqual(json.loads(self.ok("save", n, f, "--json")),
+                         {"name": n, "file": f, "length": 5})
+        rd = json.loads(self.ok("read", n, "--json"))
+        self.assertEqual(rd, {"seq": 1, "length": 5, "appended": False,
+                              "data": "hello"})
+        rc, out, err = run("remove", n, r, n, "--json")
+        self.assertEqual(rc, 1)
+        got = json.loads(out)
+        self.assertEqual([(x["name"], x["removed"]) for x in got],
+                         [(n, True), (r, True), (n, False)])
+        self.assertIsNone(got[0]["error"])
+        self.assertIsInstance(got[2]["error"], str)
+
+
 class Follow(Base):
     def test_follow_prints_each_appended_byte_once(self):
         n = name()
