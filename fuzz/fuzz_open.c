@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OBJ (MMF__HDR_SIZE + 2 * MMF__PAGE)
+#define OBJ (MMF__HDR_SIZE + 2 * 4096)
 
 static char name[64];
 static char path[128];
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len;
   if (data[0] & 1) {
     struct mmf__hdr *h = (struct mmf__hdr *)obj;
-    mmf__hdr_init(h, 64, data[0] & 2 ? MMF__HF_TRANSIENT : 0);
+    mmf__hdr_init(h, 64, data[0] & 2 ? MMF__HF_TRANSIENT : 0, MMF__HDR_SIZE);
     for (size_t i = 1; i < size; i++)
       obj[i - 1] ^= data[i];
     tame(h);

@@ -602,6 +602,67 @@ static void write_at(void **s) {
   mmf_remove(n);
 }
 
+/* A map made where pages are 64 KiB (slots aligned to 65536, recorded in
+ * the header) works here; impossible alignments are corruption. */
+static void other_page_sizes(void **s) {
+  (void)s;
+  const char *n = tname("align");
+  char path[300];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  uint64_t align = 65536, cap = 100000;
+  uint64_t size = mmf__object_size_for(cap, align);
+  assert_int_equal(size, align + 2 * 131072);
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, (off_t)size), 0);
+  struct mmf__hdr *h = mmap(NULL, MMF__HDR_SIZE, PROT_READ | PROT_WRITE,
+                            MAP_SHARED, fd, 0);
+  assert_true(h != MAP_FAILED);
+  mmf__hdr_init(h, cap, 0, align);
+  mmf_t *m;
+  assert_int_equal(mmf_open(n, 0, &m), 0);
+  assert_int_equal(mmf_write(m, "sixty-four", 10), 0);
+  assert_int_equal(mmf_append(m, "KiB", 3, " ", 1), 0);
+  char buf[64];
+  size_t len;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 14);
+  assert_memory_equal(buf, "sixty-four KiB", 14);
+  /* The content lies at the recorded alignment. */
+  char at[10];
+  assert_int_equal(pread(fd, at, sizeof at, (off_t)(align + 131072)), 10);
+  assert_memory_equal(at, "sixty-four", 10);
+  struct mmf_write_loan w;
+  assert_int_equal(mmf_write_begin(m, 16, &w), 0);
+  /* At the recorded alignment in the file (above); page-aligned here. */
+  assert_int_equal((uintptr_t)w.data % (uintptr_t)sysconf(_SC_PAGESIZE), 0);
+  mmf_write_abort(m, &w);
+  mmf_close(m);
+  /* Alignments a header may not give. */
+  uint32_t bad[] = {1000, 2048, 4096 * 3, 1u << 21};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    h->align = bad[i];
+    h->hdr_size = bad[i];
+    assert_int_equal(mmf_open(n, 0, &m), -MMF_ECORRUPT);
+  }
+  h->align = 65536;
+  h->hdr_size = 4096; /* disagreeing */
+  assert_int_equal(mmf_open(n, 0, &m), -MMF_ECORRUPT);
+  munmap(h, MMF__HDR_SIZE);
+  close(fd);
+  unlink(path);
+  /* Made here: the larger of 4096 and this system's page size. */
+  assert_int_equal(mmf_create(n, 10, 0, 0, &m), 0);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  uint64_t here = (uint64_t)sysconf(_SC_PAGESIZE) > 4096
+                      ? (uint64_t)sysconf(_SC_PAGESIZE)
+                      : 4096;
+  assert_int_equal((uint64_t)st.st_size, 3 * here);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(names),
@@ -622,6 +683,7 @@ int main(void) {
       T(sparse_creation),
       T(fd_copies),
       T(write_at),
+      T(other_page_sizes),
   };
   return cmocka_run_group_tests_name("map", tests, NULL, NULL);
 }

@@ -6,21 +6,29 @@
 #include <errno.h>
 #include <string.h>
 
-uint64_t mmf__stride_for(uint64_t capacity) {
-  /* Page-aligned slots: reservations and zero-copy pointers stay aligned. */
-  return (capacity + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
+uint64_t mmf__stride_for(uint64_t capacity, uint64_t align) {
+  /* Aligned slots: reservations, madvise and zero-copy pointers stay on
+   * page boundaries, also on kernels with 16 or 64 KiB pages. */
+  return (capacity + align - 1) & ~(align - 1);
 }
 
-uint64_t mmf__object_size_for(uint64_t capacity) {
-  return MMF__HDR_SIZE + 2 * mmf__stride_for(capacity);
+uint64_t mmf__object_size_for(uint64_t capacity, uint64_t align) {
+  return align + 2 * mmf__stride_for(capacity, align);
 }
 
-void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags) {
+uint64_t mmf__align_here(void) {
+  uint64_t page = mmf__os_page_size();
+  return page > MMF__HDR_SIZE ? page : MMF__HDR_SIZE;
+}
+
+void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags,
+                   uint64_t align) {
   /* The object is fresh (all zero): set only what is not zero, magic last. */
   h->version = MMF__VERSION;
-  h->hdr_size = MMF__HDR_SIZE;
+  h->hdr_size = (uint32_t)align;
+  h->align = (uint32_t)align;
   h->capacity = capacity;
-  h->stride = mmf__stride_for(capacity);
+  h->stride = mmf__stride_for(capacity, align);
   h->flags = hflags;
   h->created_ns = mmf__os_now_ns();
   atomic_store_explicit(&h->state, 0, memory_order_relaxed);
@@ -32,7 +40,7 @@ void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags) {
 }
 
 int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
-                   uint64_t *ret_stride) {
+                   uint64_t *ret_stride, uint64_t *ret_hdr_size) {
   if (size < MMF__MAGIC_LEN || memcmp(p, MMF__MAGIC, MMF__MAGIC_LEN) != 0)
     return -MMF_ENOTMMF;
   if (size < MMF__HDR_SIZE)
@@ -44,14 +52,17 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
    * anew (mmf_strerror says so). */
   if (h.version != MMF__VERSION)
     return -MMF_EVERSION;
-  if (h.hdr_size != MMF__HDR_SIZE)
+  uint64_t align = h.align ? h.align : MMF__HDR_SIZE;
+  if (align < MMF__HDR_SIZE || align > MMF__ALIGN_MAX || (align & (align - 1)) ||
+      h.hdr_size != align)
     return -MMF_ECORRUPT;
   if (h.capacity == 0 || h.capacity > MMF_CAPACITY_MAX ||
-      h.stride != mmf__stride_for(h.capacity))
+      h.stride != mmf__stride_for(h.capacity, align))
     return -MMF_ECORRUPT;
-  if (mmf__object_size_for(h.capacity) > size)
+  if (mmf__object_size_for(h.capacity, align) > size)
     return -MMF_ECORRUPT;
   *ret_capacity = h.capacity;
   *ret_stride = h.stride;
+  *ret_hdr_size = align;
   return 0;
 }

@@ -15,6 +15,8 @@
 #define MMF__MAGIC_LEN 8
 #define MMF__VERSION 2u
 #define MMF__HDR_SIZE 4096u
+/* The largest slot alignment a header may give (a page size). */
+#define MMF__ALIGN_MAX (1u << 20)
 
 enum {
   /* Informative copy of the creator's choice; the file mode's sticky bit,
@@ -61,11 +63,13 @@ struct mmf__slot {
 struct mmf__hdr {
   char magic[MMF__MAGIC_LEN]; /* 0: MMF__MAGIC, written last */
   uint32_t version;           /* 8 */
-  uint32_t hdr_size;          /* 12: MMF__HDR_SIZE */
+  uint32_t hdr_size;          /* 12: where slot 0 starts (= align) */
   uint64_t capacity;          /* 16: largest content */
   uint64_t stride;            /* 24: bytes between slots */
   uint32_t flags;             /* 32: MMF__HF_* (informative) */
-  uint32_t pad0;
+  /* 36: the slots' alignment: the larger of 4096 and the creator's page
+   * size (0 in maps made before it was recorded: 4096). */
+  uint32_t align;
   int64_t created_ns; /* 40 */
 
   /* Publication: seq << 1 | slot of the published content. */

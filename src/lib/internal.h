@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 
 #define MMF__SHM_DIR "/dev/shm"
-#define MMF__PAGE 4096u
 
 static inline void mmf__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -135,6 +134,8 @@ int mmf__os_futex_wake(_Atomic uint32_t *w, int n);
 int64_t mmf__os_now_ms(void);
 /* A clock that costs no system call, in ticks of a few ms. */
 int64_t mmf__os_coarse_ms(void);
+/* The system's page size (sysconf), cached. */
+uint64_t mmf__os_page_size(void);
 /* Fill the page tables of [p, p+len) at once, rather than a fault per page.
  * -EINVAL when the kernel cannot. */
 int mmf__os_populate(void *p, size_t len, bool write);
@@ -179,6 +180,7 @@ struct mmf {
   struct mmf__hdr *hdr;
   uint64_t capacity;
   uint64_t stride;
+  uint64_t hdr_size; /* where slot 0 starts: the map's alignment */
   _Atomic uint64_t populated[2]; /* bytes of each slot with page tables */
   _Atomic bool no_populate;      /* the kernel has no MADV_POPULATE_* */
   _Atomic int64_t size_checked;  /* coarse clock of the last size check */
@@ -187,18 +189,24 @@ struct mmf {
 };
 
 static inline uint8_t *mmf__slot_data(const struct mmf *m, unsigned s) {
-  return m->base + MMF__HDR_SIZE + (uint64_t)s * m->stride;
+  return m->base + m->hdr_size + (uint64_t)s * m->stride;
 }
 
 /* ---- format.c ---- */
-uint64_t mmf__stride_for(uint64_t capacity);
-uint64_t mmf__object_size_for(uint64_t capacity);
+/* Slots are aligned to `align` (a power of two, 4096 at least): the
+ * header takes the first `align` bytes, each slot a multiple of it. */
+uint64_t mmf__stride_for(uint64_t capacity, uint64_t align);
+uint64_t mmf__object_size_for(uint64_t capacity, uint64_t align);
+/* The alignment of maps made here: the larger of 4096 and the page size. */
+uint64_t mmf__align_here(void);
 /* Fill a fresh header for a map of `capacity` bytes. */
-void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags);
+void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags,
+                   uint64_t align);
 /* Validate the header bytes `p` (object of `size` bytes); on success give
- * capacity and stride.  -MMF_ENOTMMF, -MMF_EVERSION, -MMF_ECORRUPT. */
+ * capacity, stride and where slot 0 starts.  -MMF_ENOTMMF, -MMF_EVERSION,
+ * -MMF_ECORRUPT. */
 int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
-                   uint64_t *ret_stride);
+                   uint64_t *ret_stride, uint64_t *ret_hdr_size);
 
 /* ---- holders.c ---- */
 /* Give m an id and hold its byte; -ENOENT if the map is transient and its

@@ -54,23 +54,23 @@ static int map_object(struct mmf *m, int flags, bool probe) {
     return r;
   /* A short read (shrunk meanwhile) is judged by what was read. */
   if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &m->capacity,
-                          &m->stride)) < 0)
+                          &m->stride, &m->hdr_size)) < 0)
     return r;
   m->kind = MMF_KIND_MMF;
-  m->map_len = mmf__object_size_for(m->capacity);
+  m->map_len = mmf__object_size_for(m->capacity, m->hdr_size);
   if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, false,
                        (void **)&m->base)) < 0)
     return r;
   m->hdr = (struct mmf__hdr *)m->base;
   /* The header may have changed since we looked, and the object shrunk:
    * look again, with the same care. */
-  uint64_t cap2, stride2;
+  uint64_t cap2, stride2, hdr2;
   if ((r = mmf__os_pread(m->fd, head, sizeof head, 0, &got)) < 0)
     return r;
   if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &cap2,
-                          &stride2)) < 0)
+                          &stride2, &hdr2)) < 0)
     return r;
-  if (cap2 != m->capacity || stride2 != m->stride)
+  if (cap2 != m->capacity || stride2 != m->stride || hdr2 != m->hdr_size)
     return -MMF_ECORRUPT;
   struct stat now;
   if ((r = mmf__os_fstat(m->fd, &now)) < 0)
@@ -133,13 +133,14 @@ MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret) {
 /* Write the fresh header of an object being made: through a one-page
  * mapping once its page is allocated, or with pwrite where the file system
  * cannot allocate ahead (a store into a hole could be a SIGBUS there). */
-static int write_header(int fd, uint64_t capacity, uint32_t hf) {
-  int r = mmf__os_reserve(fd, 0, MMF__HDR_SIZE);
+static int write_header(int fd, uint64_t capacity, uint32_t hf,
+                        uint64_t align) {
+  int r = mmf__os_reserve(fd, 0, align);
   if (r == -EOPNOTSUPP || r == -ENOSYS) {
     struct mmf__hdr *page = calloc(1, MMF__HDR_SIZE);
     if (!page)
       return -ENOMEM;
-    mmf__hdr_init(page, capacity, hf);
+    mmf__hdr_init(page, capacity, hf, align);
     r = mmf__os_pwrite_all(fd, page, MMF__HDR_SIZE, 0);
     free(page);
     return r;
@@ -149,7 +150,7 @@ static int write_header(int fd, uint64_t capacity, uint32_t hf) {
   void *p;
   if ((r = mmf__os_map(fd, MMF__HDR_SIZE, true, false, &p)) < 0)
     return r;
-  mmf__hdr_init(p, capacity, hf);
+  mmf__hdr_init(p, capacity, hf, align);
   mmf__os_unmap(p, MMF__HDR_SIZE);
   return 0;
 }
@@ -171,14 +172,15 @@ static int create_new(const struct mmf__where *w, const char *name,
   }
   bool raw = flags & MMF_RAW;
   bool transient = flags & MMF_TRANSIENT;
-  uint64_t size = raw ? capacity : mmf__object_size_for(capacity);
+  uint64_t align = mmf__align_here();
+  uint64_t size = raw ? capacity : mmf__object_size_for(capacity, align);
   if ((r = mmf__os_truncate(m->fd, size)) < 0)
     goto fail;
   /* The sticky bit marks a transient map: only its owner can change it. */
   if ((r = mmf__os_fchmod(m->fd, mode | (transient ? S_ISVTX : 0))) < 0)
     goto fail;
   if (!raw && (r = write_header(m->fd, capacity,
-                                transient ? MMF__HF_TRANSIENT : 0)) < 0)
+                                transient ? MMF__HF_TRANSIENT : 0, align)) < 0)
     goto fail;
   /* A transient map is held before it has a name, so that nobody ever
    * sees it with no holder. */

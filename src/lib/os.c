@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -587,6 +588,27 @@ int mmf__os_spawn_watcher(int fd, int dirfd, const char *base) {
 
 /* ---- futex ---- */
 
+/* FUTEX_WAIT with a relative timeout.  Where time_t is 64-bit on a 32-bit
+ * ABI, the old call takes a 32-bit timespec: use futex_time64, or, on a
+ * kernel without it, hand the old call the layout it reads. */
+static long futex_wait_call(uint32_t *w, uint32_t val,
+                            const struct timespec *ts) {
+#if defined(SYS_futex_time64) && ULONG_MAX == 0xffffffffUL
+  if (sizeof ts->tv_sec == 8) {
+    long r = syscall(SYS_futex_time64, w, FUTEX_WAIT, val, ts, NULL, 0);
+    if (r == 0 || errno != ENOSYS)
+      return r;
+    if (!ts)
+      return syscall(SYS_futex, w, FUTEX_WAIT, val, NULL, NULL, 0);
+    struct {
+      long tv_sec, tv_nsec;
+    } old = {(long)ts->tv_sec, ts->tv_nsec};
+    return syscall(SYS_futex, w, FUTEX_WAIT, val, &old, NULL, 0);
+  }
+#endif
+  return syscall(SYS_futex, w, FUTEX_WAIT, val, ts, NULL, 0);
+}
+
 /* Shared (not FUTEX_PRIVATE_FLAG) so that it crosses processes.  Returns 0
  * when woken or the word changed, -ETIMEDOUT, or -EINTR. */
 int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms) {
@@ -596,7 +618,7 @@ int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms) {
     ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
     tp = &ts;
   }
-  long r = syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT, val, tp, NULL, 0);
+  long r = futex_wait_call((uint32_t *)w, val, tp);
   if (r < 0) {
     if (errno == EAGAIN)
       return 0;
@@ -630,7 +652,8 @@ int mmf__os_populate(void *p, size_t len, bool write) {
   if (!len)
     return 0;
   /* madvise wants a page-aligned start. */
-  uintptr_t a = (uintptr_t)p & ~(uintptr_t)(MMF__PAGE - 1);
+  uintptr_t page = (uintptr_t)mmf__os_page_size();
+  uintptr_t a = (uintptr_t)p & ~(page - 1);
   len += (uintptr_t)p - a;
   if (madvise((void *)a, len,
               write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) < 0)
@@ -639,8 +662,9 @@ int mmf__os_populate(void *p, size_t len, bool write) {
 }
 
 void mmf__os_prefault(void *p, size_t len) {
-  uintptr_t a = ((uintptr_t)p + MMF__PAGE - 1) & ~(uintptr_t)(MMF__PAGE - 1);
-  uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)(MMF__PAGE - 1);
+  uintptr_t page = (uintptr_t)mmf__os_page_size();
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
   if (end > a)
     (void)madvise((void *)a, end - a, MADV_POPULATE_WRITE);
 }
@@ -722,4 +746,15 @@ void mmf__os_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
+}
+
+uint64_t mmf__os_page_size(void) {
+  static _Atomic uint64_t cached;
+  uint64_t v = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (!v) {
+    long p = sysconf(_SC_PAGESIZE);
+    v = p > 0 ? (uint64_t)p : 4096;
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+  }
+  return v;
 }

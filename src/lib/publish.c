@@ -135,7 +135,7 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
  * holds nothing anyone reads (the caller holds the writers' lock). */
 static int reserve_keep(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
                         uint64_t keep) {
-  uint64_t end = (len + MMF__PAGE - 1) & ~(uint64_t)(MMF__PAGE - 1);
+  uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
   int r = allocate(m, s, off, end);
   if (r == -EOPNOTSUPP) {
     uint64_t done = atomic_load_explicit(&m->reserved[s], memory_order_relaxed);
@@ -153,7 +153,7 @@ static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
 }
 
 static inline uint64_t slot_off(struct mmf *m, unsigned s) {
-  return MMF__HDR_SIZE + s * m->stride;
+  return m->hdr_size + s * m->stride;
 }
 
 /* Mark slot s busy; returns the odd gen to close it with.  Its seq becomes
