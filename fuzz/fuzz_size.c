@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * digits, then nothing, "B", or one of K M G T (any case) followed by
      * nothing, "B" or "iB" (any case); the value rounded up. */
     const char *p = s;
-    unsigned __int128 whole = 0, frac = 0, scale = 1;
+    uint64_t whole = 0, frac = 0, scale = 1;
     while (isdigit((unsigned char)*p))
       whole = whole * 10 + (unsigned)(*p++ - '0');
     if (*p == '.') {
@@ -46,7 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       p += 1;
     if (*p)
       abort();
-    unsigned __int128 want = (whole << sh) + ((frac << sh) + scale - 1) / scale;
+    /* Accepted: six decimals at most, and the value fits 64 bits. */
+    if (scale > 1000000)
+      abort();
+    uint64_t want = (whole << sh) + ((frac << sh) + scale - 1) / scale;
     if (want != v)
       abort();
   }

@@ -121,8 +121,14 @@ enum {
  * half-done. */
 #define MMF_LOCK_ABANDONED 1
 
-/* Capacity limits of mmf_create(). */
-#define MMF_CAPACITY_MAX ((size_t)1 << 44) /* 16 TiB */
+/* Capacity limits of mmf_create(): 16 TiB, the format's limit; where
+ * size_t is 32-bit, 1 GiB, so that both slots fit the address space.  A
+ * larger map made elsewhere is refused there with -EFBIG. */
+#if SIZE_MAX > 0xffffffffu
+#define MMF_CAPACITY_MAX ((size_t)1 << 44)
+#else
+#define MMF_CAPACITY_MAX ((size_t)1 << 30)
+#endif
 
 /* Writers wait at most this long for another live writer before giving up
  * with -MMF_ESTUCK. */

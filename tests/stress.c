@@ -59,7 +59,8 @@ static uint64_t fnv(const uint8_t *p, size_t n) {
 static size_t make(uint8_t *b, size_t len, uint64_t tag, uint64_t *seed) {
   if (len < 24)
     len = 24;
-  memcpy(b, &len, 8);
+  uint64_t len64 = len; /* 8 bytes whatever size_t is */
+  memcpy(b, &len64, 8);
   memcpy(b + 8, &tag, 8);
   uint64_t fill = rnd(seed);
   for (size_t i = 24; i < len; i++)

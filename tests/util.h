@@ -167,7 +167,8 @@ static inline size_t make_payload(uint8_t *buf, size_t len, uint64_t tag,
                                   uint64_t *seed) {
   if (len < 24)
     len = 24;
-  memcpy(buf, &len, 8);
+  uint64_t len64 = len; /* 8 bytes whatever size_t is */
+  memcpy(buf, &len64, 8);
   memcpy(buf + 8, &tag, 8);
   for (size_t i = 24; i < len; i++)
     buf[i] = (uint8_t)rnd(seed);

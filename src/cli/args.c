@@ -23,7 +23,8 @@ int parse_u64(const char *s, uint64_t *ret) {
   return 0;
 }
 
-/* A size: a number, possibly with a decimal fraction, then an optional
+/* A size: a number, possibly with a decimal fraction (six decimals at
+ * most), then an optional
  * unit K, M, G or T (any case; 1024-based), with or without "B" or "iB":
  * 64K, 64k, 64KB, 64KiB, 1.5M, 4096, 4096B.  Rounded up to a whole byte;
  * zero, signs, overflow and anything else are refused. */
@@ -41,8 +42,8 @@ int parse_size(const char *s, uint64_t *ret) {
     if (!isdigit((unsigned char)*p))
       return -1;
     for (; isdigit((unsigned char)*p); p++) {
-      if (scale >= 1000000000000ull)
-        return -1; /* more digits than any unit needs */
+      if (scale >= 1000000)
+        return -1; /* six decimals at most: more than any unit needs */
       frac = frac * 10 + (uint64_t)(*p - '0');
       scale *= 10;
     }
@@ -67,10 +68,10 @@ int parse_size(const char *s, uint64_t *ret) {
     return -1;
   v = whole << shift;
   if (frac) {
-    /* frac / scale of a unit, rounded up; scale <= 10^12, shift <= 40. */
-    unsigned __int128 f = ((unsigned __int128)frac << shift) + scale - 1;
-    f /= scale;
-    if (__builtin_add_overflow(v, (uint64_t)f, &v))
+    /* frac / scale of a unit, rounded up: frac < scale <= 10^6 and
+     * shift <= 40, so frac << shift fits 64 bits. */
+    uint64_t f = ((frac << shift) + scale - 1) / scale;
+    if (__builtin_add_overflow(v, f, &v))
       return -1;
   }
   if (v == 0)
@@ -95,8 +96,9 @@ const char *human_size(uint64_t v, char *buf, size_t cap) {
     snprintf(buf, cap, "%llu %s", (unsigned long long)(v / unit), units[i]);
     return buf;
   }
-  /* One decimal, rounded down so that a figure never overstates. */
-  uint64_t tenths = (uint64_t)(((unsigned __int128)v * 10) / unit);
+  /* One decimal, rounded down so that a figure never overstates (and
+   * without overflow: v % unit < 2^60). */
+  uint64_t tenths = v / unit * 10 + v % unit * 10 / unit;
   snprintf(buf, cap, "%llu.%llu %s", (unsigned long long)(tenths / 10),
            (unsigned long long)(tenths % 10), units[i]);
   return buf;

@@ -56,7 +56,7 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
   if (align < MMF__HDR_SIZE || align > MMF__ALIGN_MAX || (align & (align - 1)) ||
       h.hdr_size != align)
     return -MMF_ECORRUPT;
-  if (h.capacity == 0 || h.capacity > MMF_CAPACITY_MAX ||
+  if (h.capacity == 0 || h.capacity > MMF__FORMAT_CAPACITY_MAX ||
       h.stride != mmf__stride_for(h.capacity, align))
     return -MMF_ECORRUPT;
   if (mmf__object_size_for(h.capacity, align) > size)

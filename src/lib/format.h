@@ -15,6 +15,8 @@
 #define MMF__MAGIC_LEN 8
 #define MMF__VERSION 2u
 #define MMF__HDR_SIZE 4096u
+/* The largest capacity the format allows (MMF_CAPACITY_MAX on 64-bit). */
+#define MMF__FORMAT_CAPACITY_MAX ((uint64_t)1 << 44)
 /* The largest slot alignment a header may give (a page size). */
 #define MMF__ALIGN_MAX (1u << 20)
 

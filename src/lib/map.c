@@ -57,6 +57,9 @@ static int map_object(struct mmf *m, int flags, bool probe) {
                           &m->stride, &m->hdr_size)) < 0)
     return r;
   m->kind = MMF_KIND_MMF;
+  /* A map made where size_t is wider may not fit this address space. */
+  if (m->capacity > MMF_CAPACITY_MAX)
+    return -EFBIG;
   m->map_len = mmf__object_size_for(m->capacity, m->hdr_size);
   if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, false,
                        (void **)&m->base)) < 0)
