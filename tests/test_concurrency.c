@@ -243,12 +243,45 @@ static void read_fd_under_writers(void **s) {
   mmf_remove(n);
 }
 
+/* The same into a pipe, where the kernel makes the snapshot (a memfd):
+ * what comes out is one whole content every time. */
+static void read_fd_into_a_pipe_under_writers(void **s) {
+  (void)s;
+  const char *n;
+  uint8_t *buf;
+  mmf_t *m = big_map("readpipe", BIG, 6, &n, &buf);
+  pid_t w[2];
+  start_writers(n, w);
+  for (int i = 0; i < 20; i++) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t r = fork();
+    if (r == 0) {
+      close(p[0]);
+      _exit(mmf_read_fd(m, p[1], NULL, NULL) == 0 ? 0 : 1);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t k;
+    while ((k = read(p[0], buf + got, BIG - got)) > 0)
+      got += (size_t)k;
+    close(p[0]);
+    assert_int_equal(reap(r, 30000), 0);
+    assert_true(check_payload(buf, got));
+  }
+  stop_writers(w);
+  free(buf);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(hammer),
       T(killed_writers_lose_nothing),
       T(reads_complete_under_constant_writing),
       T(read_fd_under_writers),
+      T(read_fd_into_a_pipe_under_writers),
   };
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

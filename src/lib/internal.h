@@ -134,6 +134,12 @@ int mmf__os_futex_wake(_Atomic uint32_t *w, int n);
 int64_t mmf__os_now_ms(void);
 /* A clock that costs no system call, in ticks of a few ms. */
 int64_t mmf__os_coarse_ms(void);
+/* A copy of `len` bytes of `from` at `off` in a new memfd (*ret_fd), made
+ * by the kernel: no page is faulted in here.  -EXDEV where it cannot. */
+int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);
+/* Send the first `len` bytes of the regular file `from` to `to` (a pipe,
+ * a socket, a device).  -EXDEV if `to` takes no sendfile (nothing sent). */
+int mmf__os_send(int from, int to, size_t len);
 /* The system's page size (sysconf), cached. */
 uint64_t mmf__os_page_size(void);
 /* Fill the page tables of [p, p+len) at once, rather than a fault per page.

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/sendfile.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -757,4 +758,43 @@ uint64_t mmf__os_page_size(void) {
     atomic_store_explicit(&cached, v, memory_order_relaxed);
   }
   return v;
+}
+
+int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd) {
+  int fd = memfd_create("mmf-snapshot", MFD_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOSYS || errno == EINVAL ? -EXDEV : -errno;
+  size_t done = 0;
+  while (done < len) {
+    off_t o = (off_t)(off + done);
+    ssize_t n = sendfile(fd, from, &o, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(fd);
+      return done == 0 && (e == EINVAL || e == ENOSYS) ? -EXDEV : -e;
+    }
+    done += (size_t)n;
+  }
+  *ret_fd = fd;
+  return 0;
+}
+
+int mmf__os_send(int from, int to, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    off_t o = (off_t)done;
+    ssize_t n = sendfile(to, from, &o, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))
+      return -EXDEV;
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      return -EIO;
+    done += (size_t)n;
+  }
+  return 0;
 }
