@@ -313,9 +313,12 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
  * If the current content extends that one (every publication after it was
  * an mmf_append()), copies only the bytes after its first `len` into buf
  * and returns 0: the caller's copy plus these is the current content.
- * Otherwise (a write, mmf_write_at() or a zero-copy commit replaced it, or
- * seq/len do not fit the map's history) copies the whole current content
- * and returns MMF_READ_WHOLE.  *ret_len receives the bytes copied (the
+ * Otherwise (a write, mmf_write_at() or a zero-copy commit replaced it, a
+ * writer that keeps no chain published, seq is not in the chain, or len is
+ * larger than the content) copies the whole current content and returns
+ * MMF_READ_WHOLE.  seq and len must be those of a content read from this
+ * handle's map: a wrong smaller len, or a pair from another map (one removed
+ * and made again under the same name is another), gives wrong bytes.  *ret_len receives the bytes copied (the
  * bytes needed, with -ENOBUFS), *ret_seq the current seq; the new length
  * is len + *ret_len, or *ret_len after MMF_READ_WHOLE.  It never returns
  * a byte twice or skips one while the chain of appends holds.  Same

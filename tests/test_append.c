@@ -315,6 +315,41 @@ static void hostile_chains_are_harmless(void **s) {
   mmf_remove(n);
 }
 
+/* A writer that keeps no chain (an older build) leaves the words as they
+ * were: the chain then counts as broken, never as intact (a review's
+ * reproduction: appends had mixed two contents, followers got a delta). */
+static void writers_without_chains_break_them(void **s) {
+  (void)s;
+  const char *n = tname("askew");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 4096, 0, 0, &m), 0);
+  assert_int_equal(mmf_write(m, "AAAA", 4), 0);
+  assert_int_equal(mmf_append(m, "bbbb", 4, NULL, 0), 0);
+  assert_int_equal(mmf_append(m, "cccc", 4, NULL, 0), 0); /* seq 3 */
+  /* The old writer's write into the other slot: seq 4, chain words left as
+   * they were there (from seq 2). */
+  unsigned slot = (unsigned)(atomic_load(&m->hdr->state) & 1) ^ 1;
+  uint64_t c = atomic_load(&m->hdr->slot[slot].chain);
+  uint64_t cs = atomic_load(&m->hdr->slot[slot].chain_seq);
+  char z[20];
+  memset(z, 'Z', sizeof z);
+  assert_int_equal(mmf_write(m, z, sizeof z), 0);
+  atomic_store(&m->hdr->slot[slot].chain, c);
+  atomic_store(&m->hdr->slot[slot].chain_seq, cs);
+  char buf[64];
+  size_t got;
+  uint64_t now;
+  assert_int_equal(mmf_read_since(m, 3, 12, buf, sizeof buf, &got, &now),
+                   MMF_READ_WHOLE);
+  assert_int_equal(got, 20);
+  assert_int_equal(mmf_append(m, "dddd", 4, NULL, 0), 0);
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &got, NULL), 0);
+  assert_int_equal(got, 24);
+  assert_memory_equal(buf, "ZZZZZZZZZZZZZZZZZZZZdddd", 24);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(append_costs_what_is_appended),
@@ -322,6 +357,7 @@ int main(void) {
       T(killed_appenders_lose_nothing),
       T(followers_get_each_byte_once),
       T(hostile_chains_are_harmless),
+      T(writers_without_chains_break_them),
   };
   return cmocka_run_group_tests_name("append", tests, NULL, NULL);
 }

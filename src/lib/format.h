@@ -59,7 +59,11 @@ struct mmf__slot {
    * before.  A content that is not an append starts its own (chain ==
    * seq).  Readers take what was appended since a content they saw. */
   _Atomic uint64_t chain;
-  uint64_t pad[4];
+  /* The seq that `chain` was written with: `chain` counts only when it
+   * equals `seq`, so a writer that does not know the word (an older build)
+   * breaks the chain instead of leaving a stale one. */
+  _Atomic uint64_t chain_seq;
+  uint64_t pad[3];
 };
 
 struct mmf__hdr {

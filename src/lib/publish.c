@@ -179,6 +179,14 @@ static void slot_abort(struct mmf *m, unsigned s, uint64_t odd) {
   atomic_store_explicit(&m->hdr->slot[s].gen, odd + 1, memory_order_release);
 }
 
+/* Slot s's chain start, if its content (seq) was published with one; else
+ * seq itself (a chain of its own). */
+static inline uint64_t slot_chain(const struct mmf__slot *sl, uint64_t seq) {
+  uint64_t c = atomic_load_explicit(&sl->chain, memory_order_relaxed);
+  uint64_t cs = atomic_load_explicit(&sl->chain_seq, memory_order_relaxed);
+  return cs == seq && c <= seq ? c : seq;
+}
+
 static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
                                    uint64_t len, uint64_t seq,
                                    uint64_t chain) {
@@ -187,6 +195,7 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   atomic_store_explicit(&sl->len, len, memory_order_relaxed);
   atomic_store_explicit(&sl->seq, seq, memory_order_relaxed);
   atomic_store_explicit(&sl->chain, chain, memory_order_relaxed);
+  atomic_store_explicit(&sl->chain_seq, seq, memory_order_relaxed);
   atomic_store_explicit(&sl->gen, odd + 1, memory_order_release);
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
   announce(m, seq);
@@ -304,9 +313,8 @@ static int publish(struct mmf *m, bool keep, const void *sep, size_t sep_len,
     }
     if (old_len == 0)
       sep_len = 0;
-    uint64_t cur_chain =
-        atomic_load_explicit(&h->slot[cur].chain, memory_order_relaxed);
-    chain = cur_chain <= seq ? cur_chain : seq;
+    uint64_t cur_chain = slot_chain(&h->slot[cur], seq);
+    chain = cur_chain;
     uint64_t prev_len =
         atomic_load_explicit(&h->slot[s].len, memory_order_relaxed);
     if (seq > 0 && prev_seq == seq - 1 && cur_chain < seq &&
@@ -509,6 +517,8 @@ typedef int (*copy_fn)(void *ctx, const uint8_t *src, uint64_t len,
 
 static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
                         uint64_t seq);
+static int copy_since(void *ctx, const uint8_t *src, uint64_t len,
+                      uint64_t seq);
 
 /* After this many failed tries (a writer in the way, or a copy overtaken),
  * a handle that may write waits for the writers' lock and copies under it;
@@ -550,14 +560,17 @@ static int snapshot(struct mmf *m, copy_fn copy, void *ctx) {
     uint64_t g, len, seq;
     int r = look(m, false, &s, &g, &len, &seq);
     if (r == 0) {
-      if (copy != copy_nothing)
+      /* A follower copies only a tail: neither page tables for the whole
+       * nor the large-copy escalation apply to it. */
+      bool tail = copy == copy_since;
+      if (copy != copy_nothing && !tail)
         populate(m, s, len);
       int c = copy(ctx, mmf__slot_data(m, s), len, seq);
       if (still(m, s, g))
         return c;
       /* A large copy overtaken is costly work lost: after two of them the
        * lock is cheaper than trying again (bounds a read's time). */
-      if (len >= BIG_COPY && tries < READ_TRIES - 1)
+      if (!tail && len >= BIG_COPY && tries < READ_TRIES - 1)
         tries = tries < READ_TRIES / 2 ? READ_TRIES / 2 : READ_TRIES - 1;
     } else if (r != -EAGAIN) {
       return r;
@@ -644,8 +657,7 @@ static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
   struct since_ctx *c = vctx;
   /* Which slot this is, for its chain: checked with its gen afterwards. */
   unsigned s = src == mmf__slot_data(c->m, 1);
-  uint64_t chain =
-      atomic_load_explicit(&c->m->hdr->slot[s].chain, memory_order_relaxed);
+  uint64_t chain = slot_chain(&c->m->hdr->slot[s], seq);
   c->seq = seq;
   c->whole = !(chain <= c->seen_seq && c->seen_seq <= seq &&
                c->seen_len <= len);
