@@ -40,7 +40,7 @@ has() { # description, word expected among the replies, words...
   if comp "$@" | grep -qxF -- "$want"; then echo "ok $n - $what"; else
     failed=$((failed + 1)); echo "not ok $n - $what"; echo "# no '$want' in: $(comp "$@" | tr '\n' '|')"; fi
 }
-echo "1..10"
+echo "1..12"
 check "a file name with a space is one word" $'a b.txt' mmf cat "a "
 check "file names: all that match" $'a b.txt\nabc.txt' mmf cat a
 check "a map name with a space is one word" "mmftest-comp$$ x" mmf info "mmftest-comp$$ "
@@ -51,4 +51,8 @@ has "remove offers -f" "-f" mmf remove -
 has "lock NAME -- offers commands" "echo" mmf lock X -- ec
 check "lock NAME -- CMD offers files" $'a b.txt\nabc.txt' mmf lock X -- cat a
 check "save NAME offers files for FILE" $'a b.txt\nabc.txt' mmf save X a
+has "read offers --follow" "--follow" mmf read --fo
+mkfifo "/dev/shm/mmftest-comp$$-fifo"
+check "no FIFO among map names" "" mmf info "mmftest-comp$$-fi"
+rm -f "/dev/shm/mmftest-comp$$-fifo"
 [ "$failed" -eq 0 ]

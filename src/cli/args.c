@@ -212,8 +212,9 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
       return usage_error(v, "bad timeout '%s': give seconds, e.g. 2.5", a), -1;
     return 0;
   case OPT_NAME_HEX:
-    free(o->hex_name);
-    o->hex_name = NULL;
+    if (o->hex_name)
+      return usage_error(v, "give --name-hex once (one object at a time)"),
+             -1;
     if (parse_hex_name(a, &o->hex_name) < 0)
       return usage_error(v,
                          "bad --name-hex '%s': give the name's bytes in hex "

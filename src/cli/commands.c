@@ -405,11 +405,13 @@ static int follow(const char *name, mmf_t *m, const struct opts *o) {
       break;
     }
     bool whole = r == MMF_READ_WHOLE || first;
-    if (r == MMF_READ_WHOLE && !first)
+    if (r == MMF_READ_WHOLE && !first) {
+      char safe[1100];
       fprintf(stderr,
               "mmf: read %s: the content was replaced (seq %llu); printing "
               "it whole (anything appended just before may be missed)\n",
-              name, (unsigned long long)now);
+              printable(name, safe, sizeof safe), (unsigned long long)now);
+    }
     len = whole ? got : len + got;
     if (now != seq || first) {
       if (json) {
@@ -456,8 +458,11 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
   if (wait && follows)
     return usage_error(v, "--wait and --follow do not go together");
   mmf_t *m;
-  /* Only a waiter needs a writable handle (to be woken at once). */
-  int r = open_any(name, wait || follows ? 0 : MMF_READONLY, &m);
+  /* A handle that may write (where the caller may: otherwise it is opened
+   * read-only all the same) takes its turn at the writers' lock when
+   * writers keep overtaking a large read, and is woken at once: a
+   * read-only one can only retry. */
+  int r = open_any(name, 0, &m);
   if (r == -MMF_ENAME)
     return usage_error(v, "'%s': %s", name, hint(r));
   if (r < 0)
@@ -733,8 +738,7 @@ static int guard(const char *name, char **cmd, pid_t mmf_pid) {
     return 126;
   pid_t c = fork();
   if (c < 0) {
-    fprintf(stderr, "mmf: lock %s: cannot start the command: %s\n", name,
-            strerror(errno));
+    fail("lock", name, "cannot start the command: %s", strerror(errno));
     return 126;
   }
   if (c == 0) {
@@ -743,8 +747,7 @@ static int guard(const char *name, char **cmd, pid_t mmf_pid) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     execvp(cmd[0], cmd);
-    fprintf(stderr, "mmf: lock %s: cannot run '%s': %s\n", name, cmd[0],
-            strerror(errno));
+    fail("lock", name, "cannot run '%s': %s", cmd[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
   int status;
@@ -783,10 +786,9 @@ static int cmd_lock(const struct verb *v, const struct opts *o) {
     return fail_code("lock", name, r);
   }
   if (r == MMF_LOCK_ABANDONED)
-    fprintf(stderr,
-            "mmf: lock %s: the previous holder died holding the lock; what "
-            "it guarded may be half-done\n",
-            name);
+    fail("lock", name,
+         "the previous holder died holding the lock; what it guarded may be "
+         "half-done");
   /* The command runs under a guard: a child that shares our handle (so
    * the lock stays held while it lives, whatever happens to us) and, if we
    * die, kills the command and everything it started before letting go. */

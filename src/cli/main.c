@@ -28,11 +28,13 @@ int main(int argc, char **argv) {
         best = w;
       }
     }
+    char safe[1100];
+    printable(name, safe, sizeof safe);
     if (best)
-      fprintf(stderr, "mmf: no command '%s'; did you mean '%s'?\n", name,
+      fprintf(stderr, "mmf: no command '%s'; did you mean '%s'?\n", safe,
               best->name);
     else
-      fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", name);
+      fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", safe);
     return EXIT_USAGE;
   }
   struct opts o;

@@ -299,12 +299,13 @@ void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
       if ((text = utf8_valid(z))) {
         fputs("\"data\":", f);
         json_string(f, z);
+        fputs(",\"data_base64\":null", f);
       }
       free(z);
     }
   }
   if (!text) {
-    fputs("\"data_base64\":\"", f);
+    fputs("\"data\":null,\"data_base64\":\"", f);
     base64(f, data, len);
     fputc('"', f);
   }

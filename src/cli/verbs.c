@@ -33,12 +33,14 @@ int usage_error(const struct verb *v, const char *fmt, ...) {
 
 int fail(const char *verb, const char *name, const char *fmt, ...) {
   va_list ap;
-  char buf[1100];
-  fprintf(stderr, "mmf: %s %s: ", verb, printable(name, buf, sizeof buf));
+  char buf[1100], msg[2048], safe[8200];
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  /* What was typed (a file name, a command) may be quoted in the message:
+   * no control byte reaches the terminal. */
+  fprintf(stderr, "mmf: %s %s: %s\n", verb, printable(name, buf, sizeof buf),
+          printable(msg, safe, sizeof safe));
   return EXIT_FAIL;
 }
 

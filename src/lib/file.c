@@ -88,6 +88,28 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
     free(data);
     return r;
   }
+  /* What is there now: a regular file is replaced, keeping its mode and
+   * owner; anything else (a device such as /dev/null, a FIFO, a symlink, a
+   * folder) is refused, never replaced.  A new file gets the map's
+   * permission bits, so an owner-only map is not saved readable by all. */
+  struct stat old;
+  bool exists = false;
+  unsigned mode = 0600;
+  r = mmf__os_stat_at(dirfd, base, &old);
+  if (r == 0) {
+    if (!S_ISREG(old.st_mode)) {
+      r = S_ISDIR(old.st_mode) ? -EISDIR : -MMF_ENOTREG;
+      goto out;
+    }
+    exists = true;
+    mode = old.st_mode & 0777;
+  } else if (r != -ENOENT) {
+    goto out;
+  } else {
+    struct stat ms;
+    if (mmf__os_fstat(m->fd, &ms) == 0)
+      mode = ms.st_mode & 0666;
+  }
   char tmp[300];
   int fd = -1;
   for (int tries = 0; tries < 100; tries++) {
@@ -99,7 +121,11 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
   }
   if (r < 0)
     goto out;
-  r = mmf__os_write_all(fd, data, len);
+  r = mmf__os_fchmod(fd, mode);
+  if (r == 0 && exists)
+    (void)mmf__os_fchown(fd, old.st_uid, old.st_gid); /* where we may */
+  if (r == 0)
+    r = mmf__os_write_all(fd, data, len);
   if (r == 0)
     r = mmf__os_fsync(fd);
   mmf__os_close(fd);

@@ -140,6 +140,7 @@ int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);
 /* Send the first `len` bytes of the regular file `from` to `to` (a pipe,
  * a socket, a device).  -EXDEV if `to` takes no sendfile (nothing sent). */
 int mmf__os_send(int from, int to, size_t len);
+int mmf__os_fchown(int fd, uid_t uid, gid_t gid);
 /* The system's page size (sysconf), cached. */
 uint64_t mmf__os_page_size(void);
 /* Fill the page tables of [p, p+len) at once, rather than a fault per page.

@@ -13,6 +13,16 @@ int mmf__name_classify(const char *name) {
   size_t n = strnlen(name, 4096);
   if (n >= 4096)
     return -MMF_ENAME;
+  /* A path straight in /dev/shm names the shared-memory object: any name
+   * there (spaces, control bytes, a leading dot) can be reached so, and it
+   * is a raw or mmf object as by its plain name, not a file. */
+  static const char shm[] = MMF__SHM_DIR "/";
+  if (!strncmp(name, shm, sizeof shm - 1) && !strchr(name + sizeof shm - 1, '/')) {
+    const char *b = name + sizeof shm - 1;
+    if (!b[0] || !strcmp(b, ".") || !strcmp(b, "..") || strlen(b) > 255)
+      return -MMF_ENAME;
+    return MMF__NAME_SHM;
+  }
   if (strchr(name, '/')) {
     /* A path must name a file, not a folder. */
     if (name[n - 1] == '/')
@@ -41,7 +51,8 @@ int mmf__where_open(const char *name, struct mmf__where *ret) {
   int r;
   if (kind == MMF__NAME_SHM) {
     r = mmf__os_open_dir(MMF__SHM_DIR, &w.dirfd);
-    snprintf(w.base, sizeof w.base, "%s", name);
+    const char *b = strrchr(name, '/');
+    snprintf(w.base, sizeof w.base, "%s", b ? b + 1 : name);
   } else {
     const char *slash = strrchr(name, '/');
     char dir[4096];

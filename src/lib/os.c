@@ -798,3 +798,7 @@ int mmf__os_send(int from, int to, size_t len) {
   }
   return 0;
 }
+
+int mmf__os_fchown(int fd, uid_t uid, gid_t gid) {
+  return fchown(fd, uid, gid) < 0 ? -errno : 0;
+}

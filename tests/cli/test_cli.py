@@ -527,7 +527,7 @@ class Json(Base):
                          {"name": n, "file": f, "length": 5})
         rd = json.loads(self.ok("read", n, "--json"))
         self.assertEqual(rd, {"seq": 1, "length": 5, "appended": False,
-                              "data": "hello"})
+                              "data": "hello", "data_base64": None})
         rc, out, err = run("remove", n, r, n, "--json")
         self.assertEqual(rc, 1)
         got = json.loads(out)
@@ -535,6 +535,51 @@ class Json(Base):
                          [(n, True), (r, True), (n, False)])
         self.assertIsNone(got[0]["error"])
         self.assertIsInstance(got[2]["error"], str)
+
+
+class Review(Base):
+    def test_save_never_replaces_what_is_not_a_regular_file(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "content")
+        d = tempfile.mkdtemp()
+        fifo, link, dev = os.path.join(d, "f"), os.path.join(d, "l"), os.path.join(d, "null")
+        os.mkfifo(fifo)
+        os.symlink("/etc/hostname", link)
+        if os.getuid() == 0:
+            os.mknod(dev, 0o666 | 0o020000, os.makedev(1, 3))
+        for target in (fifo, link) + ((dev,) if os.getuid() == 0 else ()):
+            rc, out, err = run("save", n, target)
+            self.assertEqual(rc, 1, target)
+            self.one_line_error(err, n, "not a regular file")
+        self.assertTrue(os.path.islink(link))
+        import stat
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+        keep = os.path.join(d, "keep")
+        with open(keep, "w") as f:
+            f.write("old")
+        os.chmod(keep, 0o640)
+        self.ok("save", n, keep)
+        self.assertEqual(oct(os.stat(keep).st_mode & 0o777), oct(0o640))
+        new = os.path.join(d, "new")
+        self.ok("save", n, new)   # an owner-only map: an owner-only file
+        self.assertEqual(oct(os.stat(new).st_mode & 0o777), oct(0o600))
+
+    def test_name_hex_reaches_raw_objects_as_raw(self):
+        n = name()
+        self.ok("new", n, "--size", "16", "--raw")
+        h = n.encode().hex()
+        info = json.loads(self.ok("info", "--name-hex", h, "--json"))
+        self.assertEqual(info["kind"], "raw")
+        rc, out, err = run("remove", "--name-hex", h, "--name-hex", h)
+        self.assertEqual(rc, 2)
+        self.ok("remove", "--name-hex", h)
+        self.assertFalse(os.path.exists(shm(n)))
+
+    def test_escapes_in_every_message(self):
+        for args in ([b"\x1b]0;x\x07"], [b"save", b"nosuchmap", b"/tmp/\x1b[31mX/y"]):
+            rc, out, err = run(*args)
+            self.assertNotIn("\x1b", err)
 
 
 class Follow(Base):
@@ -571,11 +616,12 @@ class Follow(Base):
         out = self.ok("read", n, "--follow", "--json", "--timeout", "0.2")
         rows = [json.loads(l) for l in out.decode().splitlines()]
         self.assertEqual(rows, [{"seq": 2, "length": 3, "appended": False,
-                                 "data": "a\nb"}])
+                                 "data": "a\nb", "data_base64": None}])
         self.ok("write", n, b"bin\xff")
         row = json.loads(self.ok("read", n, "--json"))
         self.assertEqual(row["seq"], 3)
         self.assertEqual(base64.b64decode(row["data_base64"]), b"bin\xff")
+        self.assertIsNone(row["data"])
 
     def test_wait_seq_chains_exactly(self):
         n = name()
