@@ -537,7 +537,12 @@ static int cmd_read(const struct verb *v, const struct opts *o) {
      * pipe: standard output always gets one whole content. */
     r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
   }
-  if (r == -MMF_ECORRUPT || r == -MMF_ESTUCK)
+  if (r == -MMF_ESTUCK)
+    rc = fail("read", name,
+              "writers kept replacing the content faster than it could be "
+              "copied whole, for 5 seconds (a reader that may not write the "
+              "map cannot take its turn); nothing was printed");
+  else if (r == -MMF_ECORRUPT)
     rc = fail_code("read", name, r);
   else if (r < 0)
     rc = fail("read", name, "writing standard output: %s", mmf_strerror(r));

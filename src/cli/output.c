@@ -2,6 +2,8 @@
 /* What mmf prints: JSON, tables, safe names and progress. */
 #include "cli.h"
 
+#include <errno.h>
+
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +239,9 @@ void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
             table_size(in->capacity, bytes, cap, sizeof cap),
             table_size(in->length, bytes, len, sizeof len), seq, in->mode,
             owner_name(in->owner, own, sizeof own),
-            in->error ? "  (broken header)" : "");
+            !in->error                ? ""
+            : abs(in->error) == EACCES ? "  (no permission to read it)"
+                                       : "  (broken header)");
   }
 }
 
