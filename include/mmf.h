@@ -237,8 +237,10 @@ MMF_EXPORT void mmf_close(mmf_t *m);
  * shared-memory name is removed whatever the object holds; a path is removed
  * only if the file is an mmf map (other files are left alone).
  *
+ * A path straight in /dev/shm is the shared-memory object of that name.
  * Errors: -MMF_ENAME, -ENOENT, -EACCES, -EPERM, -MMF_ENOTMMF (a path that is
- * not an mmf map).
+ * not an mmf map), -MMF_ENOTREG (not a regular file: a FIFO, a symlink, a
+ * folder is never removed as a map).
  */
 MMF_EXPORT int mmf_remove(const char *name);
 

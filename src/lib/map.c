@@ -307,7 +307,11 @@ MMF_EXPORT int mmf_remove(const char *name) {
   int r = mmf__where_open(name, &w);
   if (r < 0)
     return r;
-  if (w.kind == MMF__NAME_PATH) {
+  struct stat st;
+  if (r == 0 && (r = mmf__os_stat_at(w.dirfd, w.base, &st)) == 0 &&
+      !S_ISREG(st.st_mode))
+    r = -MMF_ENOTREG; /* a FIFO, a symlink, a folder: no map of ours */
+  if (r == 0 && w.kind == MMF__NAME_PATH) {
     /* A path may name any file: remove it only if it is an mmf map. */
     struct mmf *m;
     r = mmf__open_at(&w, name, MMF_READONLY, true, &m);
