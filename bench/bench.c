@@ -999,8 +999,8 @@ int main(int argc, char **argv) {
   printf("mmf %s benchmark, %d repetitions each (median [min - max]); "
          "÷limit and ÷best peer: >1 is better\n",
          mmf_version(), reps);
-  void (*sections[])(void) = {steady, streams, oneshot,  pingpongs,
-                              whole_process, scan, creation, appends};
+  void (*sections[])(void) = {steady,        streams, oneshot,  pingpongs,
+                              whole_process, scan,    creation, appends};
   for (int i = 0; i < 8; i++)
     if (!only || only == i + 1)
       sections[i]();

@@ -145,18 +145,18 @@ enum mmf_kind {
  * soname 1: a later release puts new fields in reserved_, which is zero
  * until then.  The library fills every byte. */
 struct mmf_stat {
-  size_t capacity;      /* mmf: content capacity; raw/file: object size */
-  size_t length;        /* mmf: current content length; raw/file: size */
-  uint64_t seq;         /* mmf: seq of the current content; else 0 */
-  int raw;              /* 1 for raw maps and mapped files */
-  enum mmf_kind kind;   /* what the handle maps */
-  int readonly;         /* 1 when the handle cannot write */
-  int transient;        /* 1 for an MMF_TRANSIENT map */
-  unsigned holders;     /* open handles of the map, any process (mmf maps) */
-  pid_t lock_pid;       /* process holding the user lock: 0 if free, -1 if
-                           held from a process not visible here (another PID
-                           namespace, or /proc mounted hidepid) */
-  uint64_t object_size; /* bytes of the underlying object or file */
+  size_t capacity;       /* mmf: content capacity; raw/file: object size */
+  size_t length;         /* mmf: current content length; raw/file: size */
+  uint64_t seq;          /* mmf: seq of the current content; else 0 */
+  int raw;               /* 1 for raw maps and mapped files */
+  enum mmf_kind kind;    /* what the handle maps */
+  int readonly;          /* 1 when the handle cannot write */
+  int transient;         /* 1 for an MMF_TRANSIENT map */
+  unsigned holders;      /* open handles of the map, any process (mmf maps) */
+  pid_t lock_pid;        /* process holding the user lock: 0 if free, -1 if
+                            held from a process not visible here (another PID
+                            namespace, or /proc mounted hidepid) */
+  uint64_t object_size;  /* bytes of the underlying object or file */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 
@@ -320,11 +320,12 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
  * larger than the content) copies the whole current content and returns
  * MMF_READ_WHOLE.  seq and len must be those of a content read from this
  * handle's map: a wrong smaller len, or a pair from another map (one removed
- * and made again under the same name is another), gives wrong bytes.  *ret_len receives the bytes copied (the
- * bytes needed, with -ENOBUFS), *ret_seq the current seq; the new length
- * is len + *ret_len, or *ret_len after MMF_READ_WHOLE.  It never returns
- * a byte twice or skips one while the chain of appends holds.  Same
- * atomicity and errors as mmf_read(); -MMF_ERAW for raw maps and files.
+ * and made again under the same name is another), gives wrong bytes.  *ret_len
+ * receives the bytes copied (the bytes needed, with -ENOBUFS), *ret_seq the
+ * current seq; the new length is len + *ret_len, or *ret_len after
+ * MMF_READ_WHOLE.  It never returns a byte twice or skips one while the chain
+ * of appends holds.  Same atomicity and errors as mmf_read(); -MMF_ERAW for raw
+ * maps and files.
  */
 #define MMF_READ_WHOLE 2
 MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
@@ -524,8 +525,8 @@ struct mmf_info {
   int64_t mtime_ns; /* last change of the object, ns since the epoch */
   int64_t ctime_ns;
   int transient;
-  unsigned holders; /* live holders (mmf maps) */
-  pid_t lock_pid;   /* holder of the user lock, 0 if free */
+  unsigned holders;      /* live holders (mmf maps) */
+  pid_t lock_pid;        /* holder of the user lock, 0 if free */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 

@@ -253,8 +253,7 @@ static void followers_get_each_byte_once(void **s) {
   assert_int_equal(got, 5);
   assert_memory_equal(buf, "newer", 5);
   /* A seen length the content never had: whole, never out of bounds. */
-  assert_int_equal(mmf_read_since(r, now, 1 << 30, buf, sizeof buf, &got,
-                                  &now),
+  assert_int_equal(mmf_read_since(r, now, 1 << 30, buf, sizeof buf, &got, &now),
                    MMF_READ_WHOLE);
   /* A follower racing a writer: concatenated, exactly the final content. */
   assert_int_equal(mmf_write(w, NULL, 0), 0);
@@ -302,9 +301,8 @@ static void hostile_chains_are_harmless(void **s) {
   size_t got;
   uint64_t seq;
   for (int i = 0; i < 2000; i++) {
-    assert_int_equal(mmf_append(m, "abc", 3, NULL, 0) == 0 ||
-                         mmf_write(m, "x", 1) == 0,
-                     1);
+    assert_int_equal(
+        mmf_append(m, "abc", 3, NULL, 0) == 0 || mmf_write(m, "x", 1) == 0, 1);
     atomic_store(&m->hdr->slot[rnd(&seed) & 1].chain, rnd(&seed));
     int r = mmf_read_since(m, rnd(&seed) % 100, (size_t)(rnd(&seed) % 5000),
                            buf, sizeof buf, &got, &seq);
@@ -352,12 +350,9 @@ static void writers_without_chains_break_them(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(append_costs_what_is_appended),
-      T(content_matches_a_model),
-      T(killed_appenders_lose_nothing),
-      T(followers_get_each_byte_once),
-      T(hostile_chains_are_harmless),
-      T(writers_without_chains_break_them),
+      T(append_costs_what_is_appended), T(content_matches_a_model),
+      T(killed_appenders_lose_nothing), T(followers_get_each_byte_once),
+      T(hostile_chains_are_harmless),   T(writers_without_chains_break_them),
   };
   return cmocka_run_group_tests_name("append", tests, NULL, NULL);
 }

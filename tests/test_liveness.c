@@ -321,8 +321,8 @@ static void a_thousand_holders(void **s) {
    * load a count once came out short, and the log should say how. */
   for (int k = 0; k < 3; k++) {
     assert_int_equal(mmf_stat(m, &st), 0);
-    printf("# holders: %u (%d of %d holder processes alive)\n", st.holders, alive,
-           MANY);
+    printf("# holders: %u (%d of %d holder processes alive)\n", st.holders,
+           alive, MANY);
     if (st.holders == MANY + 1)
       break;
     usleep(100000);

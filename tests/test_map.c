@@ -615,8 +615,8 @@ static void other_page_sizes(void **s) {
   int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
   assert_true(fd >= 0);
   assert_int_equal(ftruncate(fd, (off_t)size), 0);
-  struct mmf__hdr *h = mmap(NULL, MMF__HDR_SIZE, PROT_READ | PROT_WRITE,
-                            MAP_SHARED, fd, 0);
+  struct mmf__hdr *h =
+      mmap(NULL, MMF__HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   assert_true(h != MAP_FAILED);
   mmf__hdr_init(h, cap, 0, align);
   mmf_t *m;

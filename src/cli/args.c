@@ -5,10 +5,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <getopt.h>
 #include <string.h>
 
 int parse_u64(const char *s, uint64_t *ret) {
@@ -54,7 +54,8 @@ int parse_size(const char *s, uint64_t *ret) {
   if (u) {
     shift = 10 * (unsigned)(u - units + 1);
     p++;
-    if (toupper((unsigned char)p[0]) == 'I' && toupper((unsigned char)p[1]) == 'B')
+    if (toupper((unsigned char)p[0]) == 'I' &&
+        toupper((unsigned char)p[1]) == 'B')
       p += 2;
     else if (toupper((unsigned char)p[0]) == 'B')
       p++;
@@ -139,13 +140,13 @@ static const struct {
   bool value;
   int short_name; /* 0: none */
 } options[] = {
-    {"size", OPT_SIZE, true, 0},       {"or-open", OPT_OR_OPEN, false, 0},
-    {"raw", OPT_RAW, false, 0},        {"mode", OPT_MODE, true, 0},
-    {"append", OPT_APPEND, false, 0},  {"separator", OPT_SEP, true, 0},
-    {"wait", OPT_WAIT, false, 0},      {"after", OPT_AFTER, true, 0},
-    {"timeout", OPT_TIMEOUT, true, 0}, {"offset", OPT_OFFSET, true, 0},
-    {"length", OPT_LENGTH, true, 0},   {"json", OPT_JSON, false, 0},
-    {"bytes", OPT_BYTES, false, 0},    {"force", OPT_FORCE, false, 'f'},
+    {"size", OPT_SIZE, true, 0},         {"or-open", OPT_OR_OPEN, false, 0},
+    {"raw", OPT_RAW, false, 0},          {"mode", OPT_MODE, true, 0},
+    {"append", OPT_APPEND, false, 0},    {"separator", OPT_SEP, true, 0},
+    {"wait", OPT_WAIT, false, 0},        {"after", OPT_AFTER, true, 0},
+    {"timeout", OPT_TIMEOUT, true, 0},   {"offset", OPT_OFFSET, true, 0},
+    {"length", OPT_LENGTH, true, 0},     {"json", OPT_JSON, false, 0},
+    {"bytes", OPT_BYTES, false, 0},      {"force", OPT_FORCE, false, 'f'},
     {"name-hex", OPT_NAME_HEX, true, 0}, {"follow", OPT_FOLLOW, false, 'f'},
     {"seq", OPT_SEQ, false, 0},
 };
@@ -213,8 +214,7 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
     return 0;
   case OPT_NAME_HEX:
     if (o->hex_name)
-      return usage_error(v, "give --name-hex once (one object at a time)"),
-             -1;
+      return usage_error(v, "give --name-hex once (one object at a time)"), -1;
     if (parse_hex_name(a, &o->hex_name) < 0)
       return usage_error(v,
                          "bad --name-hex '%s': give the name's bytes in hex "
@@ -252,10 +252,9 @@ int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
   for (size_t k = 0; k < NOPTIONS; k++) {
     if (!(v->options & options[k].bit))
       continue;
-    lo[n++] = (struct option){options[k].name,
-                              options[k].value ? required_argument
-                                               : no_argument,
-                              NULL, 256 + (int)k};
+    lo[n++] = (struct option){
+        options[k].name, options[k].value ? required_argument : no_argument,
+        NULL, 256 + (int)k};
     if (options[k].short_name) {
       size_t l = strlen(shorts);
       shorts[l] = (char)options[k].short_name;
@@ -303,8 +302,8 @@ int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
       if (c >= 256)
         k = (size_t)(c - 256);
       else
-        for (; k < NOPTIONS && !(options[k].short_name == c &&
-                                 (v->options & options[k].bit));
+        for (; k < NOPTIONS &&
+               !(options[k].short_name == c && (v->options & options[k].bit));
              k++)
           ;
       if (options[k].value && set_value(v, o, options[k].bit, optarg) < 0) {

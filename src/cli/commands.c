@@ -841,8 +841,7 @@ static int cmd_help(const struct verb *v, const struct opts *o) {
 
 const struct verb mmf_verbs[] = {
     {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON, 1,
-     1,
-     "create a map of a given capacity",
+     1, "create a map of a given capacity",
      "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
      "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
@@ -862,9 +861,9 @@ const struct verb mmf_verbs[] = {
     {"read", cmd_read,
      OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH |
          OPT_NAME_HEX | OPT_FOLLOW | OPT_JSON | OPT_SEQ,
-     1, 1,
-     "print a map's content",
-     "mmf read NAME [--wait [--after SEQ]] [--timeout SECONDS] [--json] [--seq]\n"
+     1, 1, "print a map's content",
+     "mmf read NAME [--wait [--after SEQ]] [--timeout SECONDS] [--json] "
+     "[--seq]\n"
      "       mmf read NAME --follow [--timeout SECONDS] [--json] [--seq]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
      "Write the content to standard output exactly as stored (on a terminal,\n"
@@ -908,7 +907,8 @@ const struct verb mmf_verbs[] = {
      "name_hex), for names with spaces, control bytes or a leading dot.\n\n"
      "example:\n  mmf remove Test\n"},
     {"info", cmd_info, OPT_JSON | OPT_BYTES | OPT_NAME_HEX, 1, 1,
-     "describe a map", "mmf info NAME [--json] [--bytes]\n"
+     "describe a map",
+     "mmf info NAME [--json] [--bytes]\n"
      "       mmf info --name-hex HEX [--json] [--bytes]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, its\n"
      "holders (open handles, and the pids of those this PID namespace can\n"

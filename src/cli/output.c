@@ -182,8 +182,9 @@ void print_info_table(FILE *f, const struct mmf_info *in,
   fprintf(f, "length     %s\n", table_size(in->length, bytes, sz, sizeof sz));
   if (in->kind == MMF_KIND_MMF)
     fprintf(f, "seq        %llu\n", (unsigned long long)in->seq);
-  fprintf(f, "object     %s\n", bytes ? table_size(in->object_size, true, sz, sizeof sz)
-                                      : human_size(in->object_size, sz, sizeof sz));
+  fprintf(f, "object     %s\n",
+          bytes ? table_size(in->object_size, true, sz, sizeof sz)
+                : human_size(in->object_size, sz, sizeof sz));
   fprintf(f, "mode       %04o\n", in->mode);
   fprintf(f, "owner      %s\n", owner_name(in->owner, own, sizeof own));
   fprintf(f, "modified   %s\n", iso_time(in->mtime_ns, mt, sizeof mt));
@@ -239,7 +240,7 @@ void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
             table_size(in->capacity, bytes, cap, sizeof cap),
             table_size(in->length, bytes, len, sizeof len), seq, in->mode,
             owner_name(in->owner, own, sizeof own),
-            !in->error                ? ""
+            !in->error                 ? ""
             : abs(in->error) == EACCES ? "  (no permission to read it)"
                                        : "  (broken header)");
   }

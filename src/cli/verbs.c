@@ -25,9 +25,8 @@ int usage_error(const struct verb *v, const char *fmt, ...) {
   va_end(ap);
   /* The message may quote what was typed: no control byte reaches the
    * terminal. */
-  fprintf(stderr, "mmf: %s: %s (see 'mmf %s --help')\n",
-          v ? v->name : "usage", printable(msg, safe, sizeof safe),
-          v ? v->name : "help");
+  fprintf(stderr, "mmf: %s: %s (see 'mmf %s --help')\n", v ? v->name : "usage",
+          printable(msg, safe, sizeof safe), v ? v->name : "help");
   return EXIT_USAGE;
 }
 

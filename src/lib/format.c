@@ -53,8 +53,8 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
   if (h.version != MMF__VERSION)
     return -MMF_EVERSION;
   uint64_t align = h.align ? h.align : MMF__HDR_SIZE;
-  if (align < MMF__HDR_SIZE || align > MMF__ALIGN_MAX || (align & (align - 1)) ||
-      h.hdr_size != align)
+  if (align < MMF__HDR_SIZE || align > MMF__ALIGN_MAX ||
+      (align & (align - 1)) || h.hdr_size != align)
     return -MMF_ECORRUPT;
   if (h.capacity == 0 || h.capacity > MMF__FORMAT_CAPACITY_MAX ||
       h.stride != mmf__stride_for(h.capacity, align))

@@ -187,7 +187,7 @@ struct mmf {
   struct mmf__hdr *hdr;
   uint64_t capacity;
   uint64_t stride;
-  uint64_t hdr_size; /* where slot 0 starts: the map's alignment */
+  uint64_t hdr_size;             /* where slot 0 starts: the map's alignment */
   _Atomic uint64_t populated[2]; /* bytes of each slot with page tables */
   _Atomic bool no_populate;      /* the kernel has no MADV_POPULATE_* */
   _Atomic int64_t size_checked;  /* coarse clock of the last size check */

@@ -70,8 +70,8 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   uint64_t cap2, stride2, hdr2;
   if ((r = mmf__os_pread(m->fd, head, sizeof head, 0, &got)) < 0)
     return r;
-  if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &cap2,
-                          &stride2, &hdr2)) < 0)
+  if ((r = mmf__hdr_check(head, got < sizeof head ? got : size, &cap2, &stride2,
+                          &hdr2)) < 0)
     return r;
   if (cap2 != m->capacity || stride2 != m->stride || hdr2 != m->hdr_size)
     return -MMF_ECORRUPT;

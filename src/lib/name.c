@@ -17,7 +17,8 @@ int mmf__name_classify(const char *name) {
    * there (spaces, control bytes, a leading dot) can be reached so, and it
    * is a raw or mmf object as by its plain name, not a file. */
   static const char shm[] = MMF__SHM_DIR "/";
-  if (!strncmp(name, shm, sizeof shm - 1) && !strchr(name + sizeof shm - 1, '/')) {
+  if (!strncmp(name, shm, sizeof shm - 1) &&
+      !strchr(name + sizeof shm - 1, '/')) {
     const char *b = name + sizeof shm - 1;
     if (!b[0] || !strcmp(b, ".") || !strcmp(b, "..") || strlen(b) > 255)
       return -MMF_ENAME;

@@ -188,8 +188,7 @@ static inline uint64_t slot_chain(const struct mmf__slot *sl, uint64_t seq) {
 }
 
 static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
-                                   uint64_t len, uint64_t seq,
-                                   uint64_t chain) {
+                                   uint64_t len, uint64_t seq, uint64_t chain) {
   struct mmf__hdr *h = m->hdr;
   struct mmf__slot *sl = &h->slot[s];
   atomic_store_explicit(&sl->len, len, memory_order_relaxed);
@@ -380,8 +379,8 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
     return r;
   unsigned cur = s ^ 1;
   /* We hold the lock: the published slot cannot change under us. */
-  uint64_t old_len = atomic_load_explicit(&m->hdr->slot[cur].len,
-                                          memory_order_relaxed);
+  uint64_t old_len =
+      atomic_load_explicit(&m->hdr->slot[cur].len, memory_order_relaxed);
   if (old_len > m->capacity) {
     slot_abort(m, s, odd);
     wunlock(m);
@@ -659,8 +658,8 @@ static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
   unsigned s = src == mmf__slot_data(c->m, 1);
   uint64_t chain = slot_chain(&c->m->hdr->slot[s], seq);
   c->seq = seq;
-  c->whole = !(chain <= c->seen_seq && c->seen_seq <= seq &&
-               c->seen_len <= len);
+  c->whole =
+      !(chain <= c->seen_seq && c->seen_seq <= seq && c->seen_len <= len);
   uint64_t from = c->whole ? 0 : c->seen_len;
   c->len = len - from;
   if (c->len > c->cap)
