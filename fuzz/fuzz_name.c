@@ -13,7 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   s[size] = '\0';
   int k = mmf__name_classify(s);
   size_t n = strlen(s);
-  if (k == MMF__NAME_SHM) {
+  static const char dir[] = "/dev/shm/";
+  if (k == MMF__NAME_SHM && !strncmp(s, dir, sizeof dir - 1)) {
+    /* A path straight in /dev/shm: any name there but "", ".", "..". */
+    const char *b = s + sizeof dir - 1;
+    if (!b[0] || strchr(b, '/') || !strcmp(b, ".") || !strcmp(b, "..") ||
+        strlen(b) > 255)
+      abort();
+  } else if (k == MMF__NAME_SHM) {
     if (n < 1 || n > 255 || s[0] == '.' || s[0] == '-' || strchr(s, '/'))
       abort();
     for (size_t i = 0; i < n; i++)
