@@ -271,8 +271,13 @@ static int many_holder(void *arg) {
     return 1;
   say_ready();
   uint64_t seq;
-  int r = mmf_wait(m, 0, 30000, &seq);
+  /* Long: the first holders wait while the rest are started, which under
+   * a sanitizer and a loaded machine took over 30 s. */
+  int r = mmf_wait(m, 0, 300000, &seq);
   mmf_close(m);
+  if (r < 0)
+    fprintf(stderr, "holder %d (%s): mmf_wait: %s\n", (int)getpid(),
+            flags ? "read-only" : "read-write", mmf_strerror(r));
   return r == 0 && seq == 1 ? 0 : 2;
 }
 
