@@ -33,7 +33,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (r == 0) {
       if (o.nargs < 0 || o.nargs > argc - 1)
         abort();
-      for (int i = 0, j = 1; i < o.nargs; i++) {
+      /* --name-hex gives the first operand itself: a string of its own. */
+      int first = 0;
+      if (o.hex_name) {
+        if (o.nargs < 1 || o.args[0] != o.hex_name ||
+            strncmp(o.hex_name, "/dev/shm/", 9) != 0)
+          abort();
+        first = 1;
+      }
+      for (int i = first, j = 1; i < o.nargs; i++) {
         while (j < argc && argv[j] != o.args[i])
           j++;
         if (j++ == argc)
@@ -45,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     }
     free(o.args);
+    free(o.hex_name);
   }
   fclose(stderr);
   stderr = saved;
