@@ -354,5 +354,5 @@ int main(void) {
       T(killed_appenders_lose_nothing), T(followers_get_each_byte_once),
       T(hostile_chains_are_harmless),   T(writers_without_chains_break_them),
   };
-  return cmocka_run_group_tests_name("append", tests, NULL, NULL);
+  return run_cases("append", tests, NULL, NULL);
 }

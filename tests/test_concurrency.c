@@ -283,5 +283,5 @@ int main(void) {
       T(read_fd_under_writers),
       T(read_fd_into_a_pipe_under_writers),
   };
-  return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
+  return run_cases("concurrency", tests, NULL, NULL);
 }

@@ -503,5 +503,5 @@ int main(void) {
       T(transient_reaped_by_next_close),
       T(transient_orphan_does_not_block_create),
   };
-  return cmocka_run_group_tests_name("coord", tests, NULL, NULL);
+  return run_cases("coord", tests, NULL, NULL);
 }

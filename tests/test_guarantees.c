@@ -504,5 +504,5 @@ int main(void) {
       T(leftovers_of_dead_creators_are_swept),
       T(or_open_refuses_a_planted_object),
   };
-  return cmocka_run_group_tests_name("guarantees", tests, NULL, NULL);
+  return run_cases("guarantees", tests, NULL, NULL);
 }

@@ -437,5 +437,5 @@ int main(void) {
       T(read_only_waiter_wakes_at_once),
       T(limits),
   };
-  return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
+  return run_cases("hostile", tests, NULL, NULL);
 }

@@ -858,5 +858,5 @@ int main(void) {
       T(a_readers_range_lock_is_no_removal),
       T(version_1_maps_are_refused_clearly),
   };
-  return cmocka_run_group_tests_name("liveness", tests, NULL, NULL);
+  return run_cases("liveness", tests, NULL, NULL);
 }

@@ -685,5 +685,5 @@ int main(void) {
       T(write_at),
       T(other_page_sizes),
   };
-  return cmocka_run_group_tests_name("map", tests, NULL, NULL);
+  return run_cases("map", tests, NULL, NULL);
 }

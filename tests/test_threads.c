@@ -176,5 +176,5 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(every_call_from_threads_at_once),
   };
-  return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+  return run_cases("threads", tests, NULL, NULL);
 }

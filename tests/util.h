@@ -23,13 +23,16 @@
 #include <cmocka.h>
 
 #include "mmf.h"
+#include "runner.h"
 
-/* A name no other test or run uses: prefix, pid and a counter. */
+/* A name no other test or run uses: the run's prefix, a tag, the pid and a
+ * counter (the runner removes PREFIX-*-PID-* after each case). */
 static inline const char *tname(const char *tag) {
   static char buf[8][128];
   static unsigned n;
   char *b = buf[n % 8];
-  snprintf(b, sizeof buf[0], "mmftest-%s-%d-%u", tag, (int)getpid(), n++);
+  snprintf(b, sizeof buf[0], "%s-%s-%d-%u", mmf_test_prefix(), tag,
+           (int)getpid(), n++);
   return b;
 }
 
@@ -39,44 +42,9 @@ static inline int shm_exists(const char *name) {
   return access(p, F_OK) == 0;
 }
 
-static inline int count_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *de;
-  while ((de = readdir(d)))
-    n++;
-  closedir(d);
-  return n;
-}
-
-/* Every test checks that it leaked no fd. */
-static int fd_baseline;
-static inline int fd_setup(void **state) {
-  (void)state;
-  fd_baseline = count_fds();
-  return 0;
-}
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MMF_TEST_TSAN 1
-#endif
-#endif
-static inline int fd_teardown(void **state) {
-  (void)state;
-#ifdef MMF_TEST_TSAN
-  /* ThreadSanitizer's symbolizer keeps descriptors of its own (to match
-   * suppressions): the plain build checks for leaks. */
-  return 0;
-#endif
-  int now = count_fds();
-  if (now != fd_baseline) {
-    fprintf(stderr, "fd leak: %d before, %d after\n", fd_baseline, now);
-    return -1;
-  }
-  return 0;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fd_setup, fd_teardown)
+/* The runner checks every case for leaked descriptors, in the case's own
+ * process. */
+#define T(fn) cmocka_unit_test(fn)
 
 /* A pipe on which children say "ready": pipe(ready) before using it. */
 static int ready[2] __attribute__((unused)) = {-1, -1};
