@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Coordination: waiting for a change, the user lock, transient maps. */
+/* Coordination: waiting for a change, the user lock. */
 #include "util.h"
 
 #include <sched.h>
@@ -320,121 +320,6 @@ static void raw_maps_lock_too(void **s) {
   mmf_remove(n);
 }
 
-/* ---- transient maps ---- */
-
-static int transient_holder(void *arg) {
-  mmf_t *m;
-  if (mmf_open(arg, 0, &m) < 0)
-    return 10;
-  say_ready();
-  for (;;)
-    pause();
-}
-
-static int transient_creator(void *arg) {
-  mmf_t *m;
-  if (mmf_create(arg, 64, MMF_TRANSIENT, 0, &m) < 0)
-    return 10;
-  say_ready();
-  for (;;)
-    pause();
-}
-
-static void transient_vanishes_after_last_close(void **s) {
-  (void)s;
-  const char *n = tname("trans");
-  mmf_t *a, *b;
-  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &a), 0);
-  assert_int_equal(mmf_open(n, 0, &b), 0);
-  struct mmf_stat st;
-  assert_int_equal(mmf_stat(a, &st), 0);
-  assert_int_equal(st.transient, 1);
-  assert_int_equal(st.holders, 2);
-  mmf_close(a);
-  assert_true(shm_exists(n));
-  mmf_close(b);
-  assert_false(shm_exists(n));
-  /* A plain map stays. */
-  assert_int_equal(mmf_create(n, 64, 0, 0, &a), 0);
-  mmf_close(a);
-  assert_true(shm_exists(n));
-  mmf_remove(n);
-}
-
-static void transient_reaped_after_holders_killed(void **s) {
-  (void)s;
-  const char *n = tname("transk");
-  assert_int_equal(pipe(ready), 0);
-  pid_t a = spawn(transient_creator, (void *)n);
-  await_ready();
-  pid_t b = spawn(transient_holder, (void *)n);
-  await_ready();
-  struct mmf_info in;
-  assert_int_equal(mmf_info(n, &in), 0);
-  assert_int_equal(in.holders, 2);
-  /* One killed: a live holder remains, so the map stays. */
-  kill(a, SIGKILL);
-  waitpid(a, NULL, 0);
-  struct mmf_info *list;
-  size_t cnt;
-  assert_int_equal(mmf_list(&list, &cnt), 0);
-  free(list);
-  assert_true(shm_exists(n));
-  assert_int_equal(mmf_info(n, &in), 0);
-  assert_int_equal(in.holders, 1);
-  /* Both killed (b left a zombie for a while): the next list reaps it. */
-  kill(b, SIGKILL);
-  usleep(20000);
-  assert_int_equal(mmf_list(&list, &cnt), 0);
-  for (size_t i = 0; i < cnt; i++)
-    assert_string_not_equal(list[i].name, n);
-  free(list);
-  assert_false(shm_exists(n));
-  waitpid(b, NULL, 0);
-  close(ready[0]);
-  close(ready[1]);
-}
-
-static void transient_orphan_does_not_block_create(void **s) {
-  (void)s;
-  const char *n = tname("transo");
-  assert_int_equal(pipe(ready), 0);
-  pid_t a = spawn(transient_creator, (void *)n);
-  await_ready();
-  mmf_t *m;
-  /* While its holder lives, the name is taken. */
-  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &m), -EEXIST);
-  kill(a, SIGKILL);
-  waitpid(a, NULL, 0);
-  /* The name goes by itself, or the next create reaps it: either way the
-   * create makes a new map. */
-  assert_int_equal(mmf_create(n, 128, MMF_TRANSIENT, 0, &m), 0);
-  struct mmf_stat st;
-  assert_int_equal(mmf_stat(m, &st), 0);
-  assert_int_equal(st.capacity, 128); /* a new map, not the orphan */
-  mmf_close(m);
-  assert_false(shm_exists(n));
-  close(ready[0]);
-  close(ready[1]);
-}
-
-static void transient_reaped_by_next_close(void **s) {
-  (void)s;
-  const char *n = tname("transc");
-  assert_int_equal(pipe(ready), 0);
-  pid_t a = spawn(transient_creator, (void *)n);
-  await_ready();
-  mmf_t *m;
-  assert_int_equal(mmf_open(n, 0, &m), 0);
-  kill(a, SIGKILL);
-  waitpid(a, NULL, 0);
-  assert_true(shm_exists(n));
-  mmf_close(m); /* the last live holder: the dead one is reaped */
-  assert_false(shm_exists(n));
-  close(ready[0]);
-  close(ready[1]);
-}
-
 static int relocker(void *arg) {
   mmf_t *m;
   if (mmf_open(arg, 0, &m) < 0)
@@ -498,10 +383,6 @@ int main(void) {
       T(lock_is_independent_of_writers),
       T(a_relocking_holder_does_not_starve_others),
       T(raw_maps_lock_too),
-      T(transient_vanishes_after_last_close),
-      T(transient_reaped_after_holders_killed),
-      T(transient_reaped_by_next_close),
-      T(transient_orphan_does_not_block_create),
   };
   return run_cases("coord", tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Liveness that the kernel vouches for: locks and holders across PID
- * namespaces, hidden /proc and other users; a thousand holders; transient
- * maps that go by themselves; header bytes that peers write; waiters that
- * die; locks owned by handles, not threads.  Each case failed on format 1. */
+ * namespaces, hidden /proc and other users; a thousand holders; header
+ * bytes that peers write; waiters that die; locks owned by handles, not
+ * threads (transient maps: test_transient.c).  Each case failed on format 1. */
 #include "util.h"
 
 #include <fcntl.h>
@@ -353,115 +353,6 @@ static void a_thousand_holders(void **s) {
   close(ready[1]);
 }
 
-/* ---- transient maps go by themselves ---- */
-
-enum end { END_CLOSE, END_EXIT, END_KILL };
-
-static int transient_holder(void *arg) {
-  const char *n = arg;
-  mmf_t *m;
-  /* With no stdin, the map's folder gets fd 0: the watcher must still get
-   * the folder, not the map. */
-  close(0);
-  if (mmf_create(n, 64, MMF_TRANSIENT, 0, &m) < 0)
-    return 1;
-  if (mmf_write(m, "old", 3) < 0)
-    return 2;
-  say_ready();
-  pause();
-  return 0;
-}
-
-static int transient_closer(void *arg) {
-  const char *n = arg;
-  mmf_t *m;
-  if (mmf_create(n, 64, MMF_TRANSIENT, 0, &m) < 0)
-    return 1;
-  say_ready();
-  usleep(100000);
-  mmf_close(m);
-  return 0;
-}
-
-/* ms until /dev/shm/n is gone, polling without any mmf call; -1 after 5 s */
-static double gone_within(const char *n) {
-  int64_t t0 = now_ns();
-  while (shm_exists(n)) {
-    if (now_ns() - t0 > 5000 * 1000000ll)
-      return -1;
-    usleep(1000);
-  }
-  return (double)(now_ns() - t0) / 1e6;
-}
-
-static void transient_goes_by_itself(enum end how) {
-  const char *n = tname("gone");
-  assert_int_equal(pipe(ready), 0);
-  pid_t p =
-      spawn(how == END_CLOSE ? transient_closer : transient_holder, (void *)n);
-  await_ready();
-  assert_true(shm_exists(n));
-  if (how == END_KILL)
-    kill(p, SIGKILL);
-  else if (how == END_EXIT)
-    kill(p, SIGTERM); /* dies without closing */
-  double ms = gone_within(n);
-  waitpid(p, NULL, 0);
-  printf("# gone %.1f ms after its last holder %s\n", ms,
-         how == END_CLOSE  ? "closed it"
-         : how == END_EXIT ? "exited"
-                           : "was killed");
-  assert_true(ms >= 0 && ms < 1000);
-  /* Never revived: the name is free for a new map. */
-  mmf_t *m;
-  assert_int_equal(mmf_open(n, 0, &m), -ENOENT);
-  close(ready[0]);
-  close(ready[1]);
-}
-
-static void transient_gone_after_close(void **s) {
-  (void)s;
-  transient_goes_by_itself(END_CLOSE);
-}
-static void transient_gone_after_exit(void **s) {
-  (void)s;
-  transient_goes_by_itself(END_EXIT);
-}
-static void transient_gone_after_kill(void **s) {
-  (void)s;
-  transient_goes_by_itself(END_KILL);
-}
-
-/* The watcher was killed too: an orphan is never reopened with its old
- * content, and the next look removes it. */
-static void transient_orphan_never_revived(void **s) {
-  (void)s;
-  const char *n = tname("orph");
-  char path[256];
-  snprintf(path, sizeof path, "/dev/shm/%s", n);
-  /* A transient map as its creator would leave it with no watcher: the
-   * sticky bit, no holder. */
-  mmf_t *m;
-  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
-  assert_int_equal(mmf_write(m, "old", 3), 0);
-  mmf_close(m);
-  assert_int_equal(chmod(path, 01600), 0);
-  assert_int_equal(mmf_open(n, 0, &m), -ENOENT);
-  assert_false(shm_exists(n));
-  /* Read-only openers do not revive it either. */
-  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
-  mmf_close(m);
-  assert_int_equal(chmod(path, 01600), 0);
-  assert_int_equal(mmf_open(n, MMF_READONLY, &m), -ENOENT);
-  struct mmf_info *list;
-  size_t cnt;
-  assert_int_equal(mmf_list(&list, &cnt), 0);
-  for (size_t i = 0; i < cnt; i++)
-    assert_string_not_equal(list[i].name, n);
-  free(list);
-  assert_false(shm_exists(n));
-}
-
 /* ---- bytes peers write ---- */
 
 static void peers_cannot_delete_or_block_the_name(void **s) {
@@ -656,22 +547,6 @@ static void begin_and_commit_in_two_threads(void **s) {
   mmf_remove(n);
 }
 
-/* The name is gone when the last mmf_close returns: the closing handle's
- * mapping, which holds its open file too, is gone before it looks. */
-static void transient_gone_when_close_returns(void **s) {
-  (void)s;
-  for (int i = 0; i < 100; i++) {
-    const char *n = tname("ret");
-    mmf_t *a, *b;
-    assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0, &a), 0);
-    assert_int_equal(mmf_open(n, 0, &b), 0);
-    mmf_close(a);
-    assert_true(shm_exists(n));
-    mmf_close(b);
-    assert_false(shm_exists(n));
-  }
-}
-
 /* ---- a reader of the object cannot forge liveness ---- */
 
 static int dies_holding_the_writers_lock(void *arg) {
@@ -780,21 +655,6 @@ static void a_parents_close_keeps_its_forked_childs_locks(void **s) {
   close(ready[1]);
 }
 
-/* Raw bytes of an orphan are its content too: not revived either. */
-static void an_orphan_is_not_revived_raw(void **s) {
-  (void)s;
-  const char *n = tname("orphraw");
-  char path[256];
-  snprintf(path, sizeof path, "/dev/shm/%s", n);
-  mmf_t *m;
-  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
-  assert_int_equal(mmf_write(m, "secret", 6), 0);
-  mmf_close(m);
-  assert_int_equal(chmod(path, 01600), 0); /* transient, nobody holds it */
-  assert_int_equal(mmf_open(n, MMF_RAW, &m), -ENOENT);
-  assert_false(shm_exists(n));
-}
-
 /* A reader that read-locks the whole id range: read-only opens still work,
  * opens that would write get a clear MMF_ESTUCK, never "no such map". */
 static void a_readers_range_lock_is_no_removal(void **s) {
@@ -840,21 +700,15 @@ int main(void) {
       T(locks_hold_behind_hidepid),
       T(a_reused_pid_is_not_the_dead_holder),
       T(a_thousand_holders),
-      T(transient_gone_after_close),
-      T(transient_gone_after_exit),
-      T(transient_gone_after_kill),
-      T(transient_orphan_never_revived),
       T(peers_cannot_delete_or_block_the_name),
       T(killed_waiter_costs_one_wake),
       T(peer_clearing_the_futex_word_delays_at_most_a_slice),
       T(closing_another_handle_keeps_the_lock),
       T(closing_the_locking_handle_elsewhere_frees_it),
       T(begin_and_commit_in_two_threads),
-      T(transient_gone_when_close_returns),
       T(a_reader_cannot_keep_a_dead_writer_alive),
       T(a_forked_child_closing_keeps_the_parents_locks),
       T(a_parents_close_keeps_its_forked_childs_locks),
-      T(an_orphan_is_not_revived_raw),
       T(a_readers_range_lock_is_no_removal),
       T(version_1_maps_are_refused_clearly),
   };
