@@ -190,8 +190,11 @@ static void busy_published_slot_is_corruption(void **s) {
   assert_int_equal(mmf_list(&list, &cnt), 0);
   double took = (double)(now_ns() - t0) / 1e6;
   int seen = 0;
+  char busy[160];
+  size_t busy_len =
+      (size_t)snprintf(busy, sizeof busy, "%s-busy-", mmf_test_prefix());
   for (size_t i = 0; i < cnt; i++)
-    if (!strncmp(list[i].name, "mmftest-busy", 12) &&
+    if (!strncmp(list[i].name, busy, busy_len) &&
         list[i].error == -MMF_ECORRUPT)
       seen++;
   free(list);

@@ -58,15 +58,24 @@ static inline void await_ready(void) {
   assert_int_equal(read(ready[0], &c, 1), 1);
 }
 
-/* The second user of the cross-user tests, made with useradd when missing
- * (script/test removes it): 0 and its ids, or -1. */
+/* The second user of the cross-user tests, $MMF_TEST_USER or "mmftest",
+ * made with useradd when missing (script/test removes the one its run made):
+ * 0 and its ids, or -1. */
 static inline int other_user(uid_t *ret_uid, gid_t *ret_gid) {
-  struct passwd *pw = getpwnam("mmftest");
+  const char *name = getenv("MMF_TEST_USER");
+  if (!name || !*name ||
+      strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
+    name = "mmftest";
+  struct passwd *pw = getpwnam(name);
   if (!pw && geteuid() == 0) {
-    if (system("useradd --system --no-create-home --shell /usr/sbin/nologin "
-               "mmftest >/dev/null 2>&1") != 0)
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "useradd --system --no-create-home --shell /usr/sbin/nologin "
+             "%s >/dev/null 2>&1",
+             name);
+    if (system(cmd) != 0)
       return -1;
-    pw = getpwnam("mmftest");
+    pw = getpwnam(name);
   }
   if (!pw)
     return -1;

@@ -18,7 +18,8 @@ MMF = os.environ.get("MMF", "build/src/cli/mmf")
 # e.g. "valgrind --error-exitcode=1 --leak-check=full": every run goes through it
 WRAP = shlex.split(os.environ.get("MMF_WRAPPER", ""))
 SLOW = 5.0 if WRAP else 1.0   # wrappers make each start slower
-PREFIX = "mmfclitest-%d-" % os.getpid()
+PREFIX = ("%s-cli-%d-" % (os.environ["MMF_TEST_PREFIX"], os.getpid())
+          if os.environ.get("MMF_TEST_PREFIX") else "mmfclitest-%d-" % os.getpid())
 counter = 0
 
 
@@ -763,13 +764,14 @@ def other_user():
     if os.geteuid() != 0:
         return None
     import pwd
+    user = os.environ.get("MMF_TEST_USER") or "mmftest"
     try:
-        pwd.getpwnam("mmftest")
+        pwd.getpwnam(user)
     except KeyError:
         if subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                           "/usr/sbin/nologin", "mmftest"]).returncode != 0:
+                           "/usr/sbin/nologin", user]).returncode != 0:
             return None
-    return "mmftest"
+    return user
 
 
 class Permissions(Base):
