@@ -6,8 +6,8 @@
 
 static const char *const messages[] = {
     [MMF_ENAME - MMF_EBASE] =
-        "not a valid map name (1-255 letters, digits, '.', '_' or '-', not "
-        "starting with '.' or '-') or path",
+        "not a valid map name (1-255 bytes, no '/', not \".\" or \"..\", "
+        "not starting with \"" MMF__TMP_PREFIX "\") or path",
     [MMF_ENOTMMF - MMF_EBASE] = "not an mmf map (no mmf header; open it raw)",
     [MMF_EVERSION - MMF_EBASE] =
         "made by another version of mmf (its format version is not 2): "
