@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* This process and others: the pid, a count of fork()s, random ids, and
- * starting the watcher of transient maps. */
+/* This process and others: the pid, a count of fork()s, and starting the
+ * watcher of transient maps. */
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,12 +141,4 @@ unsigned long mmf__os_forks(void) {
 
 pid_t mmf__os_getpid(void) {
   return getpid();
-}
-
-uint32_t mmf__os_random32(void) {
-  uint32_t v;
-  if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
-    return v;
-  /* No entropy yet (early boot): the clock and the pid differ enough. */
-  return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
 }

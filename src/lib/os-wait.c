@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Waiting and time: futexes shared across processes, clocks, sleeping
- * and yielding the CPU. */
+ * and yielding the CPU; random ids (the clock stands in for missing
+ * entropy). */
 #include "internal.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,4 +87,12 @@ void mmf__os_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
+}
+
+uint32_t mmf__os_random32(void) {
+  uint32_t v;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
+    return v;
+  /* No entropy yet (early boot): the clock and the pid differ enough. */
+  return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
 }

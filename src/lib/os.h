@@ -127,12 +127,11 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 pid_t mmf__os_getpid(void);
 /* How many fork()s this process has made since it first asked. */
 unsigned long mmf__os_forks(void);
-uint32_t mmf__os_random32(void);
 /* Start the watcher that removes `base` in dirfd once no handle holds the
  * object fd any more; returns once it runs on its own. */
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
 
-/* ---- os-wait.c: futexes, clocks, sleeping ---- */
+/* ---- os-wait.c: futexes, clocks, sleeping, random ids ---- */
 /* Sleep while *w == val, at most timeout_ms (-1: no limit); shared across
  * processes.  0 when woken or the word changed, -ETIMEDOUT, -EINTR. */
 int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms);
@@ -146,5 +145,7 @@ int64_t mmf__os_coarse_ms(void);
 void mmf__os_yield(void);
 void mmf__os_sleep_us(int us);
 void mmf__os_sleep_ms(int ms);
+/* A random number, from the kernel where it can. */
+uint32_t mmf__os_random32(void);
 
 #endif
