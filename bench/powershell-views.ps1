@@ -21,9 +21,9 @@ function Row([string]$Case, [double]$Mmf, [double]$Net) {
 '{0,-34} {1,9} {2,9} {3,7}' -f 'case (ms, median of 5)', 'mmf', '.NET', 'ratio'
 foreach ($mb in 1, 4, 16) {
     $text = 'x' * ($mb * 1MB)
-    $m = New-MemoryMappedFile "mmfbench-views-$PID" ($mb * 1MB)
+    $m = New-MemoryMappedFile "mmfbench-views-$PID-$mb" ($mb * 1MB)
     $f = Join-Path $tmp "mmfbench-views-$PID.bin"
-    $n = [IO.MemoryMappedFiles.MemoryMappedFile]::CreateFromFile($f, 'Create', $null, $mb * 1MB)
+    $n = [IO.MemoryMappedFiles.MemoryMappedFile]::CreateFromFile($f, "Create", [NullString]::Value, $mb * 1MB)
     $a = Median { $s = $m.CreateViewStream(); $w = [IO.StreamWriter]::new($s); $w.Write($text); $w.Dispose() }
     $b = Median { $s = $n.CreateViewStream(); $w = [IO.StreamWriter]::new($s); $w.Write($text); $w.Dispose() }
     Row "StreamWriter, $mb MB" $a $b
@@ -31,10 +31,10 @@ foreach ($mb in 1, 4, 16) {
 }
 
 $size = 64MB
-$m = New-MemoryMappedFile "mmfbench-views-$PID" $size
+$m = New-MemoryMappedFile "mmfbench-views-$PID-64" $size
 $s = $m.CreateViewStream(); $s.Write([byte[]]::new($size), 0, $size); $s.Dispose()
 $f = Join-Path $tmp "mmfbench-views-$PID.bin"
-$n = [IO.MemoryMappedFiles.MemoryMappedFile]::CreateFromFile($f, 'Create', $null, $size)
+$n = [IO.MemoryMappedFiles.MemoryMappedFile]::CreateFromFile($f, "Create", [NullString]::Value, $size)
 $write = { param($map) $v = $map.CreateViewAccessor(); for ($i = 0; $i -lt 200; $i++) { $v.Write([long]($i * 333331), [long]$i) }; $v.Dispose() }
 $a = Median { & $write $m }
 $b = Median { & $write $n }
