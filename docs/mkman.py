@@ -94,7 +94,7 @@ def roff_lines(text, cap=False):
     never starting with a control character); cap: as a sentence."""
     out = []
     text = text.strip()
-    if cap and text[:1].islower():
+    if cap and text[:1].islower() and not re.match(r"mmf\b", text):
         text = text[0].upper() + text[1:]
     for part in re.split(r"(?<=[.;:])  +", inline(" ".join(text.split()))):
         if part.startswith((".", "'")):
@@ -251,6 +251,24 @@ def synopsis_lines(ret, name, params):
     return out
 
 
+def struct_fields(lines):
+    """Declarations of structs and enums without their comments, and each
+    commented member with its comment: the comments become a list of the
+    fields, so that the code fits the page."""
+    code, fields, text = [], [], "\n".join(lines)
+    # Comments that run over several lines, joined to their member.
+    for m in re.finditer(r"^(\s+)([^/\n]*?)\s*/\*(.*?)\*/", text, re.M | re.S):
+        decl = m.group(2).strip()
+        if not decl:
+            continue
+        names = re.findall(r"(\w+)(?:\[\d+\])?\s*(?:=[^,]*)?[;,]", decl)
+        if names:
+            fields.append((", ".join(names), " ".join(m.group(3).split())))
+    text = re.sub(r"\s*/\*.*?\*/", "", text, flags=re.S)
+    code = [l.rstrip() for l in text.split("\n")]
+    return code, fields
+
+
 def code_block(lines):
     out = [".PP", ".in +4n", ".EX"]
     for l in lines:
@@ -354,9 +372,11 @@ def main():
         scd = open(a.synopsis).read()
         m = re.search(r"# SYNOPSIS\n\n```\n(.*?)```", scd, re.S)
         listed = {}
-        for l in m.group(1).split("\n"):
+        # Declarations may go on over several lines, up to their ";".
+        syn = "\n".join(l for l in m.group(1).split("\n") if not l.startswith("#"))
+        for l in re.findall(r"[^;]*;", syn):
             if "mmf_" in l and "(" in l:
-                d = split_decl(l)
+                d = split_decl(" ".join(l.split()))
                 listed[d[1]] = d
         norm = lambda d: (d[0].replace(" ", ""), d[1],
                           [(t.replace(" ", ""), n) for t, n in d[2]])
@@ -427,16 +447,27 @@ def write_page(a, name, doc, structs, defines, codes, examples):
         if key in decl_text:
             shown.append(("The %s structure" % key.split()[1], lines))
     for title, lines in shown:
-        out += [".SS " + title] + code_block([l.rstrip() for l in lines])
+        code, fields = struct_fields(lines)
+        out += [".SS " + title] + code_block(code)
+        if fields:
+            out += [".PP", "The fields:"]
+            for f, t in fields:
+                out += [".TP", ".I " + f] + roff_lines(t.rstrip(".") + ".", True)
     if name == "mmf_strerror":
         out += [".SS The library's codes",
                 "Functions return them negated, like errno values; "
                 "they are never renumbered."]
         for c, t in codes.items():
-            out += [".TP", ".B " + c] + roff_lines(" ".join(t.split()))
+            t = " ".join(t.split())
+            out += [".TP", ".B " + c] + roff_lines(t + ("" if t.endswith((".", ")")) else "."), True)
     out.append(".SH RETURN VALUE")
-    if doc["returns"]:
-        out += roff_lines(doc["returns"])
+    generic = "0 on success, a negative error code on failure."
+    if doc["returns"] == generic:
+        who = " and ".join("%s()" % n for n in names)
+        out += roff_lines("On success, %s returns 0.  On failure, it returns a "
+                          "negative error code, one of those under ERRORS." % who)
+    elif doc["returns"]:
+        out += roff_lines(doc["returns"], True)
     else:
         out += roff_lines(" ".join("%s() returns no value." % n for n in names))
     if doc["errors"] or doc["errors_rest"]:
@@ -446,6 +477,7 @@ def write_page(a, name, doc, structs, defines, codes, examples):
             out += roff_lines(" ".join(t), True)
         if doc["errors_rest"]:
             out += [".PP"] + roff_lines("Also " + " ".join(doc["errors_rest"]))
+        out += [".PP", ".BR mmf_strerror (3)", "describes each code."]
     out += [
         ".SH ATTRIBUTES",
         "For an explanation of the terms used in this section, see",

@@ -463,8 +463,8 @@ MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
 /*
  * mmf_read_since - copy what was appended since a content the caller read
  *
- * For following a log as it grows.  If the current content extends the
- * one given by @seq and @len (every publication after it was an
+ * Follows a log as it grows.  If the current content extends the one
+ * given by @seq and @len (every publication after it was an
  * mmf_append()), copies only the bytes after its first @len into @buf and
  * returns 0: the caller's copy plus these is the current content.
  * Otherwise (mmf_write(), mmf_write_at() or a zero-copy commit replaced it,
@@ -936,18 +936,26 @@ MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count);
 /*
  * mmf_strerror - describe an error code
  *
+ * Returns a text that says what @code means, for messages: strerror(3)'s
+ * for an errno value, the library's own for its MMF_E* codes.
+ *
  * @code: any code returned by this library, with or without its minus
  *   sign.
  *
  * Returns: a description; never NULL.  The string is static: the caller
  * neither frees nor changes it.
  *
- * Thread safety: MT-Safe.
+ * Thread safety: MT-Safe, with a C library that has strerrordesc_np()
+ *   (glibc 2.32 and later); with an older one, an errno value it does not
+ *   know is described in strerror(3)'s buffer, which threads share.
  */
 MMF_EXPORT const char *mmf_strerror(int code);
 
 /*
  * mmf_version - the library's version
+ *
+ * Returns the version of the libmmf that the program runs with, which may
+ * be newer than the header it was compiled against.
  *
  * Returns: the version of the library in use, "MAJOR.MINOR.PATCH" (static);
  * MMF_VERSION_STRING is that of the header compiled against.

@@ -26,7 +26,8 @@ int main(int argc, char *argv[]) {
   if (e < 0)
     return fail(argv[1], e);
   size_t lines = 0;
-  const char *p = mmf_data(f); /* NULL for an empty file, with size 0 */
+  const char *p =
+      mmf_data(f); /* NULL for an empty file, with size 0 */
   for (size_t i = 0; i < mmf_size(f); i++)
     lines += p[i] == '\n';
   size_t size = mmf_size(f);
@@ -42,7 +43,8 @@ int main(int argc, char *argv[]) {
   close(fd);
   if ((e = mmf_save(m, argv[3])) < 0) /* whole, or not at all */
     return fail(argv[3], e);
-  /* The content to a descriptor (a pipe or terminal, if stdout is). */
+  /* The content to a descriptor (a pipe or terminal, if stdout is).
+   */
   if ((e = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL)) < 0)
     return fail("read_fd", e);
   mmf_close(m);

@@ -32,7 +32,8 @@ int main(int argc, char *argv[]) {
   uint64_t seq;
   if ((e = mmf_read(r, buf, sizeof buf, &len, &seq)) < 0)
     return fail("read", e);
-  printf("seq %llu: %.*s\n", (unsigned long long)seq, (int)len, buf);
+  printf("seq %llu: %.*s\n", (unsigned long long)seq, (int)len,
+         buf);
 
   void *copy;
   if ((e = mmf_read_alloc(r, &copy, &len, NULL)) < 0)
@@ -41,8 +42,9 @@ int main(int argc, char *argv[]) {
   struct mmf_stat st;
   if ((e = mmf_stat(r, &st)) < 0)
     return fail("stat", e);
-  printf("%zu of %zu bytes, %u holders, fd %d, libmmf %s\n", st.length,
-         st.capacity, st.holders, mmf_fd(r), mmf_version());
+  printf("%zu of %zu bytes, %u holders, fd %d, libmmf %s\n",
+         st.length, st.capacity, st.holders, mmf_fd(r),
+         mmf_version());
 
   mmf_close(r);
   mmf_close(w);

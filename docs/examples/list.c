@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 static const char *kind(enum mmf_kind k) {
-  return k == MMF_KIND_MMF ? "mmf" : k == MMF_KIND_RAW ? "raw" : "file";
+  return k == MMF_KIND_MMF   ? "mmf"
+         : k == MMF_KIND_RAW ? "raw"
+                             : "file";
 }
 
 int main(int argc, char *argv[]) {
@@ -20,8 +22,8 @@ int main(int argc, char *argv[]) {
       return EXIT_FAILURE;
     }
     for (size_t i = 0; i < n; i++)
-      printf("%-24s %-4s %10zu %s\n", list[i].name, kind(list[i].kind),
-             list[i].length,
+      printf("%-24s %-4s %10zu %s\n", list[i].name,
+             kind(list[i].kind), list[i].length,
              list[i].error ? mmf_strerror(list[i].error) : "");
     free(list);
     return EXIT_SUCCESS;
@@ -32,7 +34,8 @@ int main(int argc, char *argv[]) {
     return EXIT_FAILURE;
   }
   printf("%s: %s, %zu bytes at seq %llu, mode %03o\n", in.name,
-         kind(in.kind), in.length, (unsigned long long)in.seq, in.mode);
+         kind(in.kind), in.length, (unsigned long long)in.seq,
+         in.mode);
   pid_t pids[16];
   size_t count;
   unsigned hidden;
@@ -41,7 +44,8 @@ int main(int argc, char *argv[]) {
     for (size_t i = 0; i < count && i < 16; i++)
       printf("held by %d\n", (int)pids[i]);
     if (hidden)
-      printf("and %u handles of processes not visible here\n", hidden);
+      printf("and %u handles of processes not visible here\n",
+             hidden);
   }
   return EXIT_SUCCESS;
 }

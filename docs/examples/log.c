@@ -19,13 +19,15 @@ int main(int argc, char *argv[]) {
   size_t len = 0;
   const char *lines[] = {"one", "two", "three"};
   for (int i = 0; i < 3; i++) {
-    if ((e = mmf_append(m, lines[i], 3 + (i == 2) * 2, "\n", 1)) < 0)
+    if ((e = mmf_append(m, lines[i], 3 + (i == 2) * 2, "\n", 1)) <
+        0)
       break;
     size_t got;
     e = mmf_read_since(m, seq, len, buf, sizeof buf, &got, &seq);
     if (e < 0)
       break;
-    if (e == MMF_READ_WHOLE) /* replaced, not extended: start over */
+    if (e ==
+        MMF_READ_WHOLE) /* replaced, not extended: start over */
       len = 0;
     printf("+%zu bytes: %.*s\n", got, (int)got, buf);
     len += got;

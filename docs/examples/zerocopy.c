@@ -3,7 +3,8 @@
  * Pages: mmf_write_begin mmf_write_commit mmf_write_abort
  * mmf_read_begin mmf_read_end
  */
-/* Format a content straight into the map, and look at it in place. */
+/* Format a content straight into the map, and look at it in place.
+ */
 #include <errno.h>
 #include <mmf.h>
 #include <stdio.h>
@@ -34,8 +35,8 @@ int main(int argc, char *argv[]) {
   do { /* look again if a writer reused the bytes meanwhile */
     if ((e = mmf_read_begin(m, &v)) < 0)
       goto out;
-    printf("seq %llu: %.*s\n", (unsigned long long)v.seq, (int)v.len,
-           (const char *)v.data);
+    printf("seq %llu: %.*s\n", (unsigned long long)v.seq,
+           (int)v.len, (const char *)v.data);
   } while ((e = mmf_read_end(m, &v)) == -MMF_EOVERTAKEN);
 out:
   if (e < 0)
