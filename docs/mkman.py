@@ -94,7 +94,7 @@ def roff_lines(text, cap=False):
     never starting with a control character); cap: as a sentence."""
     out = []
     text = text.strip()
-    if cap and text[:1].islower() and not re.match(r"mmf\b", text):
+    if cap and text[:1].islower() and not text.startswith("mmf"):
         text = text[0].upper() + text[1:]
     for part in re.split(r"(?<=[.;:])  +", inline(" ".join(text.split()))):
         if part.startswith((".", "'")):
@@ -299,6 +299,8 @@ def main():
     ap.add_argument("--example", action="append", default=[])
     ap.add_argument("--synopsis")
     ap.add_argument("--symbols")
+    ap.add_argument("--docdir", default="/usr/share/doc/mmf",
+                    help="where FORMAT.md and SECURITY.md are installed")
     ap.add_argument("names", nargs="*")
     a = ap.parse_intermixed_args()
     text = open(a.header).read()
@@ -496,10 +498,10 @@ def write_page(a, name, doc, structs, defines, codes, examples):
         ".sp",
     ]
     if doc["attr_note"]:
-        note = doc["attr_note"]
-        out += [".PP"] + roff_lines(note[0].upper() + note[1:])
+        note = re.sub(r"^but ", "", doc["attr_note"])
+        out += [".PP"] + roff_lines(note, True)
     if doc["notes"]:
-        out += [".SH NOTES"] + roff_lines(doc["notes"])
+        out += [".SH NOTES"] + roff_lines(doc["notes"], True)
     if examples:
         out.append(".SH EXAMPLES")
         for body in examples:
@@ -515,8 +517,13 @@ def write_page(a, name, doc, structs, defines, codes, examples):
     out += [".SH SEE ALSO"]
     out += [".BR %s (%d)%s" % (r, s, "," if k < len(see) - 1 else "")
             for k, (s, r) in enumerate(see)]
+    # The header names the documents as the source tree has them; the page
+    # says where they are installed.
+    page = "\n".join(out) + "\n"
+    page = re.sub(r"docs/(\w+\.md)", lambda m: "\\fI%s/%s\\fP" % (
+        esc(a.docdir).replace("-", "\\-"), m.group(1)), page)
     with open(os.path.join(a.outdir, name + ".3"), "w") as f:
-        f.write("\n".join(out) + "\n")
+        f.write(page)
 
 
 if __name__ == "__main__":

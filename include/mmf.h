@@ -305,8 +305,8 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
  *
  * @m: the handle, or NULL (then nothing is done).
  *
- * Thread safety: MT-Safe, but it must be the last call on @m: no other
- *   thread may be using the handle, or use it afterwards.
+ * Thread safety: MT-Safe, but mmf_close() must be the last call on @m: no
+ *   other thread may be using the handle, or use it afterwards.
  */
 MMF_EXPORT void mmf_close(mmf_t *m);
 
@@ -611,8 +611,8 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path);
 /*
  * mmf_stat - describe an open map
  *
- * Fills *@ret with a description of the map held by @m (see struct
- * mmf_stat above).  Also checks that the object still has the size the
+ * Fills *@ret with a description of the map held by @m (a struct
+ * mmf_stat).  Also checks that the object still has the size the
  * handle mapped.
  *
  * @m: the handle.
@@ -859,13 +859,15 @@ struct mmf_info {
 /*
  * mmf_info - describe a map by name
  *
- * Fills *@ret with a description of the map @name (see struct mmf_info
- * above) without keeping it open.  A raw object is reported with kind
+ * Fills *@ret with a description of the map @name (a struct mmf_info)
+ * without keeping it open.  A raw object is reported with kind
  * MMF_KIND_RAW, a path to a file without mmf header as MMF_KIND_FILE.  An
- * object that starts with mmf's magic but whose header is broken is
- * reported with kind MMF_KIND_MMF and error set, and the call returns that
- * error.  A transient map whose holders have all died is removed, and the
- * call returns -ENOENT.
+ * object that exists but could not be read as a map (the caller may not
+ * open it, or its header is broken) is still described from its inode,
+ * with capacity and length 0 and error set, and the call returns that
+ * error: *@ret is filled then too.  An object that starts with mmf's magic
+ * but whose header is broken has kind MMF_KIND_MMF.  A transient map whose
+ * holders have all died is removed, and the call returns -ENOENT.
  *
  * @name: a shared-memory name or a file path, as for mmf_create().
  * @ret: receives the description.
@@ -875,7 +877,8 @@ struct mmf_info {
  * Errors:
  *   -MMF_ENAME     @name is not a valid name or path.
  *   -ENOENT        no such map.
- *   -EACCES        the caller may not read it.
+ *   -MMF_ENOTREG   not a regular file (a FIFO, a device).
+ *   -EACCES        the caller may not read it (*@ret is filled).
  *   -MMF_ECORRUPT  the header is broken (*@ret is filled).
  *   -MMF_EVERSION  the map has another format version (*@ret is filled).
  *
