@@ -253,6 +253,9 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
  *   -MMF_ENOTREG   not a regular file (a FIFO, a device).
  *   -MMF_ESTUCK    every handle id was taken: another process holds locks
  *                  over the map's whole id range (see docs/SECURITY.md).
+ *   -EFBIG         the map does not fit this address space (a capacity
+ *                  above MMF_CAPACITY_MAX, made where size_t is wider).
+ *   -ENOMEM        the mapping could not be made.
  *
  * Thread safety: MT-Safe.
  */
@@ -838,21 +841,22 @@ MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v);
 
 /* What mmf_info() and mmf_list() report about one object. */
 struct mmf_info {
-  char name[256];     /* the object's name (any bytes but '/' and NUL) */
-  enum mmf_kind kind; /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
-  int error;          /* 0, or why the header could not be read */
-  size_t capacity;    /* as in struct mmf_stat */
-  size_t length;
-  uint64_t seq;
-  uint64_t object_size; /* bytes of the object */
-  unsigned mode;        /* permission bits */
-  uid_t owner;
-  gid_t group;
-  int64_t mtime_ns; /* last change of the object, ns since the epoch */
-  int64_t ctime_ns;
-  int transient;
+  char name[256];        /* the object's name (any bytes but '/' and NUL) */
+  enum mmf_kind kind;    /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
+  int error;             /* 0, or why the header could not be read */
+  size_t capacity;       /* as in struct mmf_stat */
+  size_t length;         /* as in struct mmf_stat */
+  uint64_t seq;          /* as in struct mmf_stat */
+  uint64_t object_size;  /* bytes of the object */
+  unsigned mode;         /* permission bits */
+  uid_t owner;           /* the object's owner */
+  gid_t group;           /* the object's group */
+  int64_t mtime_ns;      /* last change of the object, ns since the epoch */
+  int64_t ctime_ns;      /* last change of its inode, ns since the epoch */
+  int transient;         /* 1 for an MMF_TRANSIENT map */
   unsigned holders;      /* live holders (mmf maps) */
-  pid_t lock_pid;        /* holder of the user lock, 0 if free */
+  pid_t lock_pid;        /* holder of the user lock: 0 if free, -1 if
+                            hidden (as in struct mmf_stat) */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 
