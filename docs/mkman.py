@@ -255,7 +255,7 @@ def struct_fields(lines):
     """Declarations of structs and enums without their comments, and each
     commented member with its comment: the comments become a list of the
     fields, so that the code fits the page."""
-    code, fields, text = [], [], "\n".join(lines)
+    fields, text = [], "\n".join(lines)
     # Comments that run over several lines, joined to their member.
     for m in re.finditer(r"^(\s+)([^/\n]*?)\s*/\*(.*?)\*/", text, re.M | re.S):
         decl = m.group(2).strip()
