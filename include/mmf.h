@@ -47,8 +47,10 @@
  *
  * Names: a name without '/' is a POSIX shared-memory object, /dev/shm/NAME
  * (the same object as shm_open("/NAME") or Python's SharedMemory(name=NAME)).
- * Valid names are 1-255 characters of letters, digits, '.', '_' and '-', not
- * starting with '.' or '-'.  A name with '/' is a file path ("./data.mmf",
+ * A valid name is 1-255 bytes of anything but '/' and NUL (spaces, quotes,
+ * UTF-8 and control bytes included, as .NET's map names), except ".", ".."
+ * and names that start with ".mmf-tmp-", which mmf keeps for the temporary
+ * files of creation.  A name with '/' is a file path ("./data.mmf",
  * "/var/tmp/x"): the same kind of map, persisted on disk.  A path straight
  * in /dev/shm ("/dev/shm/NAME") is the shared-memory object NAME.
  *

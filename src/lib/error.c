@@ -29,7 +29,8 @@ static const char *const messages[] = {
         "anyone may create files: not opened",
     [MMF_ENOWATCHER - MMF_EBASE] =
         "the helper mmf-watch, which removes transient maps, could not be "
-        "started (install mmf, or set MMF_WATCHER to its path)",
+        "started (it comes with libmmf: install libmmf1, or set MMF_WATCHER to "
+        "its path)",
 };
 
 MMF_EXPORT const char *mmf_strerror(int code) {
