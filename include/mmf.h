@@ -2,7 +2,12 @@
 /*
  * mmf.h - named shared memory and memory-mapped files for Linux processes.
  *
- * This header is the whole public API of libmmf, and its manual.
+ * This header is the whole public API of libmmf, and its manual: each
+ * function's comment below is also its manual page (docs/mkman.py), in
+ * kernel-doc's convention: a "name - summary" line, the description, one
+ * "@param: ..." item per parameter, then "Returns:", "Errors:" (one code a
+ * line), "Thread safety:" (attributes(7) terms) and "Notes:".  @param in the
+ * text names a parameter.
  *
  * A *map* is a shared-memory object (/dev/shm/NAME) or a file that several
  * processes map at once.  An *mmf map* carries a small header and holds one
@@ -19,7 +24,9 @@
  *  - Functions returning int return 0 (or a documented positive value) on
  *    success and a negative code on failure: -errno, or one of the MMF_E*
  *    codes below (all above errno's range).  mmf_strerror() describes each.
- *  - Output parameters are named ret_* and are left untouched on failure.
+ *    A NULL handle or a NULL required pointer gives -EINVAL.
+ *  - Output parameters are named ret_* and are left untouched on failure
+ *    (the one exception, -ENOBUFS, says so where it applies).
  *  - Failed calls change nothing: no map is created, written or removed.
  *  - A handle (mmf_t) may be used by several threads of one process at once,
  *    except that mmf_close() must be the last call on it.  Several processes
@@ -29,20 +36,23 @@
  *    releases its copy (the parent keeps its locks and its hold); a parent
  *    that closes a handle after forking leaves the handle's locks to the
  *    child, and they are free once neither holds the handle (the next
- *    locker is told MMF_LOCK_ABANDONED).  The library's descriptors are
- *    O_CLOEXEC, so execve() drops them.
+ *    locker is told MMF_LOCK_ABANDONED).
  *  - Whether a process holds a map or a lock is known from the kernel (an
  *    open-file-description lock per handle), so it holds across PID
  *    namespaces, other users and /proc mounted hidepid, with no limit on the
  *    number of holders; see docs/FORMAT.md.
- *  - Every file descriptor the library opens has O_CLOEXEC.  The library
- *    never prints, never exits and never installs signal handlers.
+ *  - Every file descriptor the library opens has O_CLOEXEC, so execve()
+ *    drops it.  The library never prints, never exits and never installs
+ *    signal handlers.
  *
  * Names: a name without '/' is a POSIX shared-memory object, /dev/shm/NAME
  * (the same object as shm_open("/NAME") or Python's SharedMemory(name=NAME)).
- * Valid names are 1-255 characters of letters, digits, '.', '_' and '-', not
- * starting with '.' or '-'.  A name with '/' is a file path ("./data.mmf",
- * "/var/tmp/x"): the same kind of map, persisted on disk.
+ * A valid name is 1-255 bytes of anything but '/' and NUL (spaces, quotes,
+ * UTF-8 and control bytes included, as .NET's map names), except ".", ".."
+ * and names that start with ".mmf-tmp-", which mmf keeps for the temporary
+ * files of creation.  A name with '/' is a file path ("./data.mmf",
+ * "/var/tmp/x"): the same kind of map, persisted on disk.  A path straight
+ * in /dev/shm ("/dev/shm/NAME") is the shared-memory object NAME.
  *
  * See docs/FORMAT.md for the on-memory format and the publication protocol,
  * and docs/SECURITY.md for what a hostile peer can and cannot do.
@@ -77,7 +87,7 @@ enum {
   /* mmf_create: open the map if the name exists (create-or-open). */
   MMF_OPEN_EXISTING = 1 << 0,
   /* No header: every byte is the caller's (interop).  mmf_create makes an
-   * object of exactly `capacity` bytes; mmf_open opens any object so. */
+   * object of exactly capacity bytes; mmf_open opens any object so. */
   MMF_RAW = 1 << 1,
   /* mmf_open, mmf_map_file: map read-only. */
   MMF_READONLY = 1 << 2,
@@ -96,12 +106,12 @@ enum {
 };
 
 /* Library error codes, all above errno's range.  Functions return them
- * negated, like errno values: `if (r == -MMF_ETOOBIG) ...`. */
+ * negated, like errno values (r == -MMF_ETOOBIG, for example). */
 enum {
   MMF_EBASE = 4000,
   MMF_ENAME = 4001,      /* not a valid map name or path */
   MMF_ENOTMMF = 4002,    /* the object has no mmf header (open it MMF_RAW) */
-  MMF_EVERSION = 4003,   /* made by a newer mmf: format version unknown */
+  MMF_EVERSION = 4003,   /* another format version (not 2): make it anew */
   MMF_ECORRUPT = 4004,   /* header broken or does not fit the object */
   MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
   MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
@@ -161,339 +171,660 @@ struct mmf_stat {
 };
 
 /*
- * mmf_create - create a new map, or open it if it exists and the caller
- * asked for MMF_OPEN_EXISTING.
+ * mmf_create - create a map, or open it if it exists
  *
- * name:     a shared-memory name or a file path (see "Names" above).
- * capacity: mmf maps: the largest content, 1..MMF_CAPACITY_MAX bytes; raw
- *           maps: the exact object size.  Ignored when an existing map is
- *           opened.
- * flags:    MMF_OPEN_EXISTING, MMF_RAW, MMF_TRANSIENT.
- * mode:     permission bits (at most 0777); 0 means owner-only, 0600.  The
- *           mode is applied exactly: the umask does not narrow it.
- * ret:      receives the handle; the caller owns it and releases it with
- *           mmf_close().
+ * Creates the map @name with room for a content of @capacity bytes and
+ * returns a handle to it in *@ret.  The map appears under its name only once
+ * its header is complete, so an opener never sees it half-made.  Creating
+ * never follows a symlink and never reuses an existing object unless
+ * MMF_OPEN_EXISTING is given.  Creating allocates no memory for the
+ * content: pages come as they are written.  A fresh mmf map holds an empty
+ * content at seq 0.
  *
- * The map appears under its name only once its header is complete, so an
- * opener never sees it half-made.  Creating never follows a symlink and never
- * reuses an existing object unless MMF_OPEN_EXISTING is given.  Creating
- * allocates no memory for the content: pages come as they are written.  A
- * fresh mmf map holds empty content at seq 0.
+ * @name: a shared-memory name or a file path; see NAMES in libmmf(3) (or
+ *   "Names" at the top of this header).
+ * @capacity: mmf maps: the largest content, 1 to MMF_CAPACITY_MAX bytes;
+ *   raw maps: the exact object size.  Ignored when an existing map is
+ *   opened.
+ * @flags: zero or more of, ORed together:
+ *     MMF_OPEN_EXISTING  open the map if the name exists (create-or-open).
+ *     MMF_RAW            no header: an object of exactly @capacity bytes,
+ *                        every byte the caller's.
+ *     MMF_TRANSIENT      the name is removed when the last handle of the
+ *                        last process that holds the map is closed, or
+ *                        those processes die; the helper mmf-watch, started
+ *                        here, sleeps in the kernel until then.
+ * @mode: permission bits, at most 0777; 0 means owner-only, 0600.  The mode
+ *   is applied exactly: the umask does not narrow it.  A transient map's
+ *   mode also carries the sticky bit, which only its owner can change.
+ * @ret: receives the handle; the caller owns it and releases it with
+ *   mmf_close().
  *
- * Errors: -MMF_ENAME bad name; -EINVAL zero capacity, unknown flags or mode
- * bits, or MMF_RAW|MMF_TRANSIENT; -MMF_ETOOBIG capacity above
- * MMF_CAPACITY_MAX; -EEXIST the name exists (without MMF_OPEN_EXISTING);
- * -EACCES, -ENOSPC, -ENOENT (a folder of the path is missing);
- * -MMF_EOWNER (create-or-open) the existing object belongs to another user
- * and lies in a folder where anyone may create files (/dev/shm, /tmp): it
- * could have been planted to receive the caller's data; -MMF_ENOWATCHER
- * (MMF_TRANSIENT) the helper mmf-watch could not be started; or any error
- * of mmf_open() when an existing map is opened.
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ENAME      @name is not a valid name or path.
+ *   -EINVAL         @capacity is 0; @flags or @mode hold unknown bits;
+ *                   @flags hold both MMF_RAW and MMF_TRANSIENT.
+ *   -MMF_ETOOBIG    @capacity is above MMF_CAPACITY_MAX.
+ *   -EEXIST         the name exists (without MMF_OPEN_EXISTING).
+ *   -ENOENT         a folder of the path is missing.
+ *   -EACCES         the caller may not create in the folder.
+ *   -ENOSPC         the file system is full.
+ *   -MMF_EOWNER     (create-or-open) the existing object belongs to another
+ *                   user and lies in a folder where anyone may create files
+ *                   (/dev/shm, /tmp): it could have been planted to receive
+ *                   the caller's data.
+ *   -MMF_ENOWATCHER (MMF_TRANSIENT) the helper mmf-watch could not be
+ *                   started.
+ *   any error of mmf_open(), when an existing map is opened.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
                           unsigned mode, mmf_t **ret);
 
 /*
- * mmf_open - open, by name, a map that this or another process made.
+ * mmf_open - open a map by name
  *
- * flags: MMF_READONLY maps read-only; MMF_RAW opens any object as raw bytes
- * (also an mmf map, whose header then is just bytes).  Without MMF_READONLY,
- * a map the caller may read but not write is opened read-only: writes then
- * fail with -MMF_EREADONLY.
+ * Opens the map @name that this or another process made, and returns a
+ * handle to it in *@ret.  Without MMF_READONLY, a map the caller may read
+ * but not write is opened read-only: writes through the handle then fail
+ * with -MMF_EREADONLY.  Only regular files are opened: a FIFO or a device
+ * under the name is refused at once, never waited on.
  *
- * Errors: -MMF_ENAME bad name; -ENOENT no such map; -EACCES no permission to
- * read; -ELOOP the path is a symlink; -MMF_ENOTMMF the object has no mmf
- * header; -MMF_EVERSION a newer format; -MMF_ECORRUPT the header is broken or
- * does not fit the object; -MMF_ENOTREG not a regular file (a FIFO, a
- * device: refused at once, never waited on); -MMF_ESTUCK every handle id
- * was taken (another process holds locks over the map's whole id range:
- * see docs/SECURITY.md); -EINVAL unknown flags.
+ * @name: a shared-memory name or a file path, as for mmf_create().
+ * @flags: zero or more of, ORed together:
+ *     MMF_READONLY  map read-only.
+ *     MMF_RAW       open any object as raw bytes (an mmf map too, whose
+ *                   header then is just bytes).
+ * @ret: receives the handle; the caller owns it and releases it with
+ *   mmf_close().
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ENAME     @name is not a valid name or path.
+ *   -EINVAL        @flags hold unknown bits.
+ *   -ENOENT        no such map.
+ *   -EACCES        the caller may not read it.
+ *   -ELOOP         the path is a symlink.
+ *   -MMF_ENOTMMF   the object has no mmf header (open it with MMF_RAW).
+ *   -MMF_EVERSION  the map has another format version.
+ *   -MMF_ECORRUPT  the header is broken or does not fit the object.
+ *   -MMF_ENOTREG   not a regular file (a FIFO, a device).
+ *   -MMF_ESTUCK    every handle id was taken: another process holds locks
+ *                  over the map's whole id range (see docs/SECURITY.md).
+ *   -EFBIG         the map does not fit this address space (a capacity
+ *                  above MMF_CAPACITY_MAX, made where size_t is wider).
+ *   -ENOMEM        the mapping could not be made.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret);
 
 /*
- * mmf_map_file - map an existing file whole, as raw bytes.
+ * mmf_map_file - map an existing file whole, as raw bytes
  *
- * flags: MMF_READONLY maps read-only; MMF_PRIVATE maps copy-on-write (changes
- * stay in this process); MMF_POPULATE fills the page tables at once.  The
- * default is read-write and shared.  An empty
- * file maps with mmf_size() 0 and mmf_data() NULL.  Symlinks are followed.
+ * Maps the whole file at @path, read-write and shared unless @flags say
+ * otherwise, and returns a handle to it in *@ret; mmf_data() and mmf_size()
+ * give its bytes.  An empty file maps with mmf_size() 0 and mmf_data()
+ * NULL.  Symlinks are followed.  Only regular files are mapped: a FIFO is
+ * refused at once, never waited on.
  *
- * Errors: -ENOENT, -EACCES, -EISDIR, -EINVAL (unknown flags, or not a regular
- * file), -ENOMEM, -EFBIG (larger than the address space).
+ * @path: the file.
+ * @flags: zero or more of, ORed together:
+ *     MMF_READONLY  map read-only.
+ *     MMF_PRIVATE   map copy-on-write: changes stay in this process.
+ *     MMF_POPULATE  fill the page tables now, in one call, instead of a
+ *                   fault per few pages later; for a cached file that will
+ *                   be read whole (it reads the whole file from disk if it
+ *                   is not cached).
+ * @ret: receives the handle; the caller owns it and releases it with
+ *   mmf_close().
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -EINVAL       @path is empty, or @flags hold unknown bits.
+ *   -ENOENT       no such file.
+ *   -EACCES       the caller may not open it so.
+ *   -EISDIR       @path is a folder.
+ *   -MMF_ENOTREG  not a regular file (a FIFO, a device such as /dev/null,
+ *                 a socket).
+ *   -EFBIG        the file is larger than the address space.
+ *   -ENOMEM       the mapping could not be made.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
 
 /*
- * mmf_close - release a handle: unmap, close the descriptor and, if this
- * handle held the user lock, release it.  For an MMF_TRANSIENT map, the last
- * close of the last live holder removes the name.  NULL is a no-op.
+ * mmf_close - release a handle
+ *
+ * Unmaps the map, closes the handle's descriptor and, if the handle held
+ * the user lock (mmf_lock()) or a zero-copy loan, releases it; an open loan
+ * publishes nothing.  For an MMF_TRANSIENT map, the last close of the last
+ * live holder removes the name.  A child made by fork() that shares the
+ * handle keeps the map and the handle's locks until it closes its copy.
+ *
+ * @m: the handle, or NULL (then nothing is done).
+ *
+ * Thread safety: MT-Safe, but mmf_close() must be the last call on @m: no
+ *   other thread may be using the handle, or use it afterwards.
  */
 MMF_EXPORT void mmf_close(mmf_t *m);
 
 /*
- * mmf_remove - remove a map's name.  Handles already open keep working
- * until they are closed; the memory is freed with the last of them.  A
- * shared-memory name is removed whatever the object holds; a path is removed
- * only if the file is an mmf map (other files are left alone).
+ * mmf_remove - remove a map's name
  *
- * A path straight in /dev/shm is the shared-memory object of that name.
- * Errors: -MMF_ENAME, -ENOENT, -EACCES, -EPERM, -MMF_ENOTMMF (a path that is
- * not an mmf map), -MMF_ENOTREG (not a regular file: a FIFO, a symlink, a
- * folder is never removed as a map).
+ * Removes the name @name.  Handles already open keep working until they are
+ * closed; the memory is freed with the last of them.  A shared-memory name
+ * is removed whatever the object holds; a path is removed only if the file
+ * is an mmf map (other files are left alone).  A path straight in /dev/shm
+ * is the shared-memory object of that name.
+ *
+ * @name: a shared-memory name or a file path, as for mmf_create().
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ENAME    @name is not a valid name or path.
+ *   -ENOENT       no such map.
+ *   -EACCES       the caller may not write in the folder.
+ *   -EPERM        the folder is sticky (/dev/shm, /tmp) and the map is
+ *                 another user's.
+ *   -MMF_ENOTMMF  a path that is not an mmf map.
+ *   -MMF_ENOTREG  not a regular file: a FIFO, a symlink or a folder is
+ *                 never removed as a map.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_remove(const char *name);
 
 /*
- * mmf_write - replace the content with exactly `len` bytes of `data` (any
- * byte values; `data` may be NULL when len is 0).
+ * mmf_write - replace the content
  *
- * mmf maps: the new content is published as a whole with seq one above the
- * previous one; concurrent readers see either the old or the new content.
- * Writers exclude each other; a writer killed mid-write leaves the previous
- * content readable and the lock free for the next writer.  Raw maps and
- * files: the bytes are copied to offset 0, with no atomicity.
+ * Replaces the content of the map @m with exactly @len bytes of @data, any
+ * byte values.  On an mmf map the new content is published as a whole,
+ * with a seq one above the previous one: concurrent readers see either the
+ * old or the new content, never a mix.  Writers exclude each other; a
+ * writer killed mid-write leaves the previous content readable and the lock
+ * free for the next writer.  On a raw map or a mapped file the bytes are
+ * copied to offset 0, with no atomicity.
  *
- * Errors: -MMF_ETOOBIG len exceeds the capacity (nothing is written);
- * -MMF_EREADONLY; -ENOSPC the backing store is full (the old content stays);
- * -MMF_ESTUCK another live writer held the lock for
- * MMF_WRITE_LOCK_TIMEOUT_MS; -MMF_ECORRUPT the object was shrunk by a peer
- * (checked at most once per clock tick, so that writes make no system call:
- * see docs/SECURITY.md for what remains unsafe).
+ * @m: the handle.
+ * @data: the bytes; may be NULL when @len is 0.
+ * @len: their number, at most the map's capacity (raw maps and files: their
+ *   size).
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ETOOBIG    @len exceeds the capacity; nothing is written.
+ *   -MMF_EREADONLY  the handle is read-only.
+ *   -ENOSPC         the backing store is full; the old content stays.
+ *   -MMF_ESTUCK     another live writer held the writers' lock for
+ *                   MMF_WRITE_LOCK_TIMEOUT_MS.
+ *   -MMF_ECORRUPT   a peer shrank the object or wrote an impossible
+ *                   header.
+ *
+ * Thread safety: MT-Safe.
+ *
+ * Notes: a shrunk object is noticed at most once per clock tick, so that
+ *   writes make no system call; see docs/SECURITY.md for what remains
+ *   unsafe.
  */
 MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len);
 
 /*
- * mmf_append - add `sep` (sep_len bytes) and then `data` to the content, or
- * only `data` when the content is empty, and publish the result as one new
- * content.  mmf maps only.  It copies only what changed since the slot it
- * fills last held a content (the appended bytes of the last append and of
- * this one) when the current content was itself an append: building a log
- * by appends costs time proportional to what is appended, not to its
- * size.  Readers follow it with mmf_read_since().
+ * mmf_append - extend the content
  *
- * Errors: those of mmf_write(); -MMF_ERAW on a raw map or file.
+ * Adds @sep and then @data to the content of the mmf map @m (only @data
+ * when the content is empty), and publishes the result as one new content,
+ * with the guarantees of mmf_write().  When the current content was itself
+ * an append, it copies only what changed since the slot it fills last held
+ * a content (the appended bytes of the last append and of this one):
+ * building a log by appends costs time proportional to what is appended,
+ * not to its size.  Readers follow it with mmf_read_since().
+ *
+ * @m: the handle.
+ * @data: the bytes to add; may be NULL when @len is 0.
+ * @len: their number.
+ * @sep: a separator put before @data when the content is not empty; may be
+ *   NULL when @sep_len is 0.
+ * @sep_len: its length.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW  @m is a raw map or a mapped file.
+ *   any error of mmf_write().
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
                           const void *sep, size_t sep_len);
 
 /*
- * mmf_write_at - replace `len` bytes of the content at `offset` with `data`,
- * keeping the rest; a content shorter than offset + len grows to that
- * length, zeros filling any gap.  mmf maps: the result is published as a
- * whole, like mmf_write(), in time proportional to the content's length;
- * writers that each patch their own bytes never undo each other.  Raw maps
- * and files: the bytes are stored at `offset`.
- * Errors: those of mmf_write(); -MMF_ETOOBIG offset + len exceeds the
- * capacity (raw maps and files: their size).
+ * mmf_write_at - replace part of the content
+ *
+ * Replaces @len bytes of the content at @offset with @data, keeping the
+ * rest; a content shorter than @offset + @len grows to that length, zeros
+ * filling any gap.  On an mmf map the result is published as a whole, like
+ * mmf_write(), in time proportional to the content's length; writers that
+ * each patch their own bytes never undo each other.  On a raw map or a
+ * mapped file the bytes are stored at @offset.
+ *
+ * @m: the handle.
+ * @offset: where the bytes go, from the start of the content.
+ * @data: the bytes; may be NULL when @len is 0.
+ * @len: their number.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ETOOBIG  @offset + @len exceeds the capacity (raw maps and files:
+ *                 their size).
+ *   any error of mmf_write().
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
                             size_t len);
 
 /*
- * mmf_read - copy the current content into buf (cap bytes).
+ * mmf_read - copy the current content
  *
- * On success *ret_len is its length and *ret_seq (either may be NULL) its
- * seq.  The copy is always one whole published content.  Readers take no
- * lock: under constant writing a read retries, and after a few overtaken
- * tries it waits once for the current writer, so it always completes.  Raw
- * maps and files: all mmf_size() bytes, seq 0.
+ * Copies the current content of @m into @buf.  The copy is always one whole
+ * published content.  Readers take no lock: under constant writing a read
+ * retries, and after a few overtaken tries it waits once for the current
+ * writer (a handle that may write), or backs off (a read-only handle), so
+ * it completes.  From a raw map or a file it copies all mmf_size() bytes,
+ * with seq 0.
  *
- * Errors: -ENOBUFS buf is too small: *ret_len (if not NULL) is set to the
- * size needed and buf may hold partial bytes; -MMF_ECORRUPT a peer wrote an
- * impossible length or shrank the object; -MMF_ESTUCK (read-only handles)
- * writers overtook every try for MMF_WRITE_LOCK_TIMEOUT_MS.
+ * @m: the handle.
+ * @buf: where the content goes; may be NULL when @cap is 0.
+ * @cap: the size of @buf.
+ * @ret_len: receives the content's length; may be NULL.
+ * @ret_seq: receives the content's seq; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -ENOBUFS       @buf is too small: *@ret_len (if not NULL) receives the
+ *                  size needed, and @buf may hold partial bytes.
+ *   -MMF_ECORRUPT  a peer wrote an impossible length or shrank the object.
+ *   -MMF_ESTUCK    writers kept the content out of reach for
+ *                  MMF_WRITE_LOCK_TIMEOUT_MS: a read-only handle was
+ *                  overtaken on every try, or a handle that may write
+ *                  waited that long for a live writer's lock.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
                         uint64_t *ret_seq);
 
 /*
- * mmf_read_since - what was appended since a content the caller read: for
- * following a log as it grows.  `seq` and `len` are the seq and length of
- * a content of this map the caller read (0, 0 for none).
+ * mmf_read_since - copy what was appended since a content the caller read
  *
- * If the current content extends that one (every publication after it was
- * an mmf_append()), copies only the bytes after its first `len` into buf
- * and returns 0: the caller's copy plus these is the current content.
- * Otherwise (a write, mmf_write_at() or a zero-copy commit replaced it, a
- * writer that keeps no chain published, seq is not in the chain, or len is
- * larger than the content) copies the whole current content and returns
- * MMF_READ_WHOLE.  seq and len must be those of a content read from this
- * handle's map: a wrong smaller len, or a pair from another map (one removed
- * and made again under the same name is another), gives wrong bytes.  *ret_len
- * receives the bytes copied (the bytes needed, with -ENOBUFS), *ret_seq the
- * current seq; the new length is len + *ret_len, or *ret_len after
- * MMF_READ_WHOLE.  It never returns a byte twice or skips one while the chain
- * of appends holds.  Same atomicity and errors as mmf_read(); -MMF_ERAW for raw
- * maps and files.
+ * Follows a log as it grows.  If the current content extends the one
+ * given by @seq and @len (every publication after it was an
+ * mmf_append()), copies only the bytes after its first @len into @buf and
+ * returns 0: the caller's copy plus these is the current content.
+ * Otherwise (mmf_write(), mmf_write_at() or a zero-copy commit replaced it,
+ * a writer that keeps no chain published, @seq is not in the chain, or
+ * @len is larger than the content) copies the whole current content and
+ * returns MMF_READ_WHOLE.  It never returns a byte twice or skips one while
+ * the chain of appends holds.  The atomicity is that of mmf_read().
+ *
+ * @m: the handle.
+ * @seq: the seq of a content of this map the caller read (0 for none).
+ * @len: the length of that content (0 for none).
+ * @buf: where the bytes go; may be NULL when @cap is 0.
+ * @cap: the size of @buf.
+ * @ret_len: receives the number of bytes copied (with -ENOBUFS: the number
+ *   needed); the content's new length is @len + *@ret_len, or *@ret_len
+ *   after MMF_READ_WHOLE.  May be NULL.
+ * @ret_seq: receives the current seq; may be NULL.
+ *
+ * Returns: 0 when only the appended bytes were copied, MMF_READ_WHOLE (2)
+ * when the whole content was, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW  @m is a raw map or a mapped file.
+ *   any error of mmf_read().
+ *
+ * Thread safety: MT-Safe.
+ *
+ * Notes: @seq and @len must be those of a content read from this handle's
+ *   map: a wrong smaller @len, or a pair from another map (one removed and
+ *   made again under the same name is another), gives wrong bytes.
  */
 #define MMF_READ_WHOLE 2
 MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
                               size_t cap, size_t *ret_len, uint64_t *ret_seq);
 
 /*
- * mmf_read_alloc - like mmf_read(), into a buffer allocated with malloc()
- * that the caller releases with free().  An empty content gives a non-NULL
- * buffer of length 0.  Errors: those of mmf_read() but -ENOBUFS; -ENOMEM.
+ * mmf_read_alloc - copy the current content into a new buffer
+ *
+ * Like mmf_read(), into a buffer allocated with malloc(3) that the caller
+ * releases with free(3).  An empty content gives a non-NULL buffer of
+ * length 0.
+ *
+ * @m: the handle.
+ * @ret_data: receives the buffer.
+ * @ret_len: receives the content's length; may be NULL.
+ * @ret_seq: receives the content's seq; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -ENOMEM  no memory for the buffer.
+ *   any error of mmf_read() but -ENOBUFS.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
                               uint64_t *ret_seq);
 
 /*
- * mmf_write_fd - publish at most `len` bytes read from `fd` (from its current
- * offset) as the new content, with the guarantees of mmf_write().  From a
- * regular file the kernel copies the bytes straight into the map's
- * unpublished slot (copy_file_range), without faulting the map's pages into
- * this process; other descriptors are read into it.  If fd ends before len
- * bytes, what was read is published.  *ret_len (may be NULL) receives the
- * number of bytes published.
+ * mmf_write_fd - publish bytes read from a file descriptor
  *
- * Errors: those of mmf_write(); -MMF_ERAW on a raw map or file; errors of
- * read(2) or copy_file_range(2) (nothing is published then).
+ * Publishes at most @len bytes read from @fd, from its current offset, as
+ * the new content of the mmf map @m, with the guarantees of mmf_write().
+ * From a regular file the kernel copies the bytes straight into the map's
+ * unpublished slot (copy_file_range(2)), without faulting the map's pages
+ * into this process; other descriptors are read into it.  If @fd ends
+ * before @len bytes, what was read is published.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to read; the caller keeps owning it.
+ * @len: the most bytes to read, at most the map's capacity.
+ * @ret_len: receives the number of bytes published; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW  @m is a raw map or a mapped file.
+ *   any error of mmf_write(), read(2) or copy_file_range(2); nothing is
+ *   published then.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
 
 /*
- * mmf_read_fd - write the current content, whole, to `fd`.  To a regular
- * file the kernel copies it from the map (copy_file_range), starting at the
- * file's current offset; if a writer overtook the copy, the file is cut back
- * and the copy made again, so the file ends up holding one whole content.
- * To anything else (a pipe, a terminal) the content is first copied into
- * private memory, because bytes written there cannot be taken back.
- * *ret_len and *ret_seq (may be NULL) receive its length and seq.
+ * mmf_read_fd - write the current content to a file descriptor
  *
- * Errors: those of mmf_read(); -MMF_ERAW on a raw map or file; errors of
- * write(2), copy_file_range(2) or ftruncate(2).
+ * Writes the current content of the mmf map @m, whole, to @fd.  To a
+ * regular file the kernel copies it from the map (copy_file_range(2)),
+ * starting at the file's current offset; if a writer overtook the copy, the
+ * file is cut back and the copy made again, so that the file ends up
+ * holding one whole content.  To anything else (a pipe, a terminal) the
+ * content is first copied into private memory, because bytes written there
+ * cannot be taken back.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to write; the caller keeps owning it.
+ * @ret_len: receives the content's length; may be NULL.
+ * @ret_seq: receives the content's seq; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW  @m is a raw map or a mapped file.
+ *   any error of mmf_read(), write(2), copy_file_range(2) or
+ *   ftruncate(2).
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
                            uint64_t *ret_seq);
 
 /*
- * mmf_save - write the content (raw maps and files: all bytes) to the file
- * at `path`, atomically: the bytes go to a temporary file in the same folder
- * which is then renamed over `path`, so a crash never leaves a half-written
- * file.  The file gets mode 0666 less the umask, like any new file.
+ * mmf_save - save the content to a file, atomically
  *
- * Errors: those of mmf_read_alloc(); -ENOENT, -EACCES, -ENOSPC, -EISDIR from
- * the file system.
+ * Writes the content of @m (raw maps and files: all their bytes) to the
+ * file at @path, atomically: the bytes go to a temporary file in the same
+ * folder, which is synced and then renamed over @path, so a crash never
+ * leaves a half-written file.  A new file gets the map's read and write
+ * permission bits (an owner-only map is not saved readable by all); an
+ * existing regular file is replaced keeping its mode and, where the caller
+ * may, its owner.  Anything else at @path (a device such as /dev/null, a
+ * FIFO, a symlink, a folder) is refused, never replaced.
+ *
+ * @m: the handle.
+ * @path: the file to write.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -EINVAL        @path is empty.
+ *   -EISDIR        @path is a folder, or ends with '/'.
+ *   -MMF_ENOTREG   @path is not a regular file.
+ *   -ENAMETOOLONG  the folder's path is too long.
+ *   -ENOENT        the folder does not exist.
+ *   -EACCES        the caller may not write in the folder.
+ *   -ENOSPC        the file system is full.
+ *   any error of mmf_read_alloc().
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_save(mmf_t *m, const char *path);
 
 /*
- * mmf_stat - describe the map held by `m` (see struct mmf_stat).  Also checks
- * that the object still has the size the handle mapped.
+ * mmf_stat - describe an open map
  *
- * Errors: -MMF_ECORRUPT the object was shrunk, or its header holds an
- * impossible length.
+ * Fills *@ret with a description of the map held by @m (a struct
+ * mmf_stat).  Also checks that the object still has the size the
+ * handle mapped.
+ *
+ * @m: the handle.
+ * @ret: receives the description.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ECORRUPT  the object was shrunk, or its header holds an impossible
+ *                  length.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_stat(mmf_t *m, struct mmf_stat *ret);
 
 /*
- * mmf_data, mmf_size - the mapped bytes of a raw map or a mapped file, and
- * their number.  For an mmf map, mmf_data() is NULL and mmf_size() 0 (use
- * mmf_read or the zero-copy calls).  The pointer is valid until mmf_close().
+ * mmf_data, mmf_size - the bytes of a raw map or a mapped file
+ *
+ * mmf_data() returns the address of the mapped bytes of a raw map or a
+ * mapped file, and mmf_size() their number.  For an mmf map, mmf_data() is
+ * NULL and mmf_size() 0: use mmf_read() or the zero-copy calls.  The
+ * pointer stays valid until mmf_close().
+ *
+ * @m: the handle.
+ *
+ * Returns: the address (NULL for an mmf map, an empty file or a NULL @m),
+ * and the number of bytes (0 then).
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT void *mmf_data(mmf_t *m);
 MMF_EXPORT size_t mmf_size(mmf_t *m);
 
 /*
- * mmf_fd - the handle's file descriptor (close-on-exec), for fstat(), or to
- * let a child process inherit the map by clearing FD_CLOEXEC before it
- * execs.  The handle keeps owning it: never close it.  A child that
- * inherits it shares the handle's claim on the map: a transient map stays
- * until the child, too, has closed it or exited.  -EINVAL for NULL.
+ * mmf_fd - the handle's file descriptor
+ *
+ * Returns the descriptor of @m (close-on-exec), for fstat(2), or to let a
+ * child process inherit the map by clearing FD_CLOEXEC before it execs.
+ * The handle keeps owning it: never close it.  A child that inherits it
+ * shares the handle's claim on the map: a transient map stays until the
+ * child, too, has closed it or exited.
+ *
+ * @m: the handle.
+ *
+ * Returns: the descriptor, or -EINVAL when @m is NULL.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_fd(mmf_t *m);
 
 /*
- * mmf_sync - flush the mapping to its backing file (msync MS_SYNC).  On a
- * shared-memory object it does nothing useful (there is no disk).  For a
- * file-backed map it writes every dirty page, header and both slots, in no
- * order the library controls: after a power cut, the content that
- * survives is whole only if mmf_sync returned after its publication and no
- * write began after that.  Publications between syncs may be lost or, if
- * the header reached the disk before its slot, show as a content of the
- * right length with old bytes.  Errors: -EIO, -ENOMEM.
+ * mmf_sync - flush a file-backed map to its disk
+ *
+ * Flushes the mapping of @m to its backing file (msync(2) with MS_SYNC).
+ * On a shared-memory object it does nothing useful (there is no disk).  For
+ * a file-backed map it writes every dirty page, header and both slots, in
+ * no order the library controls.
+ *
+ * @m: the handle.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -EIO     the disk failed.
+ *   -ENOMEM  the mapping is gone.
+ *
+ * Thread safety: MT-Safe.
+ *
+ * Notes: after a power cut, the content that survives is whole only if
+ *   mmf_sync() returned after its publication and no write began after
+ *   that.  Publications between syncs may be lost or, if the header reached
+ *   the disk before its slot, show as a content of the right length with
+ *   old bytes.
  */
 MMF_EXPORT int mmf_sync(mmf_t *m);
 
 /*
- * mmf_wait - wait until the content's seq is greater than after_seq (at once
- * if it already is) and store it in *ret_seq (may be NULL).
+ * mmf_wait - wait for a newer content
  *
- * timeout_ms: -1 waits without limit; 0 only checks.  The caller sleeps in
- * the kernel on a futex inside the map and is woken by the write that
- * publishes the content it waits for; any number of processes may wait on
- * one map.  A signal does not end the wait early or lose the wake-up.  A
- * handle opened read-only cannot announce itself to writers: on a map whose
- * mode lets group or others read but not write, writers therefore wake every
- * sleeper after each write; on other maps (a read-only handle of its owner)
- * it sleeps in slices of at most 10 ms and sees a change within that.
+ * Waits until the seq of the content of @m is greater than @after_seq, and
+ * returns at once if it already is.  The caller sleeps in the kernel on a
+ * futex inside the map and is woken by the write that publishes the
+ * content it waits for; any number of processes may wait on one map.  A
+ * signal does not end the wait early or lose the wake-up.
  *
- * Errors: -ETIMEDOUT the time passed; -MMF_ERAW on a raw map or file.
+ * A handle opened read-only cannot announce itself to writers: on a map
+ * whose mode lets group or others read but not write, writers therefore
+ * wake every sleeper after each write; on other maps (a read-only handle of
+ * its owner) it sleeps in slices of at most 10 ms and sees a change within
+ * that.
+ *
+ * @m: the handle of an mmf map.
+ * @after_seq: the seq the caller has seen (0 for a fresh map).
+ * @timeout_ms: the most milliseconds to wait; -1 waits without limit, 0
+ *   only checks.
+ * @ret_seq: receives the seq found, greater than @after_seq; may be NULL.
+ *
+ * Returns: 0 when a newer content is there, a negative error code on
+ * failure.
+ *
+ * Errors:
+ *   -ETIMEDOUT     @timeout_ms passed with no newer content.
+ *   -MMF_ERAW      @m is a raw map or a mapped file.
+ *   -MMF_ECORRUPT  a peer shrank the object (checked before the wait and
+ *                  after each wake-up).
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
                         uint64_t *ret_seq);
 
 /*
- * mmf_lock, mmf_unlock - the map's user lock: one per map, across processes,
- * for callers that update a raw region in place or make several calls one
- * step.  It is independent of the writers' internal exclusion.
+ * mmf_lock, mmf_unlock - the map's user lock
  *
- * mmf maps: mmf_lock returns 0 when it took a free lock and
- * MMF_LOCK_ABANDONED (1) when the previous holder's handle is gone (closed,
- * or its process died, in any PID namespace): the lock is held either way.
- * The holder is the *handle*: any thread may unlock what a handle holds,
- * and a second mmf_lock through the same handle, from any thread, fails
- * with -EDEADLK rather than waiting.  Closing the handle releases its lock
- * (and only its own: closing another handle of the same map, in any
- * thread, does not).  A process that calls execve() loses its handles
- * (O_CLOEXEC), and the lock is taken over by the next locker.
+ * One lock per map, across processes, for callers that update a raw region
+ * in place or make several calls one step.  It is independent of the
+ * writers' internal exclusion.  mmf_lock() takes it, waiting at most
+ * @timeout_ms; mmf_unlock() releases it.
  *
- * Raw maps and mapped files have no header: their lock is the kernel's
- * open-file-description lock on the object's first byte, held by the handle
- * too.  The kernel releases it when the handle is closed or its process dies,
- * but cannot say that it did: mmf_lock then returns 0, never
- * MMF_LOCK_ABANDONED, and a waiter re-tries every few milliseconds.  Other
- * programs that open the object ignore this lock.
+ * The holder is the handle: any thread may unlock what a handle holds, and
+ * a second mmf_lock() through the same handle, from any thread, fails with
+ * -EDEADLK rather than waiting.  Closing the handle releases its lock (and
+ * only its own: closing another handle of the same map, in any thread,
+ * does not).  A process that calls execve() loses its handles (O_CLOEXEC),
+ * and the lock is taken over by the next locker.
  *
- * timeout_ms: -1 without limit.
+ * On an mmf map, mmf_lock() tells whether the previous holder's handle is
+ * gone (closed, or its process died, in any PID namespace).  Raw maps and
+ * mapped files have no header: their lock is the kernel's
+ * open-file-description lock on the object's first byte, held by the
+ * handle too.  The kernel releases it when the handle is closed or its
+ * process dies, but cannot say that it did, and a waiter re-tries every few
+ * milliseconds.  Other programs that open the object ignore this lock.
  *
- * Errors (mmf_lock): -ETIMEDOUT; -EDEADLK this handle holds it already;
- * -MMF_EREADONLY; -MMF_ECORRUPT the object was shrunk.  (mmf_unlock): -EPERM
- * not held by this handle.
+ * @m: the handle.
+ * @timeout_ms: (mmf_lock) the most milliseconds to wait; -1 waits without
+ *   limit, 0 only tries.
+ *
+ * Returns: mmf_lock() returns 0 when it took a free lock, and
+ * MMF_LOCK_ABANDONED (1) when the previous holder's handle is gone (mmf
+ * maps only): the lock is held either way, but what it guarded may be
+ * half-done.  mmf_unlock() returns 0.  Both return a negative error code on
+ * failure.
+ *
+ * Errors:
+ *   -ETIMEDOUT     (mmf_lock) @timeout_ms passed with the lock held by
+ *                  another handle.
+ *   -EDEADLK       (mmf_lock) this handle holds it already.
+ *   -MMF_EREADONLY (mmf_lock) the handle of an mmf map is read-only.
+ *   -MMF_ECORRUPT  the object was shrunk.
+ *   -EPERM         (mmf_unlock) the lock is not held by this handle.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms);
 MMF_EXPORT int mmf_unlock(mmf_t *m);
 
 /*
- * Zero-copy publication and reading.  Same atomicity and crash guarantees as
- * mmf_write()/mmf_read(); mmf maps only.  The state of one operation lives
- * in the caller's loan or view, not in the handle, so any number of threads
- * may each have their own read in progress on one handle.
+ * mmf_write_begin, mmf_write_commit, mmf_write_abort, mmf_read_begin,
+ * mmf_read_end - publish and read in place, without a copy
  *
- * mmf_write_begin takes the writers' lock for the handle and lends room
- * for up to `size` bytes in the slot that is not published (w->data,
- * w->size).  Fill it, then mmf_write_commit publishes its first `len` bytes
- * (len <= size) and releases the lock, or mmf_write_abort releases the lock
- * and publishes nothing.  The lock belongs to the handle: commit or abort
- * may come from another thread than begin; another begin on the same handle
+ * Same atomicity and crash guarantees as mmf_write() and mmf_read(); mmf
+ * maps only.  The state of one operation lives in the caller's loan or
+ * view, not in the handle, so any number of threads may each have their
+ * own read in progress on one handle.
+ *
+ * mmf_write_begin() takes the writers' lock for the handle and lends room
+ * for up to @size bytes in the slot that is not published (*@ret: data,
+ * size).  Fill it, then mmf_write_commit() publishes its first @len bytes
+ * and releases the lock, or mmf_write_abort() releases the lock and
+ * publishes nothing.  The lock belongs to the handle: commit or abort may
+ * come from another thread than begin; another begin on the same handle
  * (from another thread) waits until then.  Between begin and commit other
  * writers wait, so keep it short.  Closing the handle with a loan open
  * publishes nothing and frees the lock.
  *
- * mmf_read_begin fills *ret with the published content in place (v->data,
- * v->len, v->seq; no copy).  After looking at it, mmf_read_end tells
- * whether what was seen stayed valid: 0 yes; -MMF_EOVERTAKEN a writer
- * reused the slot meanwhile, so the bytes seen may be mixed: look again.
- * Nothing is held between the two.
+ * mmf_read_begin() fills *@ret with the published content in place (data,
+ * len, seq; no copy).  After looking at it, mmf_read_end() tells whether
+ * what was seen stayed valid.  Nothing is held between the two.
  *
- * Errors: those of mmf_write()/mmf_read(); -EINVAL (commit, abort) a loan
- * that is not open on this handle (already committed, aborted, or never
- * begun), or len > size; (read_end) a view not made by read_begin on m.
+ * @m: the handle of an mmf map.
+ * @size: (mmf_write_begin) the room asked for, at most the capacity.
+ * @ret: (mmf_write_begin) receives the loan; (mmf_read_begin) receives the
+ *   view.
+ * @w: (mmf_write_commit, mmf_write_abort) a loan from mmf_write_begin() on
+ *   @m.
+ * @len: (mmf_write_commit) the bytes to publish, at most the loan's size.
+ * @v: (mmf_read_end) a view from mmf_read_begin() on @m.
+ *
+ * Returns: 0 on success, a negative error code on failure.  mmf_read_end()
+ * returns 0 when the bytes seen stayed valid, and -MMF_EOVERTAKEN when a
+ * writer reused the slot meanwhile, so the bytes seen may be mixed: look
+ * again.
+ *
+ * Errors:
+ *   -EINVAL          (mmf_write_commit, mmf_write_abort) @w is not open on
+ *                    @m (already committed, aborted, or never begun), or
+ *                    @len is larger than its size; (mmf_read_end) @v was
+ *                    not made by mmf_read_begin() on @m.
+ *   -MMF_EOVERTAKEN  (mmf_read_end) a writer overtook the reader.
+ *   -MMF_ERAW        @m is a raw map or a mapped file.
+ *   any error of mmf_write() (writers) or mmf_read() (readers).
+ *
+ * Thread safety: MT-Safe.
  */
 struct mmf_write_loan {
-  void *data;        /* where to write: room for `size` bytes */
+  void *data;        /* where to write: room for size bytes */
   size_t size;       /* as asked of mmf_write_begin */
   uint64_t priv_[2]; /* the library's; do not touch */
 };
@@ -512,66 +843,134 @@ MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v);
 
 /* What mmf_info() and mmf_list() report about one object. */
 struct mmf_info {
-  char name[256];     /* the object's name (any bytes but '/' and NUL) */
-  enum mmf_kind kind; /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
-  int error;          /* 0, or why the header could not be read */
-  size_t capacity;    /* as in struct mmf_stat */
-  size_t length;
-  uint64_t seq;
-  uint64_t object_size; /* bytes of the object */
-  unsigned mode;        /* permission bits */
-  uid_t owner;
-  gid_t group;
-  int64_t mtime_ns; /* last change of the object, ns since the epoch */
-  int64_t ctime_ns;
-  int transient;
+  char name[256];        /* the object's name (any bytes but '/' and NUL) */
+  enum mmf_kind kind;    /* MMF_KIND_MMF or MMF_KIND_RAW (or FILE for paths) */
+  int error;             /* 0, or why the header could not be read */
+  size_t capacity;       /* as in struct mmf_stat */
+  size_t length;         /* as in struct mmf_stat */
+  uint64_t seq;          /* as in struct mmf_stat */
+  uint64_t object_size;  /* bytes of the object */
+  unsigned mode;         /* permission bits */
+  uid_t owner;           /* the object's owner */
+  gid_t group;           /* the object's group */
+  int64_t mtime_ns;      /* last change of the object, ns since the epoch */
+  int64_t ctime_ns;      /* last change of its inode, ns since the epoch */
+  int transient;         /* 1 for an MMF_TRANSIENT map */
   unsigned holders;      /* live holders (mmf maps) */
-  pid_t lock_pid;        /* holder of the user lock, 0 if free */
+  pid_t lock_pid;        /* holder of the user lock: 0 if free, -1 if
+                            hidden (as in struct mmf_stat) */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
 
 /*
- * mmf_info - describe the map `name` without keeping it open.  A raw object
- * is reported with kind MMF_KIND_RAW; a path to a file without mmf header as
- * MMF_KIND_FILE.  An object that starts with mmf's magic but whose header is
- * broken is reported with kind MMF_KIND_MMF and `error` set, and the call
- * returns that error.
+ * mmf_info - describe a map by name
  *
- * Errors: -MMF_ENAME, -ENOENT, -EACCES, -MMF_ECORRUPT, -MMF_EVERSION.
+ * Fills *@ret with a description of the map @name (a struct mmf_info)
+ * without keeping it open.  A raw object is reported with kind
+ * MMF_KIND_RAW, a path to a file without mmf header as MMF_KIND_FILE.  An
+ * object that exists but could not be read as a map (the caller may not
+ * open it, or its header is broken) is still described from its inode,
+ * with capacity and length 0 and error set, and the call returns that
+ * error: *@ret is filled then too.  An object that starts with mmf's magic
+ * but whose header is broken has kind MMF_KIND_MMF.  A transient map whose
+ * holders have all died is removed, and the call returns -ENOENT.
+ *
+ * @name: a shared-memory name or a file path, as for mmf_create().
+ * @ret: receives the description.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ENAME     @name is not a valid name or path.
+ *   -ENOENT        no such map.
+ *   -MMF_ENOTREG   not a regular file (a FIFO, a device).
+ *   -EACCES        the caller may not read it (*@ret is filled).
+ *   -MMF_ECORRUPT  the header is broken (*@ret is filled).
+ *   -MMF_EVERSION  the map has another format version (*@ret is filled).
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
 
 /*
- * mmf_holders - which processes hold the mmf map `name`, as this PID
- * namespace sees them: up to `cap` distinct pids, ascending, into ret_pids
- * (may be NULL when cap is 0); *ret_count receives how many there are (it
- * may exceed cap), and *ret_hidden (may be NULL) how many of the map's
- * handles belong to processes this namespace cannot see (another PID
- * namespace, or /proc mounted hidepid).  The handles are counted by the
- * kernel (mmf_info's `holders`), their pids found the way lsof finds them.
- * A child made by fork() that shares a handle is listed with its parent.
+ * mmf_holders - which processes hold a map
  *
- * Errors: those of mmf_info(); -MMF_ERAW the object is not an mmf map.
+ * Finds the processes that hold the mmf map @name, as this PID namespace
+ * sees them.  The handles are counted by the kernel (mmf_info()'s holders),
+ * their pids found the way lsof(8) finds them.  A child made by fork() that
+ * shares a handle is listed with its parent.
+ *
+ * @name: a shared-memory name or a file path, as for mmf_create().
+ * @ret_pids: receives up to @cap distinct pids, ascending; may be NULL when
+ *   @cap is 0.
+ * @cap: the room in @ret_pids.
+ * @ret_count: receives how many pids there are (it may exceed @cap).
+ * @ret_hidden: receives how many of the map's handles belong to processes
+ *   this namespace cannot see (another PID namespace, or /proc mounted
+ *   hidepid); may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW  the object is not an mmf map.
+ *   any error of mmf_open().
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_holders(const char *name, pid_t *ret_pids, size_t cap,
                            size_t *ret_count, unsigned *ret_hidden);
 
 /*
- * mmf_list - describe every object in /dev/shm that the caller can see,
- * sorted by name.  *ret_list is an array of *ret_count entries allocated with
- * malloc(); free() it.  Objects whose header is broken are listed with
- * `error` set.  Transient maps whose holders have all died are removed (and
- * not listed).  Errors: -ENOMEM, -EACCES.
+ * mmf_list - describe every shared-memory object
+ *
+ * Describes every object in /dev/shm that the caller can see, sorted by
+ * name, as mmf_info() does.  Objects whose header is broken are listed with
+ * error set.  Transient maps whose holders have all died are removed (and
+ * not listed).
+ *
+ * @ret_list: receives an array allocated with malloc(3); the caller
+ *   releases it with free(3).
+ * @ret_count: receives the number of entries.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -ENOMEM  no memory for the array.
+ *   -EACCES  the caller may not read /dev/shm.
+ *
+ * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count);
 
 /*
- * mmf_strerror - a description of any code returned by this library (with or
- * without its minus sign).  Never NULL; the string is static.
+ * mmf_strerror - describe an error code
+ *
+ * Returns a text that says what @code means, for messages: strerror(3)'s
+ * for an errno value, the library's own for its MMF_E* codes.
+ *
+ * @code: any code returned by this library, with or without its minus
+ *   sign.
+ *
+ * Returns: a description; never NULL.  The string is static: the caller
+ * neither frees nor changes it.
+ *
+ * Thread safety: MT-Safe, with a C library that has strerrordesc_np()
+ *   (glibc 2.32 and later); with an older one, an errno value it does not
+ *   know is described in strerror(3)'s buffer, which threads share.
  */
 MMF_EXPORT const char *mmf_strerror(int code);
 
-/* mmf_version - the library's version, "MAJOR.MINOR.PATCH". */
+/*
+ * mmf_version - the library's version
+ *
+ * Returns the version of the libmmf that the program runs with, which may
+ * be newer than the header it was compiled against.
+ *
+ * Returns: the version of the library in use, "MAJOR.MINOR.PATCH" (static);
+ * MMF_VERSION_STRING is that of the header compiled against.
+ *
+ * Thread safety: MT-Safe.
+ */
 MMF_EXPORT const char *mmf_version(void);
 
 #ifdef __cplusplus

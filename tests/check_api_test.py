@@ -14,11 +14,13 @@ def tree(tmp):
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(tmp, f)), exist_ok=True)
         shutil.copy(os.path.join(root, f), os.path.join(tmp, f))
-    # The module's sources one level deeper than today, as a move would.
-    for folder, _, names in os.walk(os.path.join(root, "powershell")):
+    # The module's sources elsewhere under powershell/, as a move would.
+    src = os.path.join(root, "powershell")
+    for folder, _, names in os.walk(src):
         for n in names:
             if n.endswith(".cs"):
-                dest = os.path.join(tmp, "powershell", "src", "deeper", n)
+                dest = os.path.join(tmp, "powershell", "moved", "deeper",
+                                    os.path.relpath(folder, src), n)
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 shutil.copy(os.path.join(folder, n), dest)
 
@@ -53,17 +55,30 @@ cases = [
     ("a declaration without MMF_EXPORT",
      ("include/mmf.h", "MMF_EXPORT int mmf_open(", "int mmf_open("), 1,
      r"mmf_open is declared without MMF_EXPORT"),
-    ("an import mmf.h does not declare, in a moved .cs file",
-     ("powershell/src/deeper/Mmf.cs", "public static extern int mmf_remove(",
-      "public static extern int mmf_removed("), 1,
-     r"powershell/src/deeper/Mmf.cs: imports mmf_removed"),
+    ("an import mmf.h does not declare, in a moved .cs file", "import", 1,
+     r"powershell/moved/deeper/\S+\.cs: imports mmf_\w+_gone,"),
 ]
+
+
+def break_an_import(tmp):
+    """Renames the first libmmf function a .cs file imports."""
+    for folder, _, names in sorted(os.walk(os.path.join(tmp, "powershell"))):
+        for n in sorted(names):
+            p = os.path.join(folder, n)
+            s = open(p).read()
+            m = re.search(r"\bextern\s+[\w.]+\s+(mmf_\w+)\s*\(", s)
+            if m:
+                open(p, "w").write(s[:m.end(1)] + "_gone" + s[m.end(1):])
+                return
+    raise SystemExit("no .cs file imports an mmf_ function")
 
 results = []
 for what, change, want_rc, want in cases:
     with tempfile.TemporaryDirectory(prefix="mmftest-api-") as tmp:
         tree(tmp)
-        if change:
+        if change == "import":
+            break_an_import(tmp)
+        elif change:
             edit(tmp, *change)
         rc, out = check(tmp)
         good = rc == want_rc and re.search(want, out) is not None

@@ -51,6 +51,8 @@ C
     [ ! -e /dev/shm/mmftest-package ]
 }
 check "a program built with pkg-config --cflags --libs libmmf (and its transient map)" program
+check "the autopkgtest (debian/tests/build-and-run) against the installed packages" \
+  env -i PATH=/usr/bin:/bin AUTOPKGTEST_TMP="$tmp" sh debian/tests/build-and-run
 check "mmf --version" bash -c 'env -i PATH=/usr/bin:/bin mmf --version | grep -q "^mmf "'
 check "man -w mmf_create" man -w mmf_create
 check "man -w mmf(1), libmmf(3)" bash -c 'man -w 1 mmf && man -w 3 libmmf'

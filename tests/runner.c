@@ -354,21 +354,17 @@ static enum result run_case(size_t number, const struct CMUnitTest *t,
   return res;
 }
 
-static int selected(const char *name, char **only) {
+/* 1 if `name` is among $MMF_TEST_CASES (names split by spaces), or that is
+ * unset. */
+static int selected(const char *name) {
+  const char *only = getenv("MMF_TEST_CASES");
   if (!only || !*only)
     return 1;
-  for (; *only; only++)
-    if (!strcmp(*only, name))
+  size_t n = strlen(name);
+  for (const char *at = only; (at = strstr(at, name)); at += n)
+    if ((at == only || at[-1] == ' ') && (at[n] == '\0' || at[n] == ' '))
       return 1;
   return 0;
-}
-
-/* The cases named on the command line, if any (set by the constructor). */
-static char **only_cases;
-static void __attribute__((constructor))
-runner_args(int argc, char **argv, char **envp) {
-  (void)envp;
-  only_cases = argc > 1 ? argv + 1 : NULL;
 }
 
 int mmf_test_run(const char *group, const struct CMUnitTest *tests, size_t n,
@@ -378,11 +374,11 @@ int mmf_test_run(const char *group, const struct CMUnitTest *tests, size_t n,
   signal(SIGCHLD, SIG_DFL);
   size_t planned = 0;
   for (size_t i = 0; i < n; i++)
-    planned += selected(tests[i].name, only_cases);
+    planned += selected(tests[i].name);
   printf("1..%zu\n", planned);
   size_t number = 0, failed = 0, skipped = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!selected(tests[i].name, only_cases))
+    if (!selected(tests[i].name))
       continue;
     enum result r = run_case(++number, &tests[i], group_setup, group_teardown);
     failed += r == FAIL;

@@ -10,7 +10,8 @@
  *
  * Group setup and teardown run in each case's process, around that case.
  * A case that calls skip() after printing "# skipped: REASON" is reported
- * "ok N - case # SKIP REASON".  `prog CASE...` runs only the cases named. */
+ * "ok N - case # SKIP REASON".  MMF_TEST_CASES="CASE..." runs only the
+ * cases named. */
 #ifndef MMF_TEST_RUNNER_H
 #define MMF_TEST_RUNNER_H
 

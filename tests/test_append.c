@@ -192,7 +192,7 @@ static void killed_appenders_lose_nothing(void **s) {
     /* This process appends next, after the killed one. */
     size_t len;
     assert_int_equal(mmf_read(m, all, sizeof all, &len, NULL), 0);
-    unsigned count;
+    unsigned count = 0;
     if (!records_are_consecutive(all, len, &count))
       fail_msg("round %d: broken records: ...%.40s", round,
                (char *)all + (len > 40 ? len - 40 : 0));

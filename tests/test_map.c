@@ -15,8 +15,15 @@ static void names(void **s) {
   assert_int_equal(mmf__name_classify("x/y"), MMF__NAME_PATH);
   assert_int_equal(mmf__name_classify("/tmp/x.mmf"), MMF__NAME_PATH);
   assert_int_equal(mmf__name_classify("../x"), MMF__NAME_PATH);
-  const char *bad[] = {"",  ".hidden", "-x",   "..",      "a b", "a\"b",
-                       "ä", "tab\t",   "dir/", "/tmp/..", "x/."};
+  /* Any bytes but '/' and NUL, as .NET takes them. */
+  const char *good[] = {".hidden", "-x",   "a b",  "a\"b",     "ä",  "tab\t",
+                        "it's",    "a\\b", "\x01", "\xff\xfe", "..."};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+    assert_int_equal(mmf__name_classify(good[i]), MMF__NAME_SHM);
+  const char *bad[] = {
+      "",          ".",          "..",         "dir/",
+      "/tmp/..",   "x/.",        ".mmf-tmp-x", "/dev/shm/.mmf-tmp-y",
+      "/dev/shm/", "/dev/shm/.."};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     assert_int_equal(mmf__name_classify(bad[i]), -MMF_ENAME);
   char longname[300];
@@ -27,6 +34,58 @@ static void names(void **s) {
   longname[256] = '\0';
   assert_int_equal(mmf__name_classify(longname), -MMF_ENAME);
   assert_int_equal(mmf__name_classify(NULL), -MMF_ENAME);
+}
+
+/* Names with any bytes but '/': made, written, read back, listed by their
+ * own bytes and removed; a transient one is removed by the watcher too. */
+static void names_any_bytes(void **s) {
+  (void)s;
+  const char *tails[] = {" with spaces",      "-ünïcødé-€",   "-ctl\x01\x1f",
+                         "-\"quoted\" 'too'", "-back\\slash", "-\xff\xfe"};
+  for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+    char n[256];
+    snprintf(n, sizeof n, "%s%s", tname("anyname"), tails[i]);
+    for (int transient = 0; transient < 2; transient++) {
+      mmf_t *m;
+      assert_int_equal(
+          mmf_create(n, 64, transient ? MMF_TRANSIENT : 0, 0600, &m), 0);
+      assert_true(shm_exists(n));
+      assert_int_equal(mmf_write(m, "hi", 2), 0);
+      char buf[8];
+      size_t len;
+      mmf_t *o;
+      assert_int_equal(mmf_open(n, 0, &o), 0);
+      assert_int_equal(mmf_read(o, buf, sizeof buf, &len, NULL), 0);
+      assert_int_equal(len, 2);
+      mmf_close(o);
+      struct mmf_info *list;
+      size_t count, found = 0;
+      assert_int_equal(mmf_list(&list, &count), 0);
+      for (size_t k = 0; k < count; k++)
+        found += !strcmp(list[k].name, n);
+      free(list);
+      assert_int_equal(found, 1);
+      if (transient) {
+        mmf_close(m);
+        assert_false(shm_exists(n));
+      } else {
+        assert_int_equal(mmf_remove(n), 0);
+        mmf_close(m);
+        assert_false(shm_exists(n));
+      }
+    }
+  }
+  char longname[300];
+  memset(longname, 'x', 256);
+  longname[256] = '\0';
+  const char *refused[] = {".", "..", ".mmf-tmp-anything", longname};
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    mmf_t *m = NULL;
+    assert_int_equal(mmf_create(refused[i], 64, 0, 0600, &m), -MMF_ENAME);
+    assert_int_equal(mmf_open(refused[i], 0, &m), -MMF_ENAME);
+    assert_int_equal(mmf_remove(refused[i]), -MMF_ENAME);
+    assert_null(m);
+  }
 }
 
 static void errors_and_version(void **s) {
@@ -86,9 +145,9 @@ static void create_open_remove(void **s) {
 static void bad_arguments_change_nothing(void **s) {
   (void)s;
   mmf_t *m = NULL;
-  assert_int_equal(mmf_create("bad name", 10, 0, 0, &m), -MMF_ENAME);
+  assert_int_equal(mmf_create("..", 10, 0, 0, &m), -MMF_ENAME);
   assert_int_equal(mmf_create("", 10, 0, 0, &m), -MMF_ENAME);
-  assert_int_equal(mmf_open(".x", 0, &m), -MMF_ENAME);
+  assert_int_equal(mmf_open(".mmf-tmp-x", 0, &m), -MMF_ENAME);
   const char *n = tname("bad");
   assert_int_equal(mmf_create(n, 0, 0, 0, &m), -EINVAL);
   assert_int_equal(mmf_create(n, MMF_CAPACITY_MAX + 1, 0, 0, &m), -MMF_ETOOBIG);
@@ -666,6 +725,7 @@ static void other_page_sizes(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(names),
+      T(names_any_bytes),
       T(errors_and_version),
       T(create_open_remove),
       T(bad_arguments_change_nothing),

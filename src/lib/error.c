@@ -6,8 +6,8 @@
 
 static const char *const messages[] = {
     [MMF_ENAME - MMF_EBASE] =
-        "not a valid map name (1-255 letters, digits, '.', '_' or '-', not "
-        "starting with '.' or '-') or path",
+        "not a valid map name (1-255 bytes, no '/', not \".\" or \"..\", "
+        "not starting with \"" MMF__TMP_PREFIX "\") or path",
     [MMF_ENOTMMF - MMF_EBASE] = "not an mmf map (no mmf header; open it raw)",
     [MMF_EVERSION - MMF_EBASE] =
         "made by another version of mmf (its format version is not 2): "
@@ -29,7 +29,8 @@ static const char *const messages[] = {
         "anyone may create files: not opened",
     [MMF_ENOWATCHER - MMF_EBASE] =
         "the helper mmf-watch, which removes transient maps, could not be "
-        "started (install mmf, or set MMF_WATCHER to its path)",
+        "started (it comes with libmmf: install libmmf1, or set MMF_WATCHER to "
+        "its path)",
 };
 
 MMF_EXPORT const char *mmf_strerror(int code) {

@@ -12,17 +12,16 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   if (!path || !path[0] || !ret ||
       (flags & ~(MMF_READONLY | MMF_PRIVATE | MMF_POPULATE)))
     return -EINVAL;
-  struct mmf *m = calloc(1, sizeof *m);
+  struct mmf *m = mmf__handle_new();
   if (!m)
     return -ENOMEM;
-  m->fd = -1;
   m->kind = MMF_KIND_FILE;
   m->readonly = flags & MMF_READONLY;
-  m->priv = flags & MMF_PRIVATE;
+  m->copy_on_write = flags & MMF_PRIVATE;
   snprintf(m->name, sizeof m->name, "%s", path);
   /* A private mapping may be written even when the file may not. */
-  int r =
-      mmf__os_open_at(AT_FDCWD, path, !m->readonly && !m->priv, false, &m->fd);
+  int r = mmf__os_open_at(AT_FDCWD, path, !m->readonly && !m->copy_on_write,
+                          false, &m->fd);
   if (r < 0)
     goto fail;
   if ((r = mmf__os_fstat(m->fd, &m->st)) < 0)
@@ -40,7 +39,7 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
     goto fail;
   }
   m->map_len = (size_t)m->st.st_size;
-  if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, m->priv,
+  if ((r = mmf__os_map(m->fd, m->map_len, !m->readonly, m->copy_on_write,
                        (void **)&m->base)) < 0)
     goto fail;
   if (flags & MMF_POPULATE)
@@ -48,8 +47,7 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   *ret = m;
   return 0;
 fail:
-  mmf__os_close(m->fd);
-  free(m);
+  mmf__handle_free(m);
   return r;
 }
 

@@ -82,7 +82,7 @@ static void remove_name(struct mmf *m) {
   struct mmf__where w;
   if (mmf__where_open(m->name, &w) < 0)
     return;
-  (void)mmf__remove_if_same(w.dirfd, w.base, &m->st);
+  (void)mmf__os_unlink_if_same(w.dirfd, w.base, &m->st);
   mmf__where_close(&w);
 }
 
@@ -103,11 +103,12 @@ static void await_removal(struct mmf *m) {
   mmf__where_close(&w);
 }
 
-/* Is the transient map nobody holds any more?  Through `fd`: remove it if
- * nobody is there and `may_claim` (fd may take the write lock over the
+/* A transient map that nobody may hold any more, through `fd`: remove it
+ * if nobody is there and `may_claim` (fd may take the write lock over the
  * ids), or wait for its removal if someone else (the watcher, a last
- * closer) holds that lock.  True when the map is gone or going. */
-static bool settle(struct mmf *m, int fd, bool may_claim) {
+ * closer) holds that lock.  True when the map is gone or going; false when
+ * someone holds it. */
+static bool remove_unheld(struct mmf *m, int fd, bool may_claim) {
   if (may_claim && claim_all(fd)) {
     remove_name(m);
     unclaim_all(fd);
@@ -126,6 +127,11 @@ static bool settle(struct mmf *m, int fd, bool may_claim) {
 }
 
 void mmf__holders_leave(struct mmf *m) {
+  mmf__lock_release_mine(m);
+  /* The mapping holds the open file too: unmap first, so that closing the
+   * descriptor drops the handle's locks there and then. */
+  mmf__os_unmap(m->base, m->map_len);
+  m->base = NULL;
   /* The id's lock belongs to the open file, which a forked child may
    * share: it is dropped by closing (the caller has unmapped, and a mapping
    * holds the open file too), never by F_UNLCK, so that it goes with the
@@ -143,7 +149,7 @@ void mmf__holders_leave(struct mmf *m) {
   m->fd = -1;
   m->id = 0;
   if (fresh >= 0) {
-    (void)settle(m, fresh, true); /* the last one out removes it */
+    (void)remove_unheld(m, fresh, true); /* the last one out removes it */
     mmf__os_close(fresh);
   }
 }
@@ -195,7 +201,7 @@ unsigned mmf__holders_count(struct mmf *m) {
 }
 
 bool mmf__holders_reap_orphan(struct mmf *m) {
-  return m->transient && !m->id && settle(m, m->fd, !m->readonly);
+  return m->transient && !m->id && remove_unheld(m, m->fd, !m->readonly);
 }
 
 struct find_id {
@@ -222,7 +228,8 @@ pid_t mmf__holder_pid(struct mmf *m, uint32_t id) {
   return f.pid;
 }
 
-struct seen {
+/* Every (pid, id byte) that holds a handle's lock. */
+struct id_owners {
   struct {
     pid_t pid;
     uint64_t byte;
@@ -231,8 +238,8 @@ struct seen {
   bool nomem;
 };
 
-static void collect(void *ctx, pid_t pid, uint64_t start) {
-  struct seen *s = ctx;
+static void add_id_owner(void *ctx, pid_t pid, uint64_t start) {
+  struct id_owners *s = ctx;
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 64;
     void *bigger = realloc(s->v, cap * sizeof *s->v);
@@ -255,9 +262,9 @@ static int by_pid(const void *a, const void *b) {
 
 int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap, size_t *ret_count,
                      unsigned *ret_hidden) {
-  struct seen s = {0};
+  struct id_owners s = {0};
   int r = mmf__os_lock_owners(m->st.st_dev, m->st.st_ino, MMF__ID_BASE + 1,
-                              MMF__ID_BASE + ID_RANGE, collect, &s);
+                              MMF__ID_BASE + ID_RANGE, add_id_owner, &s);
   if (r == 0 && s.nomem)
     r = -ENOMEM;
   pid_t *all = r == 0 ? malloc((s.n ? s.n : 1) * sizeof *all) : NULL;

@@ -113,7 +113,7 @@ MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count) {
   }
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!strncmp(names[i], ".mmf-tmp-", 9))
+    if (!strncmp(names[i], MMF__TMP_PREFIX, strlen(MMF__TMP_PREFIX)))
       continue; /* one being created (or a dead creator's, swept later) */
     if (strlen(names[i]) >= sizeof w.base)
       continue;

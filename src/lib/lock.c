@@ -14,12 +14,12 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <sched.h>
 
 /* Longest sleep before asking again whether the holder lives. */
 #define SLICE_MAX_MS 50
-/* How long a lock handed to a woken sleeper waits for it: a wake-up takes
- * ~50 us here; a sleeper that never comes (killed) costs others this. */
+/* How long a lock handed to a woken sleeper waits for it: many times a
+ * futex wake-up's latency (tens of microseconds); a sleeper that never
+ * comes (killed) costs others this. */
 #define HANDOFF_GRACE_NS 2000000
 
 bool mmf__id_alive(struct mmf *m, uint32_t id) {
@@ -69,7 +69,7 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
           return 0;
         continue;
       }
-      sched_yield();
+      mmf__os_yield();
       continue;
     }
     if (owner == me && !same_handle_waits)
@@ -79,7 +79,7 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
     if (spins < 100) {
       spins++;
       if (spins % 16 == 0)
-        sched_yield();
+        mmf__os_yield();
       else
         mmf__cpu_relax();
       continue;
@@ -141,6 +141,22 @@ int mmf__lock_release(struct mmf *m, _Atomic uint32_t *l) {
 bool mmf__lock_held_by(struct mmf *m, _Atomic uint32_t *l) {
   uint32_t v = atomic_load_explicit(l, memory_order_relaxed);
   return m->id && (v & MMF__ID_MASK) == m->id;
+}
+
+void mmf__lock_release_mine(struct mmf *m) {
+  /* After a shrink, the header is not to be touched: the kernel still
+   * drops this handle's locks when its descriptor closes.  Ours only: a
+   * lock this handle does not hold is left alone.  A write still open on
+   * it was never published; the next writer reuses its slot.  After a fork
+   * the child may be the one holding it through the shared handle: then
+   * the words are left to the kernel's liveness, and the next locker takes
+   * them once no process holds the handle. */
+  if (m->kind != MMF_KIND_MMF || m->readonly || !m->id ||
+      m->opener != mmf__os_getpid() || m->forks != mmf__os_forks() ||
+      mmf__check_size(m, true) < 0)
+    return;
+  (void)mmf__lock_release(m, &m->hdr->ulock);
+  (void)mmf__lock_release(m, &m->hdr->wlock);
 }
 
 uint32_t mmf__lock_owner(struct mmf *m, _Atomic uint32_t *l) {

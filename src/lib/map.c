@@ -7,19 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct mmf *handle_new(void) {
-  struct mmf *m = calloc(1, sizeof *m);
-  if (m)
-    m->fd = -1;
-  return m;
-}
-
-static void handle_free(struct mmf *m) {
-  mmf__os_unmap(m->base, m->map_len);
-  mmf__os_close(m->fd); /* drops every kernel lock of the handle */
-  free(m);
-}
-
 /* Map the object behind fd into m; `probe` skips joining the holders (used by
  * mmf_info and mmf_list, which look and leave). */
 static int map_object(struct mmf *m, int flags, bool probe) {
@@ -98,7 +85,7 @@ static int map_object(struct mmf *m, int flags, bool probe) {
 
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
                  bool probe, struct mmf **ret) {
-  struct mmf *m = handle_new();
+  struct mmf *m = mmf__handle_new();
   if (!m)
     return -ENOMEM;
   snprintf(m->name, sizeof m->name, "%s", name);
@@ -117,7 +104,7 @@ int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
   *ret = m;
   return 0;
 fail:
-  handle_free(m);
+  mmf__handle_free(m);
   return r;
 }
 
@@ -163,7 +150,7 @@ static int write_header(int fd, uint64_t capacity, uint32_t hf,
 static int create_new(const struct mmf__where *w, const char *name,
                       uint64_t capacity, int flags, unsigned mode,
                       struct mmf **ret) {
-  struct mmf *m = handle_new();
+  struct mmf *m = mmf__handle_new();
   if (!m)
     return -ENOMEM;
   snprintf(m->name, sizeof m->name, "%s", name);
@@ -198,14 +185,14 @@ static int create_new(const struct mmf__where *w, const char *name,
        (r = mmf__os_spawn_watcher(m->fd, w->dirfd, w->base)) < 0)) {
     if (transient && r != -MMF_ECORRUPT)
       r = r == -ENOENT || r == -EACCES ? -MMF_ENOWATCHER : r;
-    (void)mmf__remove_if_same(w->dirfd, w->base, &m->st);
+    (void)mmf__os_unlink_if_same(w->dirfd, w->base, &m->st);
     goto fail;
   }
   *ret = m;
   return 0;
 fail:
   mmf__os_drop_tmp(w->dirfd, tmp);
-  handle_free(m);
+  mmf__handle_free(m);
   return r;
 }
 
@@ -269,37 +256,12 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
   return r;
 }
 
-int mmf__remove_if_same(int dirfd, const char *base, const struct stat *st) {
-  struct stat now;
-  int r = mmf__os_stat_at(dirfd, base, &now);
-  if (r == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
-    r = mmf__os_unlink_at(dirfd, base);
-  return r;
-}
-
 MMF_EXPORT void mmf_close(mmf_t *m) {
   if (!m)
     return;
-  /* After a shrink, the header is not to be touched: the kernel still
-   * drops this handle's locks when its descriptor closes. */
-  if (m->kind == MMF_KIND_MMF && !m->readonly && m->id &&
-      m->opener == mmf__os_getpid() && m->forks == mmf__os_forks() &&
-      mmf__check_size(m, true) == 0) {
-    /* Ours only: a lock this handle does not hold is left alone.  A write
-     * still open on it was never published; the next writer reuses its
-     * slot.  After a fork the child may be the one holding it through the
-     * shared handle: then the words are left to the kernel's liveness, and
-     * the next locker takes them once no process holds the handle. */
-    (void)mmf__lock_release(m, &m->hdr->ulock);
-    (void)mmf__lock_release(m, &m->hdr->wlock);
-  }
-  /* The mapping holds the open file too: unmap first, so that closing the
-   * descriptor drops the handle's locks there and then. */
-  mmf__os_unmap(m->base, m->map_len);
-  m->base = NULL;
   if (m->kind == MMF_KIND_MMF)
-    mmf__holders_leave(m);
-  handle_free(m);
+    mmf__holders_leave(m); /* its locks, its mapping, its id */
+  mmf__handle_free(m);
 }
 
 MMF_EXPORT int mmf_remove(const char *name) {

@@ -4,8 +4,18 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A name within a folder: any bytes but '/' and NUL (the caller checked
+ * there is no '/'), as .NET's MemoryMappedFile takes them, but not "." or
+ * "..", not longer than NAME_MAX, and never one of the hidden names that
+ * objects have while they are being created. */
+static bool base_ok(const char *b) {
+  return b[0] && strcmp(b, ".") && strcmp(b, "..") && strlen(b) <= NAME_MAX &&
+         strncmp(b, MMF__TMP_PREFIX, strlen(MMF__TMP_PREFIX));
+}
 
 int mmf__name_classify(const char *name) {
   if (!name || !name[0])
@@ -13,35 +23,22 @@ int mmf__name_classify(const char *name) {
   size_t n = strnlen(name, 4096);
   if (n >= 4096)
     return -MMF_ENAME;
-  /* A path straight in /dev/shm names the shared-memory object: any name
-   * there (spaces, control bytes, a leading dot) can be reached so, and it
-   * is a raw or mmf object as by its plain name, not a file. */
+  /* A path straight in /dev/shm names the shared-memory object, as its
+   * plain name does: a raw or mmf object, not a file. */
   static const char shm[] = MMF__SHM_DIR "/";
   if (!strncmp(name, shm, sizeof shm - 1) &&
-      !strchr(name + sizeof shm - 1, '/')) {
-    const char *b = name + sizeof shm - 1;
-    if (!b[0] || !strcmp(b, ".") || !strcmp(b, "..") || strlen(b) > 255)
-      return -MMF_ENAME;
-    return MMF__NAME_SHM;
-  }
+      !strchr(name + sizeof shm - 1, '/'))
+    return base_ok(name + sizeof shm - 1) ? MMF__NAME_SHM : -MMF_ENAME;
   if (strchr(name, '/')) {
     /* A path must name a file, not a folder. */
     if (name[n - 1] == '/')
       return -MMF_ENAME;
     const char *base = strrchr(name, '/') + 1;
-    if (!strcmp(base, ".") || !strcmp(base, "..") || strlen(base) > 255)
+    if (!strcmp(base, ".") || !strcmp(base, "..") || strlen(base) > NAME_MAX)
       return -MMF_ENAME;
     return MMF__NAME_PATH;
   }
-  if (n > 255 || name[0] == '.' || name[0] == '-')
-    return -MMF_ENAME;
-  for (const char *p = name; *p; p++) {
-    char c = *p;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      return -MMF_ENAME;
-  }
-  return MMF__NAME_SHM;
+  return base_ok(name) ? MMF__NAME_SHM : -MMF_ENAME;
 }
 
 int mmf__where_open(const char *name, struct mmf__where *ret) {

@@ -8,10 +8,10 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <sched.h>
 
 /* How long to spin before sleeping.  A peer that answers within this sees
- * no wake-up cost; past it, sleeping costs a ~50 us wake-up but no CPU.  The
+ * no wake-up cost; past it, sleeping costs a futex wake-up (tens of
+ * microseconds) but no CPU.  The
  * spin yields the CPU as it goes, so two processes sharing one CPU do not
  * burn each other's time slice. */
 #define SPIN_NS 20000
@@ -57,7 +57,7 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
       int64_t now = mmf__os_now_ns();
       if (now - start > SPIN_NS || (deadline >= 0 && now >= deadline))
         break;
-      sched_yield();
+      mmf__os_yield();
     } else {
       mmf__cpu_relax();
     }

@@ -10,6 +10,8 @@
  * its process has died, in any PID namespace; then, still holding that lock
  * so that nobody can join, it removes the name if it still names the same
  * object. */
+#include "format.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,9 +19,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define ID_BASE ((uint64_t)1 << 62) /* as MMF__ID_BASE in src/lib/format.h */
-#define ID_MASK 0x3fffffffu
 
 int main(int argc, char **argv) {
   if (argc != 2 || !argv[1][0] || fcntl(3, F_GETFD) < 0 ||
@@ -43,8 +42,8 @@ int main(int argc, char **argv) {
     return 1;
   struct flock fl = {.l_type = F_WRLCK,
                      .l_whence = SEEK_SET,
-                     .l_start = (off_t)(ID_BASE + 1),
-                     .l_len = (off_t)ID_MASK};
+                     .l_start = (off_t)(MMF__ID_BASE + 1),
+                     .l_len = (off_t)MMF__ID_MASK};
   while (fcntl(3, F_OFD_SETLKW, &fl) < 0)
     if (errno != EINTR)
       return 1;

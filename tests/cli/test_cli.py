@@ -154,7 +154,7 @@ class New(Base):
             self.assertEqual(rc, 2, bad)
 
     def test_bad_names(self):
-        for bad in (".hidden", "-x", "a b", "x" * 256, "quote\"d"):
+        for bad in (".", "..", ".mmf-tmp-x", "x" * 256):
             rc, out, err = run("new", "--size", "1K", "--", bad)
             self.assertEqual(rc, 2, bad)
             self.one_line_error(err, "valid map name")
@@ -459,8 +459,7 @@ class Conventions(Base):
         n = name()
         self.ok("new", n, "--size", "1K")
         os.rename(shm(n).encode(), b"/dev/shm/" + raw)
-        rc, out, err = run("remove", raw.decode("latin-1"))
-        self.assertEqual(rc, 2)
+        self.ok("info", raw.decode("latin-1"))   # a valid name as typed, too
         self.ok("remove", "--name-hex", raw.hex())
         self.assertFalse(os.path.exists(b"/dev/shm/" + raw))
         rc, out, err = run("info", "--name-hex", "zz")
@@ -469,8 +468,8 @@ class Conventions(Base):
         self.assertEqual(rc, 2)
 
     def test_usage_errors_escape_what_was_typed(self):
-        rc, out, err = run("info", "bad\x1b[31mname\nx")
-        self.assertEqual(rc, 2)
+        rc, out, err = run("info", "bad\x1b[31mname\nx")   # no such map
+        self.assertEqual(rc, 1)
         self.assertNotIn("\x1b", err)
         self.assertEqual(err.count("\n"), 1)
         self.assertIn("\\x1b", err)

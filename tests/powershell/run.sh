@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The PowerShell module's tests: the module's README example and its two
 # example folders run as separate pwsh processes, interop with the mmf
-# command and a C program, reaping after a killed holder, help and errors.
+# command and a C program, reaping after a killed holder, help and errors,
+# the .nupkg installed with Install-PSResource, then the Pester tests.
 #   tests/powershell/run.sh BUILD_DIR
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
@@ -13,9 +14,17 @@ if [ ! -x "$PWSH" ]; then
   echo "powershell: pwsh is not installed; skipped (script/bootstrap installs it)"
   exit 0
 fi
-export PSModulePath="$root/powershell"
+module="$build/powershell/System.IO.MemoryMappedFiles.Commands"
+if [ ! -f "$module/System.IO.MemoryMappedFiles.Commands.dll" ]; then
+  echo "powershell: $module was not built"
+  echo "powershell: 0 passed, 1 failed"
+  exit 1
+fi
+# The module folder of the build, which loads the libmmf.so.1 in it.
+export PSModulePath="$build/powershell"
 export PATH="$(dirname "$PWSH"):$PATH"   # the tests start pwsh processes
-export MMF_LIBRARY="$build/libmmf.so.1"
+unset MMF_LIBRARY
+# Until libmmf runs the mmf-watch beside itself, the tests say where it is.
 export MMF_WATCHER="$build/mmf-watch"
 export PATH="$build/src/cli:$PATH"
 export MMF_TEST_MAP="mmftest-ps-$$"
@@ -96,7 +105,7 @@ three() {
   echo >&7
   pw -File "$here/three-c.ps1" || { kill $A_PID; return 1; }
   finish_a || return 1
-  local got; got=$(grep "says" "$A_OUT")
+  local got; got=$(grep "says" "$A_OUT" | tr -d '\r')   # -Append writes CRLF, as the original
   rm -f "$A_OUT"
   local want=$'Process A says: Hello World!\nProcess B says: Hello World!\nProcess C says: Hello World!'
   [ "$got" = "$want" ] || { echo "A printed: $got"; return 1; }
@@ -201,6 +210,39 @@ installed() {
   gone
 }
 check "installed to its own prefix: imports and works with no environment variable" installed
+
+# ---- the .nupkg, installed the PowerShell way, with nothing else of mmf ----
+nupkg() {
+  local tmp; tmp=$(mktemp -d)
+  local out
+  out=$("$root/script/package" --nupkg "$build" "$tmp/repo" 2>&1) || { echo "$out"; rm -rf "$tmp"; return 1; }
+  ls "$tmp"/repo/*.nupkg >/dev/null || { echo "no .nupkg: $out"; rm -rf "$tmp"; return 1; }
+  # A user of its own: HOME, its module path and PSResourceGet's settings
+  # (.NET gives no settings folder that does not exist).
+  mkdir -p "$tmp/home/.local/share" "$tmp/home/.config" "$tmp/home/.cache"
+  out=$(env -u MMF_LIBRARY HOME="$tmp/home" XDG_DATA_HOME="$tmp/home/.local/share" \
+    XDG_CONFIG_HOME="$tmp/home/.config" XDG_CACHE_HOME="$tmp/home/.cache" \
+    REPO="$tmp/repo" PSModulePath= MMF_WATCHER="$tmp/home/.local/share/powershell/Modules/System.IO.MemoryMappedFiles.Commands/1.3.0/mmf-watch" \
+    "$PWSH" -NoProfile -Command '
+      $ErrorActionPreference = "Stop"
+      Register-PSResourceRepository -Name mmf-local -Uri (Join-Path $env:REPO "") -Trusted
+      Install-PSResource -Name System.IO.MemoryMappedFiles.Commands -Repository mmf-local -Scope CurrentUser -TrustRepository
+      Import-Module System.IO.MemoryMappedFiles.Commands
+      $m = New-MemoryMappedFile -Name $env:MMF_TEST_MAP -Size 64
+      Out-MemoryMappedFile $m "from the nupkg"
+      Read-MemoryMappedFile $m
+      (Get-Module System.IO.MemoryMappedFiles.Commands).ModuleBase
+      (Get-Content /proc/$PID/maps | Select-String -SimpleMatch libmmf.so | Select-Object -First 1).Line -replace ".* ", ""
+      $m.Dispose()' 2>&1)
+  local ok=0
+  # Its own libmmf, from the folder Install-PSResource made.
+  local base="$tmp/home/.local/share/powershell/Modules/System.IO.MemoryMappedFiles.Commands/"
+  grep -qx "from the nupkg" <<<"$out" && grep -q "^$base" <<<"$out" && grep -q "^${base}.*/libmmf.so.1$" <<<"$out" && ok=1
+  rm -rf "$tmp"
+  [ "$ok" -eq 1 ] || { echo "$out"; return 1; }
+  gone
+}
+check "the .nupkg: Install-PSResource from a local repository, imports and works alone" nupkg
 
 # ---- Pester: one Describe per cmdlet, each case counted ----
 pester_out=$("$PWSH" -NoProfile -Command '

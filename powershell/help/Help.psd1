@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# The cmdlets' help text; the module makes it into the MAML that Get-Help
-# reads, with the syntax and parameter facts taken from the cmdlets.
+# The cmdlets' help text; build.ps1 makes it into the MAML that Get-Help
+# reads, with the syntax and parameter facts taken from the compiled cmdlets.
+# Inputs and Outputs are pairs: a type, then what it is.
 @{
     'New-MemoryMappedFile' = @{
         Synopsis    = 'Creates a named memory-mapped file, or maps a file.'
@@ -13,27 +14,33 @@ With -FileStream, maps the file of an open FileStream (extended to -Size if shor
 
 Content written by Out-MemoryMappedFile is length-framed and published whole: readers in other processes see the old content or the new one, never a mix, and never NUL padding or a stale tail.
 
-Positional arguments bind by type: "New-MemoryMappedFile Test 1024" names a map; "New-MemoryMappedFile ./data CreateNew Data 4096" maps a file (a path given by position needs a '/'). In the sets CreateFromFileSet4 and CreateFromFileSet5, -Name is given by name.
+Positional arguments bind by type, as with the original: "New-MemoryMappedFile Test 1024" names a map; "New-MemoryMappedFile ./data CreateNew Data 4096" maps a file and names it Data (a path given by position needs a '/').
+
+Failures are statement-terminating errors with the .NET exception .NET throws: IOException (ErrorId MapExists) for an existing name, ArgumentOutOfRangeException (SizeOutOfRange) for a bad -Size, UnauthorizedAccessException (AccessDenied), FileNotFoundException (FileNotFound) for a missing file; try/catch catches them without -ErrorAction Stop.
 '@
         Parameters  = @{
-            Name                    = "The map's name: 1-255 letters, digits, '.', '_' or '-' (not first '.' or '-'). With -Path or -FileStream, the name other processes open the file by."
+            Name                    = "The map's name: up to 255 bytes of UTF-8, anything but '/', '\' (refused as .NET refuses it) and NUL. Global\ and Local\ prefixes are dropped. With -Path or -FileStream, the name other processes open the file by. Tab completion offers the names in /dev/shm."
             Size                    = 'The capacity in bytes (at least 1). With -Path, needed when the mode creates a map.'
             CreateOrOpen            = 'Open the map if it exists instead of failing.'
             MemoryMappedFileAccess  = 'ReadWrite (default), Read, CopyOnWrite, ReadExecute or ReadWriteExecute. Read and CopyOnWrite give a handle that cannot write (views of it are copies). The pages are never executable: the Execute values give the same access without it. Write is refused, as by .NET: a map must be readable.'
-            MemoryMappedFileOptions = "None or DelayAllocatePages. Both are accepted: libmmf allocates a map's pages when they are first written, and reports a full store as an error, never a crash."
+            MemoryMappedFileOptions = "None or DelayAllocatePages. Both are accepted: libmmf allocates a map's pages when they are first written. The cmdlets report a full store as an error; a raw object or a mapped file written through a view on a full store can crash pwsh (a SIGBUS, AccessViolationException), as with .NET."
             HandleInheritability    = "Inheritable lets child processes (Start-Process, &) inherit the map's descriptor: the map then stays until they, too, have exited. None (default) does not."
             Path                    = 'The file to map.'
             FileMode                = 'CreateNew (fails if the file exists), Create (replaces it), Open (it must exist; an mmf map, or any file as raw bytes), OpenOrCreate, Truncate (it must exist; it becomes a new, empty map of -Size bytes) or Append (OpenOrCreate; Out-MemoryMappedFile then appends without -Append).'
             FileStream              = 'An open FileStream whose file is mapped.'
             leaveOpen               = '$false disposes the FileStream when the map is disposed; $true leaves it to the caller.'
+            UnixFileMode            = "Not in the original module. The permission bits of the map (or of the file -Path creates), as chmod takes them: 0640 or '0640' (an integer is read as octal digits), or an [IO.UnixFileMode] value. Applied exactly, whatever the umask. Default: 0600, the owner only."
         }
-        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile whose type names start with System.IO.MemoryMappedFiles.MemoryMappedFile, with Dispose(), SafeMemoryMappedFileHandle, CreateViewStream() and CreateViewAccessor(), and Name, Kind, Capacity, Length and Seq. Nothing on failure.')
-        Notes       = 'Views are live in every process: a write through a view of a named map is published at once, whole (readers never see a mix), and writers of different bytes never undo each other. Views of raw objects and mapped plain files are the mapped bytes. A view keeps its map open. A file that -Path creates is an mmf map: a header, then the content.'
+        Inputs      = @('System.String', 'The map name, by value; any parameter by property name.')
+        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile whose type names start with System.IO.MemoryMappedFiles.MemoryMappedFile, with Dispose(), SafeMemoryMappedFileHandle, CreateViewStream() and CreateViewAccessor(), and Name, Kind, Capacity, Length, Seq and Holders. Nothing on failure. A map nobody references any more is closed when the garbage collector finds it.')
+        Notes       = 'What a view of a named map writes is published on the view''s Flush() and Dispose() (StreamWriter.Flush() and Dispose() flush the stream): other processes, and other views, then see the whole new content at once, never a mix, and writers of different bytes never undo each other. Until then only the view itself sees its writes. Views of raw objects and mapped plain files are the mapped bytes, seen at once. A view keeps its map open. A file that -Path creates is an mmf map: a header, then the content.'
         Examples    = @(
             @{ Code = '$map = New-MemoryMappedFile -Name "Test" -Size 1024'; Remarks = 'Creates the map Test with room for 1024 bytes (4096, whole pages).' }
             @{ Code = '$map = New-MemoryMappedFile -Name "Test" -Size 1024 -MemoryMappedFileAccess ReadWriteExecute'; Remarks = 'The same, with the access the original example asks for.' }
             @{ Code = '$map = New-MemoryMappedFile -Path ./data.mmf -FileMode CreateNew -Name Data -Size 4096'; Remarks = 'Creates a map in the file data.mmf that other processes open as Data.' }
             @{ Code = "[pscustomobject]@{ Name = 'Test'; Size = 4096 } | New-MemoryMappedFile"; Remarks = 'Parameters from the properties of a piped object.' }
+            @{ Code = "New-MemoryMappedFile -Name 'Shared Data' -Size 4096 -UnixFileMode 0640"; Remarks = 'A map that the members of the group may read.' }
+            @{ Code = "try { New-MemoryMappedFile Test 1024 } catch [System.IO.IOException] { Open-MemoryMappedFile Test }"; Remarks = 'Creates the map, or opens it if another process made it first.' }
         )
     }
     'Open-MemoryMappedFile' = @{
@@ -42,31 +49,37 @@ Positional arguments bind by type: "New-MemoryMappedFile Test 1024" names a map;
 Opens /dev/shm/NAME. A map made by New-MemoryMappedFile, the mmf command or a C program is opened as an mmf map; an object of another program (Python's SharedMemory, say) as raw bytes; a name given by New-MemoryMappedFile -Path -Name opens that file. While this process holds it, a non-persisted map stays.
 '@
         Parameters  = @{
-            Name                   = "The map's name."
+            Name                   = "The map's name (Global\ and Local\ prefixes are dropped). Tab completion offers the names in /dev/shm."
             MemoryMappedFileRights = 'Rights with Write (ReadWrite, FullControl, ...) open it for reading and writing; others (Read, ReadExecute, CopyOnWrite, ...) without write access. A map the caller may only read is opened without write access whatever is asked.'
             HandleInheritability   = "Inheritable lets child processes inherit the map's descriptor (the map stays while they run). None (default) does not."
         }
-        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile; nothing on failure.')
+        Inputs      = @('System.String', 'The map name, by value; any parameter by property name.')
+        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile; nothing on failure. A missing map is a statement-terminating FileNotFoundException (ErrorId MapNotFound), which try/catch catches without -ErrorAction Stop.')
         Examples    = @(
             @{ Code = '$map = Open-MemoryMappedFile -Name "Test"'; Remarks = 'Opens the map Test.' }
             @{ Code = '$map = Open-MemoryMappedFile -Name "Test" -MemoryMappedFileRights FullControl -HandleInheritability Inheritable'; Remarks = 'Opens it for writing; children started later inherit it.' }
             @{ Code = "'Test' | Open-MemoryMappedFile"; Remarks = 'The name from the pipeline.' }
+            @{ Code = 'while ($true) { try { $map = Open-MemoryMappedFile -Name Test; break } catch [System.IO.FileNotFoundException] { Start-Sleep -Milliseconds 100 } }'; Remarks = 'Waits until the producer has made the map.' }
         )
     }
     'Out-MemoryMappedFile' = @{
         Synopsis    = 'Writes a string into the memory-mapped file, as its whole new content, or appends it.'
         Description = @'
-The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile returns it exactly, and readers in other processes see the old content or the new one, never a mix. -Append adds a newline and the string (so does every write to a map made with -FileMode Append). A string larger than the capacity is refused and nothing changes. For a raw object or a mapped file, the bytes are written at its start.
+The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile returns it exactly, and readers in other processes see the old content or the new one, never a mix. -Append adds CRLF, as the original does (or -Separator), and the string (so does every write to a map made with -FileMode Append). A string larger than the room left is refused, with an ArgumentOutOfRangeException (ErrorId ContentTooLarge) that says how much fits, and nothing changes. For a raw object or a mapped file, the bytes are written at its start.
 '@
         Parameters  = @{
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
             String           = 'The text (not empty); it can come from the pipeline.'
-            Append           = 'Add a newline and the string to what is there.'
+            Append           = 'Add the separator (CRLF, as the original writes) and the string to what is there.'
+            Separator        = 'Not in the original module. What -Append puts between the content and the string: CRLF unless given ("`n" for LF, "" for none). Nothing goes before the first piece of an empty content.'
         }
+        Inputs      = @('System.String', 'The text, by value (a number or any object becomes its string); the map by value too; any parameter by property name.')
+        Outputs     = @('None', 'Nothing.')
         Examples    = @(
             @{ Code = 'Out-MemoryMappedFile -MemoryMappedFile $map -String "Hello"'; Remarks = 'Replaces the content with Hello.' }
             @{ Code = 'Get-Date | ConvertTo-Json | Out-MemoryMappedFile -MemoryMappedFile $map'; Remarks = 'A JSON document from the pipeline.' }
-            @{ Code = '$map | Out-MemoryMappedFile -String "Process B says: Hello World!" -Append'; Remarks = 'Appends a line.' }
+            @{ Code = '$map | Out-MemoryMappedFile -String "Process B says: Hello World!" -Append'; Remarks = 'Appends a line (CRLF, then the text).' }
+            @{ Code = '42 | Out-MemoryMappedFile -MemoryMappedFile $map'; Remarks = 'Replaces the content with 42.' }
         )
     }
     'Read-MemoryMappedFile' = @{
@@ -77,6 +90,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
             Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only the text appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C.'
             TimeoutSeconds   = 'With -Follow: stop after this many seconds (default: follow until Ctrl+C).'
         }
+        Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value or by property name.')
         Outputs     = @('System.String', 'The content; with -Follow, one string per new piece.')
         Examples    = @(
             @{ Code = 'Read-MemoryMappedFile -MemoryMappedFile $map | ConvertFrom-Json'; Remarks = 'Reads a JSON document that another process wrote.' }
@@ -88,6 +102,8 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         Synopsis    = "Releases this process's handle of the memory-mapped file."
         Description = 'Disposes the map: a map made by New-MemoryMappedFile -Name disappears when the last process holding it removes it (or exits). A persisted map (a path) stays on disk; the name that -Path -Name gave it goes.'
         Parameters  = @{ MemoryMappedFile = 'The map to release.' }
+        Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value or by property name.')
+        Outputs     = @('None', 'Nothing.')
         Examples    = @(
             @{ Code = 'Remove-MemoryMappedFile -MemoryMappedFile $map'; Remarks = 'Releases the map.' }
             @{ Code = '$map | Remove-MemoryMappedFile'; Remarks = 'The map from the pipeline.' }
@@ -97,6 +113,8 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         Synopsis    = "Saves the memory-mapped file's content to a file."
         Description = 'Writes the content to Path atomically (a temporary file renamed into place): the file holds its old bytes or the whole content, never a part.'
         Parameters  = @{ MemoryMappedFile = 'The map.'; Path = 'The file to write.' }
+        Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value; -Path by property name.')
+        Outputs     = @('None', 'Nothing.')
         Examples    = @(
             @{ Code = 'Save-MemoryMappedFile -MemoryMappedFile $map -Path ./test.json'; Remarks = 'Saves the content to test.json.' }
         )
@@ -109,7 +127,8 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
             After            = 'Wait for a seq greater than this.'
             TimeoutSeconds   = 'Give up after this many seconds with an error (default: wait without limit).'
         }
-        Outputs     = @('System.UInt64', 'The seq of the newer content.')
+        Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value; -After by property name.')
+        Outputs     = @('System.UInt64', 'The seq of the newer content. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
         Examples    = @(
             @{ Code = '$seq = Wait-MemoryMappedFile -MemoryMappedFile $map -TimeoutSeconds 30'; Remarks = 'Waits up to 30 seconds for another process to write.' }
         )
@@ -117,8 +136,9 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
     'Get-MemoryMappedFile' = @{
         Synopsis    = 'Lists the maps in /dev/shm.'
         Description = 'One object per map the user can see, with Name, Kind (mmf, raw or file), Capacity, Length, Seq, Mode, Owner, Transient, Holders, LockPid and Error. Maps whose holders all died are removed first. Not in the original module.'
-        Parameters  = @{ Name = 'Only the maps whose name matches this wildcard pattern.' }
-        Outputs     = @('Mmf.MapInfo', 'One object per map.')
+        Parameters  = @{ Name = 'Only the maps whose name matches this wildcard pattern. Tab completion offers the names in /dev/shm.' }
+        Inputs      = @('System.String', 'The pattern, by value or by property name.')
+        Outputs     = @('Mmf.MapInfo', 'One object per map; the default view shows Name, Kind, Capacity, Length, Seq, Holders and Mode.')
         Examples    = @(
             @{ Code = "Get-MemoryMappedFile | Where-Object Kind -eq 'mmf'"; Remarks = 'The mmf maps.' }
         )

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+// What the cmdlets share: the argument types that steer positional binding,
+// the map-name completer, and errors.  A failure is a statement-terminating
+// error (ThrowTerminatingError), as the original's .NET exceptions are:
+// try/catch catches it without -ErrorAction Stop, as the .NET exception type
+// .NET throws for the same failure, with a category and a readable ErrorId.
+// -ErrorAction SilentlyContinue or Ignore on the command make it a silent
+// non-terminating error instead (PowerShell itself lets -ErrorAction decide
+// only non-terminating errors), which is what a script that writes them
+// means.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.MemoryMappedFiles;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace Mmf {
+    // A map's name: anything but '/', '\' and NUL (libmmf checks the rest).
+    // Compiled cmdlets bind positional arguments by type, trying each set in
+    // turn: a string with '/' is no map name, so it goes to -Path.
+    public sealed class MapName {
+        public string Value { get; private set; }
+        public MapName(string s) {
+            s = Plain(s);
+            Check(s);
+            Value = s;
+        }
+        public override string ToString() { return Value; }
+
+        internal static void Check(string s) {
+            if (string.IsNullOrEmpty(s))
+                throw new ArgumentException("a map name cannot be empty");
+            if (s.Contains("/"))
+                throw new ArgumentException("'" + s + "' is not a map name (a name has no '/'); a file is mapped with -Path");
+            if (s.Contains("\\"))
+                throw new ArgumentException("'" + s + "' is not a map name: a name has no '\\' (as with .NET)");
+            if (s.Contains("\0"))
+                throw new ArgumentException("a map name has no NUL character");
+        }
+
+        // Windows' session namespaces mean nothing here: "Global\X" and
+        // "Local\X" are the map X.
+        public static string Plain(string s) {
+            if (s == null) return s;
+            foreach (var ns in new[] { "Global\\", "Local\\" })
+                if (s.StartsWith(ns, StringComparison.OrdinalIgnoreCase)) return s.Substring(ns.Length);
+            return s;
+        }
+    }
+
+    // A file's path, as typed (resolved against the current location).
+    public sealed class PathArgument {
+        public string Value { get; private set; }
+        public PathArgument(string s) {
+            if (string.IsNullOrEmpty(s)) throw new ArgumentException("a path cannot be empty");
+            Value = s;
+        }
+        public override string ToString() { return Value; }
+    }
+
+    // Permission bits, as chmod takes them: '0640' or 640 (an integer is read
+    // as octal digits, since PowerShell reads 0640 as the number 640), or an
+    // [IO.UnixFileMode] value.
+    public sealed class UnixMode {
+        public uint Value { get; private set; }
+        public UnixMode(string s) {
+            s = (s ?? "").Trim();
+            if (s.StartsWith("0o", StringComparison.OrdinalIgnoreCase)) s = s.Substring(2);
+            uint v = 0;
+            if (s.Length == 0 || s.Length > 4) Bad(s);
+            foreach (char c in s) { if (c < '0' || c > '7') Bad(s); v = v * 8 + (uint)(c - '0'); }
+            if (v > 0x1FF) Bad(s);
+            Value = v;
+        }
+        public UnixMode(long digits) : this(digits.ToString(System.Globalization.CultureInfo.InvariantCulture)) { }
+        public UnixMode(UnixFileMode m) {
+            if (((int)m & ~0x1FF) != 0) throw new ArgumentException("-UnixFileMode takes permission bits only (rwx for user, group and others)");
+            Value = (uint)m;
+        }
+        static void Bad(string s) {
+            throw new ArgumentException("'" + s + "' is not a mode: give octal permission bits, as chmod takes them (0600, 0640, 0666), or an [IO.UnixFileMode] value");
+        }
+        public override string ToString() { return "0" + Convert.ToString(Value, 8); }
+    }
+
+    // Tab completion of map names: the names in /dev/shm (mmf_list), quoted
+    // where PowerShell needs it.
+    public sealed class MapNameCompleter : IArgumentCompleter {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+            string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) {
+            var results = new List<CompletionResult>();
+            string typed = (wordToComplete ?? "").Trim('\'', '"');
+            Info[] all;
+            try { Native.Load(); all = Native.List(); } catch (Exception) { return results; }
+            var names = new List<string>();
+            foreach (var i in all) {
+                string n = i.Name;
+                if (n.StartsWith(typed, StringComparison.Ordinal)) names.Add(n);
+            }
+            names.Sort(StringComparer.Ordinal);
+            foreach (var n in names) {
+                bool plain = n.Length > 0;
+                foreach (char c in n) if (!(char.IsLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) plain = false;
+                string text = plain ? n : "'" + n.Replace("'", "''") + "'";
+                results.Add(new CompletionResult(text, n, CompletionResultType.ParameterValue, n));
+            }
+            return results;
+        }
+    }
+
+    public abstract class MmfCmdlet : PSCmdlet {
+        protected string Verb { get { return MyInvocation.MyCommand.Name; } }
+
+        // The .NET exception, category and ErrorId for a libmmf code.
+        internal static ErrorRecord Record(int code, string message, object target, bool file = false) {
+            Exception e;
+            ErrorCategory cat;
+            string id;
+            switch (Math.Abs(code)) {
+            case Native.ENOENT: e = new FileNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = file ? "FileNotFound" : "MapNotFound"; break;
+            case Native.EEXIST: e = new IOException(message); cat = ErrorCategory.ResourceExists; id = file ? "FileExists" : "MapExists"; break;
+            case Native.EACCES:
+            case Native.EPERM: e = new UnauthorizedAccessException(message); cat = ErrorCategory.PermissionDenied; id = "AccessDenied"; break;
+            case Native.EREADONLY: e = new UnauthorizedAccessException(message); cat = ErrorCategory.PermissionDenied; id = "MapReadOnly"; break;
+            case Native.EOWNER: e = new UnauthorizedAccessException(message); cat = ErrorCategory.PermissionDenied; id = "MapOwnedByAnotherUser"; break;
+            case Native.EISDIR: e = new UnauthorizedAccessException(message); cat = ErrorCategory.InvalidType; id = "IsADirectory"; break;
+            case Native.ENAME: e = new ArgumentException(message); cat = ErrorCategory.InvalidArgument; id = "InvalidMapName"; break;
+            case Native.EINVAL: e = new ArgumentException(message); cat = ErrorCategory.InvalidArgument; id = "InvalidArgument"; break;
+            case Native.ETOOBIG: e = new ArgumentOutOfRangeException(null, message); cat = ErrorCategory.LimitsExceeded; id = "ContentTooLarge"; break;
+            case Native.EFBIG: e = new IOException(message); cat = ErrorCategory.LimitsExceeded; id = "FileTooLarge"; break;
+            case Native.ENOSPC: e = new IOException(message); cat = ErrorCategory.ResourceUnavailable; id = "NoSpace"; break;
+            case Native.ENOMEM: e = new IOException(message); cat = ErrorCategory.ResourceUnavailable; id = "OutOfMemory"; break;
+            case Native.ENOWATCHER: e = new IOException(message); cat = ErrorCategory.ResourceUnavailable; id = "WatcherNotStarted"; break;
+            case Native.ENOTMMF: e = new InvalidDataException(message); cat = ErrorCategory.InvalidData; id = "NotAMap"; break;
+            case Native.EVERSION: e = new InvalidDataException(message); cat = ErrorCategory.InvalidData; id = "NewerFormat"; break;
+            case Native.ECORRUPT: e = new InvalidDataException(message); cat = ErrorCategory.InvalidData; id = "MapCorrupt"; break;
+            case Native.ELOOP: e = new IOException(message); cat = ErrorCategory.InvalidType; id = "SymbolicLink"; break;
+            case Native.ENOTREG: e = new IOException(message); cat = ErrorCategory.InvalidType; id = "NotARegularFile"; break;
+            case Native.ERAW: e = new InvalidOperationException(message); cat = ErrorCategory.InvalidOperation; id = "NotAnMmfMap"; break;
+            case Native.EBUSY: e = new IOException(message); cat = ErrorCategory.ResourceBusy; id = "MapInUse"; break;
+            case Native.ETIMEDOUT: e = new TimeoutException(message); cat = ErrorCategory.OperationTimeout; id = "Timeout"; break;
+            case Native.ESTUCK: e = new TimeoutException(message); cat = ErrorCategory.OperationTimeout; id = "WriterStuck"; break;
+            default: e = new IOException(message); cat = ErrorCategory.NotSpecified; id = "IOError"; break;
+            }
+            return new ErrorRecord(e, id, cat, target);
+        }
+
+        // Ends the command with the error (see the top of this file).
+        protected void Stop(ErrorRecord record) {
+            object ea;
+            if (MyInvocation.BoundParameters.TryGetValue("ErrorAction", out ea) && ea is ActionPreference &&
+                ((ActionPreference)ea == ActionPreference.SilentlyContinue || (ActionPreference)ea == ActionPreference.Ignore)) {
+                WriteError(record);
+                throw new PipelineStoppedQuietly();
+            }
+            ThrowTerminatingError(record);
+        }
+
+        protected void Fail(int code, string message, object target, bool file = false) {
+            Stop(Record(code, message, target, file));
+        }
+
+        protected void FailArgument(string message, object target, string id = "InvalidArgument") {
+            Stop(new ErrorRecord(new ArgumentException(message), id, ErrorCategory.InvalidArgument, target));
+        }
+
+        protected void FailRange(string param, string message, object target, string id) {
+            Stop(new ErrorRecord(new ArgumentOutOfRangeException(param, message), id, ErrorCategory.InvalidArgument, target));
+        }
+
+        // A map that is still open here.
+        protected void CheckOpen(MemoryMappedFile m) {
+            if (m.IsDisposed)
+                Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + " " + m.Name + ": the map was already removed from this process"),
+                    "MapDisposed", ErrorCategory.InvalidOperation, m));
+        }
+
+        // An error that the silenced path of Stop() uses to end the record
+        // without a second message; the cmdlets catch it in ProcessRecord.
+        internal sealed class PipelineStoppedQuietly : Exception { }
+
+        protected override void ProcessRecord() {
+            try {
+                Process();
+            } catch (PipelineStoppedQuietly) {
+            } catch (MmfException e) {
+                // The library's own words, for a failure the cmdlet did not word.
+                try { Fail(e.Code, Verb + ": " + e.Message, null); } catch (PipelineStoppedQuietly) { }
+            } catch (ObjectDisposedException e) {
+                try {
+                    Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + ": the map was already removed from this process"),
+                        "MapDisposed", ErrorCategory.InvalidOperation, e.ObjectName));
+                } catch (PipelineStoppedQuietly) { }
+            }
+        }
+
+        protected abstract void Process();
+
+        // What went wrong, in the words the mmf command uses: "VERB NAME: what".
+        protected string Message(string name, int code, bool file = false) {
+            string what;
+            switch (-code) {
+            case Native.ENOENT:
+                what = file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
+                            : "no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE";
+                break;
+            case Native.EEXIST:
+                what = file ? "the file exists; use -FileMode Open, OpenOrCreate or Create"
+                            : "a map of that name exists; add -CreateOrOpen to open it";
+                break;
+            case Native.EACCES: what = "permission denied; the map's mode or owner does not let you in"; break;
+            case Native.ENAME: what = "not a valid map name: " + Native.StrError(code); break;
+            case Native.EREADONLY: what = "the map is open without write access; nothing was written"; break;
+            case Native.EISDIR: what = "is a directory, not a file"; break;
+            case Native.ETOOBIG:
+                what = Verb == "New-MemoryMappedFile" ? "the size is larger than a map can be (16 TiB)" : Native.StrError(code);
+                break;
+            default: what = Native.StrError(code); break;
+            }
+            return Verb + " " + name + ": " + what;
+        }
+
+        protected string FullPath(string path) {
+            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+
+        // The object for a handle: .NET's type name first in its type names,
+        // so that formatting and type-name tests written for the original
+        // still work.
+        protected static PSObject Wrap(MemoryMappedFile m) {
+            var o = PSObject.AsPSObject(m);
+            if (o.TypeNames[0] != "System.IO.MemoryMappedFiles.MemoryMappedFile")
+                o.TypeNames.Insert(0, "System.IO.MemoryMappedFiles.MemoryMappedFile");
+            return o;
+        }
+
+        // .NET's access values on libmmf's open flags: execute access gives
+        // no executable pages (content is never code; /dev/shm is often
+        // mounted noexec).
+        internal static int OpenFlags(MemoryMappedFileAccess a) {
+            switch (a) {
+            case MemoryMappedFileAccess.Read:
+            case MemoryMappedFileAccess.ReadExecute:
+            case MemoryMappedFileAccess.CopyOnWrite:
+                return Native.ReadOnly;
+            default:
+                return 0;
+            }
+        }
+    }
+}

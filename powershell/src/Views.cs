@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+// Views (CreateViewStream, CreateViewAccessor).  A view of a raw object or
+// a mapped file is its bytes in place, as .NET's views are.  A view of an mmf
+// map keeps what it writes in pages of its own (only the bytes written) and
+// publishes them on Flush() and Dispose(): one new whole content, made under
+// the writers' lock from the current content and the written bytes, so that
+// readers in every process still see whole contents and writers of
+// different bytes never undo each other.  A write costs what it writes; a
+// publication costs one copy of the content.  Reads through the view show
+// the published content with the view's own unpublished writes over it.
+// A CopyOnWrite view keeps its writes and never publishes them.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace Mmf {
+    internal sealed class ViewBytes {
+        const int PageBits = 12, PageSize = 1 << PageBits, Words = PageSize / 64;
+        sealed class Page {
+            public readonly byte[] data = new byte[PageSize];
+            public readonly ulong[] set = new ulong[Words];
+            public bool full;
+        }
+
+        readonly MapHandle h;
+        readonly bool content, cow;
+        readonly long capacity;
+        readonly IntPtr raw;
+        readonly Dictionary<long, Page> dirty = new Dictionary<long, Page>();
+        long dirtyEnd;
+        bool referenced;
+
+        internal ViewBytes(MapHandle h, bool content, long capacity, bool cow) {
+            this.h = h; this.content = content; this.capacity = capacity; this.cow = cow;
+            h.DangerousAddRef(ref referenced);
+            if (!content) raw = Native.mmf_data(h);
+        }
+
+        public long Size { get { return capacity; } }
+        bool Overlay { get { return content || cow; } }
+
+        public void Read(long pos, byte[] b, int off, int n) {
+            if (n <= 0) return;
+            if (!content) Marshal.Copy(IntPtr.Add(raw, checked((int)pos)), b, off, n);
+            else ReadContent(pos, b, off, n);
+            if (dirty.Count > 0) ApplyDirty(pos, b, off, n);
+        }
+
+        // The published content's bytes (zeros past its end).
+        void ReadContent(long pos, byte[] b, int off, int n) {
+            for (;;) {
+                ReadView v;
+                int r = Native.mmf_read_begin(h, out v);
+                if (r < 0) throw new MmfException(r);
+                long len = (long)(ulong)v.len;
+                int have = (int)Math.Max(0, Math.Min(n, len - pos));
+                if (have > 0) Marshal.Copy(new IntPtr(v.data.ToInt64() + pos), b, off, have);
+                Array.Clear(b, off + have, n - have);
+                r = Native.mmf_read_end(h, ref v);
+                if (r == 0) return;
+                if (r != -Native.EOVERTAKEN) throw new MmfException(r);
+            }
+        }
+
+        void ApplyDirty(long pos, byte[] b, int off, int n) {
+            long end = pos + n;
+            for (long p = pos >> PageBits; p <= (end - 1) >> PageBits; p++) {
+                Page pg;
+                if (!dirty.TryGetValue(p, out pg)) continue;
+                long start = p << PageBits;
+                int from = (int)Math.Max(0, pos - start), to = (int)Math.Min(PageSize, end - start);
+                for (int i = from; i < to; i++)
+                    if (pg.full || (pg.set[i >> 6] & (1UL << (i & 63))) != 0)
+                        b[off + (int)(start + i - pos)] = pg.data[i];
+            }
+        }
+
+        public void Write(long pos, byte[] b, int off, int n) {
+            if (n <= 0) return;
+            if (!Overlay) { Marshal.Copy(b, off, IntPtr.Add(raw, checked((int)pos)), n); return; }
+            long end = pos + n;
+            for (long p = pos >> PageBits; p <= (end - 1) >> PageBits; p++) {
+                Page pg;
+                if (!dirty.TryGetValue(p, out pg)) { pg = new Page(); dirty.Add(p, pg); }
+                long start = p << PageBits;
+                int from = (int)Math.Max(0, pos - start), to = (int)Math.Min(PageSize, end - start);
+                Array.Copy(b, off + (int)(start + from - pos), pg.data, from, to - from);
+                if (!pg.full) Mark(pg, from, to);
+            }
+            if (end > dirtyEnd) dirtyEnd = end;
+        }
+
+        static void Mark(Page pg, int from, int to) {
+            if (from == 0 && to == PageSize) { pg.full = true; return; }
+            int i = from;
+            for (; i < to && (i & 63) != 0; i++) pg.set[i >> 6] |= 1UL << (i & 63);
+            for (; i + 64 <= to; i += 64) pg.set[i >> 6] = ulong.MaxValue;
+            for (; i < to; i++) pg.set[i >> 6] |= 1UL << (i & 63);
+        }
+
+        // Publish the written bytes as one new content: the current content
+        // with them in place (grown, with zeros, when they go past its end).
+        public void Flush() {
+            if (!content || cow || dirty.Count == 0) return;
+            for (;;) {
+                var st = Native.StatOf(h);
+                ulong size = Math.Max((ulong)st.length, (ulong)dirtyEnd);
+                WriteLoan w;
+                int r = Native.mmf_write_begin(h, (UIntPtr)size, out w);
+                if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
+                bool committed = false;
+                try {
+                    ReadView v;
+                    r = Native.mmf_read_begin(h, out v);
+                    if (r < 0) throw new MmfException(r);
+                    ulong len = (ulong)v.len;
+                    if (len > size) continue; // grown meanwhile: ask for more room
+                    if (len > 0) Native.MemCopy(w.data, v.data, (UIntPtr)len);
+                    // Under the writers' lock nobody publishes, so the copy is whole.
+                    r = Native.mmf_read_end(h, ref v);
+                    if (r < 0) throw new MmfException(r);
+                    if (size > len) Native.MemSet(new IntPtr(w.data.ToInt64() + (long)len), 0, (UIntPtr)(size - len));
+                    foreach (var kv in dirty) Put(w.data, kv.Key << PageBits, kv.Value, (long)size);
+                    r = Native.mmf_write_commit(h, ref w, (UIntPtr)size);
+                    committed = true;
+                    if (r < 0) throw new MmfException(r);
+                    dirty.Clear();
+                    dirtyEnd = 0;
+                    return;
+                } finally {
+                    if (!committed) Native.mmf_write_abort(h, ref w);
+                }
+            }
+        }
+
+        static void Put(IntPtr dst, long start, Page pg, long size) {
+            int n = (int)Math.Min(PageSize, size - start);
+            if (pg.full) { Marshal.Copy(pg.data, 0, new IntPtr(dst.ToInt64() + start), n); return; }
+            int i = 0;
+            while (i < n) {
+                if ((pg.set[i >> 6] & (1UL << (i & 63))) == 0) { i++; continue; }
+                int j = i;
+                while (j < n && (pg.set[j >> 6] & (1UL << (j & 63))) != 0) j++;
+                Marshal.Copy(pg.data, i, new IntPtr(dst.ToInt64() + start + i), j - i);
+                i = j;
+            }
+        }
+
+        // The view's reference on the map: the map stays open while the view is.
+        public void Release() {
+            if (referenced) { referenced = false; h.DangerousRelease(); }
+        }
+    }
+
+    // A window [offset, offset + size) of a view's bytes.
+    public abstract class ViewBase : IDisposable {
+        internal ViewBytes bytes;
+        internal long offset, size;
+        internal bool canWrite;
+        readonly object gate = new object();
+
+        internal void Init(ViewBytes b, long off, long sz, bool w) { bytes = b; offset = off; size = sz; canWrite = w; }
+        internal ViewBytes Open() {
+            var b = bytes;
+            if (b == null) throw new ObjectDisposedException(GetType().Name, "the view was disposed");
+            return b;
+        }
+        internal void CheckRange(long pos, long n) {
+            if (pos < 0 || n < 0 || pos > size || n > size - pos)
+                throw new ArgumentOutOfRangeException("position", "beyond the view's " + size + " bytes");
+        }
+        internal void Get(long pos, byte[] b, int off, int n) {
+            lock (gate) { var v = Open(); CheckRange(pos, n); v.Read(offset + pos, b, off, n); }
+        }
+        internal void Put(long pos, byte[] b, int off, int n) {
+            lock (gate) {
+                var v = Open();
+                if (!canWrite) throw new NotSupportedException("the view is read-only");
+                CheckRange(pos, n);
+                v.Write(offset + pos, b, off, n);
+            }
+        }
+        internal void FlushBytes() { lock (gate) { Open().Flush(); } }
+
+        // Publishes what the view wrote, then lets the map go.
+        protected void Close(bool disposing) {
+            lock (gate) {
+                var v = bytes;
+                if (v == null) return;
+                try { v.Flush(); }
+                catch when (!disposing) { }  // a finalizer must not throw
+                finally { bytes = null; v.Release(); }
+            }
+        }
+        public void Dispose() { Close(true); GC.SuppressFinalize(this); }
+        ~ViewBase() { Close(false); }
+    }
+
+    // What CreateViewAccessor returns: the members of .NET's
+    // MemoryMappedViewAccessor that scripts use, over the view's bytes.
+    public sealed class ViewAccessor : ViewBase {
+        internal ViewAccessor(ViewBytes b, long off, long sz, bool w) { Init(b, off, sz, w); }
+        public long Capacity { get { return size; } }
+        public bool CanRead { get { return true; } }
+        public bool CanWrite { get { return canWrite; } }
+        public long PointerOffset { get { return offset; } }
+        public void Flush() { FlushBytes(); }
+
+        byte[] Take(long pos, int n) { var b = new byte[n]; Get(pos, b, 0, n); return b; }
+        public bool ReadBoolean(long p) { return Take(p, 1)[0] != 0; }
+        public byte ReadByte(long p) { return Take(p, 1)[0]; }
+        public sbyte ReadSByte(long p) { return (sbyte)Take(p, 1)[0]; }
+        public char ReadChar(long p) { return BitConverter.ToChar(Take(p, 2), 0); }
+        public short ReadInt16(long p) { return BitConverter.ToInt16(Take(p, 2), 0); }
+        public ushort ReadUInt16(long p) { return BitConverter.ToUInt16(Take(p, 2), 0); }
+        public int ReadInt32(long p) { return BitConverter.ToInt32(Take(p, 4), 0); }
+        public uint ReadUInt32(long p) { return BitConverter.ToUInt32(Take(p, 4), 0); }
+        public long ReadInt64(long p) { return BitConverter.ToInt64(Take(p, 8), 0); }
+        public ulong ReadUInt64(long p) { return BitConverter.ToUInt64(Take(p, 8), 0); }
+        public float ReadSingle(long p) { return BitConverter.ToSingle(Take(p, 4), 0); }
+        public double ReadDouble(long p) { return BitConverter.ToDouble(Take(p, 8), 0); }
+        public int ReadArray(long p, byte[] array, int offset, int count) {
+            int n = (int)Math.Max(0, Math.Min(count, size - p));
+            Get(p, array, offset, n);
+            return n;
+        }
+
+        void Give(long p, byte[] b) { Put(p, b, 0, b.Length); }
+        public void Write(long p, bool v) { Give(p, new[] { (byte)(v ? 1 : 0) }); }
+        public void Write(long p, byte v) { Give(p, new[] { v }); }
+        public void Write(long p, sbyte v) { Give(p, new[] { (byte)v }); }
+        public void Write(long p, char v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, short v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, ushort v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, int v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, uint v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, long v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, ulong v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, float v) { Give(p, BitConverter.GetBytes(v)); }
+        public void Write(long p, double v) { Give(p, BitConverter.GetBytes(v)); }
+        public void WriteArray(long p, byte[] array, int offset, int count) { Put(p, array, offset, count); }
+    }
+
+    // What CreateViewStream returns: a Stream over the view's bytes, with
+    // the view's length (writes cannot go past it, as with .NET's).
+    public sealed class ViewStream : Stream {
+        readonly ViewAccessor v;
+        long pos;
+        internal ViewStream(ViewAccessor v) { this.v = v; }
+        public override bool CanRead { get { return v.bytes != null; } }
+        public override bool CanSeek { get { return v.bytes != null; } }
+        public override bool CanWrite { get { return v.bytes != null && v.canWrite; } }
+        public override long Length { get { v.Open(); return v.size; } }
+        public long Capacity { get { return v.size; } }
+        public long PointerOffset { get { return v.offset; } }
+        public override long Position {
+            get { v.Open(); return pos; }
+            set { v.Open(); if (value < 0) throw new ArgumentOutOfRangeException("value"); pos = value; }
+        }
+        public override int Read(byte[] buffer, int offset, int count) {
+            v.Open();
+            int n = (int)Math.Max(0, Math.Min(count, v.size - pos));
+            if (n == 0) return 0;
+            v.Get(pos, buffer, offset, n);
+            pos += n;
+            return n;
+        }
+        public override void Write(byte[] buffer, int offset, int count) {
+            v.Open();
+            if (count > v.size - pos)
+                throw new NotSupportedException("Unable to expand length of this stream beyond its capacity (" + v.size + " bytes).");
+            v.Put(pos, buffer, offset, count);
+            pos += count;
+        }
+        public override long Seek(long offset, SeekOrigin origin) {
+            long p = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? pos + offset : v.size + offset;
+            Position = p;
+            return p;
+        }
+        public override void SetLength(long value) { throw new NotSupportedException("a view's length is fixed"); }
+        public override void Flush() { v.Flush(); }
+        protected override void Dispose(bool disposing) {
+            if (disposing) v.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* Contents to and from file descriptors: mmf_write_fd fills a write loan
+ * from a descriptor, mmf_read_fd sends the published content to one.  The
+ * kernel copies where it can (copy_file_range, a memfd snapshot and
+ * sendfile), so that no page of the map is faulted in here; a copy a writer
+ * overtook is undone and made again. */
+#include "internal.h"
+#include "slot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  struct mmf_write_loan w;
+  int r = mmf_write_begin(m, len, &w);
+  if (r < 0)
+    return r;
+  size_t done = 0;
+  r = mmf__os_copy_in(fd, m->fd, mmf__slot_off(m, (unsigned)(w.priv_[0] & 1)),
+                      len, w.data, &done);
+  if (r < 0) {
+    mmf_write_abort(m, &w);
+    return r;
+  }
+  if ((r = mmf_write_commit(m, &w, done)) < 0)
+    return r;
+  if (ret_len)
+    *ret_len = done;
+  return 0;
+}
+
+MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
+                           uint64_t *ret_seq) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  int64_t start;
+  if (mmf__os_regular(fd, &start)) {
+    /* The kernel copies from the map's file; if a writer overtook the
+     * copy, cut the file back and copy again. */
+    for (unsigned tries = 0; tries < MMF__READ_TRIES; tries++) {
+      unsigned s;
+      uint64_t g, len, seq;
+      r = mmf__slot_published(m, false, &s, &g, &len, &seq);
+      if (r == -EAGAIN)
+        continue;
+      if (r < 0)
+        return r;
+      r = mmf__os_copy_out(m->fd, mmf__slot_off(m, s), fd, len);
+      if (r == -EXDEV)
+        break; /* not in the kernel here: copy through memory */
+      if (r < 0)
+        return r;
+      if (mmf__slot_unchanged(m, s, g)) {
+        if (ret_len)
+          *ret_len = len;
+        if (ret_seq)
+          *ret_seq = seq;
+        return 0;
+      }
+      if ((r = mmf__os_truncate_and_seek(fd, start)) < 0)
+        return r;
+    }
+  }
+  /* Into a pipe, a terminal, /dev/null: a snapshot the kernel makes (a
+   * memfd filled from the map's file: no page faulted in here, which on
+   * some machines costs more than the copy), checked whole, then sent. */
+  for (unsigned tries = 0; tries < MMF__READ_TRIES; tries++) {
+    unsigned s;
+    uint64_t g, len, seq;
+    r = mmf__slot_published(m, false, &s, &g, &len, &seq);
+    if (r == -EAGAIN)
+      continue;
+    if (r < 0)
+      return r;
+    int snap;
+    r = mmf__os_snapshot(m->fd, mmf__slot_off(m, s), len, &snap);
+    if (r == -EXDEV)
+      break;
+    if (r < 0)
+      return r;
+    if (!mmf__slot_unchanged(m, s, g)) {
+      mmf__os_close(snap);
+      continue;
+    }
+    r = mmf__os_send(snap, fd, len);
+    mmf__os_close(snap);
+    if (r == -EXDEV)
+      break;
+    if (r < 0)
+      return r;
+    if (ret_len)
+      *ret_len = len;
+    if (ret_seq)
+      *ret_seq = seq;
+    return 0;
+  }
+  void *data;
+  size_t len;
+  uint64_t seq;
+  if ((r = mmf_read_alloc(m, &data, &len, &seq)) < 0)
+    return r;
+  r = mmf__os_write_all(fd, data, len);
+  free(data);
+  if (r < 0)
+    return r;
+  if (ret_len)
+    *ret_len = len;
+  if (ret_seq)
+    *ret_seq = seq;
+  return 0;
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* Readers: copies of the published content (whole, or what was appended
+ * since a content seen), and zero-copy read views.  A copy is kept only if
+ * its slot's gen did not move meanwhile (slot.h); a handle that may write
+ * and keeps being overtaken copies under the writers' lock instead. */
+#include "internal.h"
+#include "slot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies this large are worth more than one try each. */
+#define BIG_COPY ((uint64_t)64 << 10)
+
+/* Map the page tables of slot s up to len in one call, the first time this
+ * handle reads that far (MADV_POPULATE_READ: a few per cent faster than
+ * taking the read faults one page at a time).  Writers do not:
+ * MADV_POPULATE_WRITE after fallocate was as fast as write faults at the median
+ * but up to 10 times slower at times. */
+static void populate(struct mmf *m, unsigned s, uint64_t len) {
+  uint64_t done = atomic_load_explicit(&m->populated[s], memory_order_relaxed);
+  if (len <= done ||
+      atomic_load_explicit(&m->no_populate, memory_order_relaxed))
+    return;
+  uint8_t *p = mmf__slot_data(m, s) + done;
+  int r = mmf__os_populate(p, len - done, false);
+  if (r == -EINVAL || r == -ENOSYS)
+    atomic_store_explicit(&m->no_populate, true, memory_order_relaxed);
+  else if (r == 0)
+    atomic_store_explicit(&m->populated[s], len, memory_order_relaxed);
+}
+
+/* Copy the current content with `copy(ctx, src, len, seq)`, which returns 0,
+ * or a negative code to stop with.  The copy is retried until whole. */
+typedef int (*copy_fn)(void *ctx, const uint8_t *src, uint64_t len,
+                       uint64_t seq);
+
+static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
+                        uint64_t seq);
+
+static int copy_since(void *ctx, const uint8_t *src, uint64_t len,
+                      uint64_t seq);
+
+/* Between tries past MMF__READ_TRIES, for a reader that cannot take the
+ * writers' lock: yield at first, then sleep briefly; -MMF_ESTUCK once the
+ * writers' lock timeout has passed since the first call (*deadline 0). */
+static int backoff(unsigned tries, int64_t *deadline) {
+  if (!*deadline)
+    *deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;
+  else if (mmf__os_now_ms() > *deadline)
+    return -MMF_ESTUCK;
+  if (tries < 64)
+    mmf__os_yield();
+  else
+    mmf__os_sleep_us(100);
+  return 0;
+}
+
+static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
+  int64_t deadline = 0;
+  int r0 = mmf__check_size(m, false);
+  if (r0 < 0)
+    return r0;
+  for (unsigned tries = 0;; tries++) {
+    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+      /* Writers keep overtaking: wait for the current one, then copy with
+       * the lock held, which no writer can disturb. */
+      unsigned s;
+      uint64_t g, len, seq;
+      int r = mmf__writers_lock(m);
+      if (r < 0)
+        return r;
+      r = mmf__slot_published(m, true, &s, &g, &len, &seq);
+      if (r == 0)
+        r = copy(ctx, mmf__slot_data(m, s), len, seq);
+      mmf__writers_unlock(m);
+      return r;
+    }
+    unsigned s;
+    uint64_t g, len, seq;
+    int r = mmf__slot_published(m, false, &s, &g, &len, &seq);
+    if (r == 0) {
+      /* A follower copies only a tail: neither page tables for the whole
+       * nor the large-copy escalation apply to it. */
+      bool tail = copy == copy_since;
+      if (copy != copy_nothing && !tail)
+        populate(m, s, len);
+      int c = copy(ctx, mmf__slot_data(m, s), len, seq);
+      if (mmf__slot_unchanged(m, s, g))
+        return c;
+      /* A large copy overtaken is costly work lost: after two of them the
+       * lock is cheaper than trying again (bounds a read's time). */
+      if (!tail && len >= BIG_COPY && tries < MMF__READ_TRIES - 1)
+        tries = tries < MMF__READ_TRIES / 2 ? MMF__READ_TRIES / 2
+                                            : MMF__READ_TRIES - 1;
+    } else if (r != -EAGAIN) {
+      return r;
+    }
+    if (tries < MMF__READ_TRIES) {
+      mmf__cpu_relax();
+      continue;
+    }
+    if ((r = backoff(tries, &deadline)) < 0)
+      return r;
+  }
+}
+
+struct buf_ctx {
+  uint8_t *buf;
+  size_t cap;
+  size_t len;
+  uint64_t seq;
+};
+
+static int copy_to_buf(void *vctx, const uint8_t *src, uint64_t len,
+                       uint64_t seq) {
+  struct buf_ctx *c = vctx;
+  c->len = len;
+  c->seq = seq;
+  if (len > c->cap)
+    return -ENOBUFS;
+  if (len)
+    memcpy(c->buf, src, len);
+  return 0;
+}
+
+static int read_raw(struct mmf *m, void *buf, size_t cap, size_t *ret_len,
+                    uint64_t *ret_seq) {
+  /* Also for private maps: pages not yet copied still map the file. */
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  if (cap < m->map_len) {
+    if (ret_len)
+      *ret_len = m->map_len;
+    return -ENOBUFS;
+  }
+  if (m->map_len)
+    memcpy(buf, m->base, m->map_len);
+  if (ret_len)
+    *ret_len = m->map_len;
+  if (ret_seq)
+    *ret_seq = 0;
+  return 0;
+}
+
+MMF_EXPORT int mmf_read(mmf_t *m, void *buf, size_t cap, size_t *ret_len,
+                        uint64_t *ret_seq) {
+  if (!m || (!buf && cap))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return read_raw(m, buf, cap, ret_len, ret_seq);
+  struct buf_ctx c = {.buf = buf, .cap = cap};
+  int r = copy_content(m, copy_to_buf, &c); /* checks the size */
+  if (r == 0 || r == -ENOBUFS) {
+    if (ret_len)
+      *ret_len = c.len;
+  }
+  if (r == 0 && ret_seq)
+    *ret_seq = c.seq;
+  return r;
+}
+
+/* mmf_read_since: the current content from `from` on, if it extends the
+ * content seen (whole otherwise). */
+struct since_ctx {
+  struct mmf *m;
+  uint64_t seen_seq, seen_len;
+  uint8_t *buf;
+  size_t cap;
+  size_t len;
+  uint64_t seq;
+  bool whole;
+};
+
+static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
+                      uint64_t seq) {
+  struct since_ctx *c = vctx;
+  /* Which slot this is, for its chain: checked with its gen afterwards. */
+  unsigned s = src == mmf__slot_data(c->m, 1);
+  uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq);
+  c->seq = seq;
+  c->whole =
+      !(chain <= c->seen_seq && c->seen_seq <= seq && c->seen_len <= len);
+  uint64_t from = c->whole ? 0 : c->seen_len;
+  c->len = len - from;
+  if (c->len > c->cap)
+    return -ENOBUFS;
+  if (c->len)
+    memcpy(c->buf, src + from, c->len);
+  return 0;
+}
+
+MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
+                              size_t cap, size_t *ret_len, uint64_t *ret_seq) {
+  if (!m || (!buf && cap))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  struct since_ctx c = {
+      .m = m, .seen_seq = seq, .seen_len = len, .buf = buf, .cap = cap};
+  int r = copy_content(m, copy_since, &c); /* checks the size */
+  if ((r == 0 || r == -ENOBUFS) && ret_len)
+    *ret_len = c.len;
+  if (r == 0 && ret_seq)
+    *ret_seq = c.seq;
+  return r == 0 && c.whole ? MMF_READ_WHOLE : r;
+}
+
+MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
+                              uint64_t *ret_seq) {
+  if (!m || !ret_data)
+    return -EINVAL;
+  size_t cap = 0;
+  if (m->kind == MMF_KIND_MMF) {
+    uint64_t len, seq;
+    int r = mmf__content_peek(m, &len, &seq);
+    if (r < 0)
+      return r;
+    cap = len;
+  } else {
+    cap = m->map_len;
+  }
+  for (unsigned rounds = 0;;) {
+    void *buf = malloc(cap ? cap : 1);
+    if (!buf)
+      return -ENOMEM;
+    /* Fresh pages one fault at a time cost more than the copy itself. */
+    if (cap >= (1u << 20))
+      mmf__os_prefault(buf, cap);
+    size_t len = 0;
+    uint64_t seq = 0;
+    int r = mmf_read(m, buf, cap, &len, &seq);
+    if (r == -ENOBUFS) {
+      /* It grew between the peek and the copy; after a few rounds, room
+       * for anything. */
+      free(buf);
+      cap = ++rounds < 3 ? len : m->capacity;
+      continue;
+    }
+    if (r < 0) {
+      free(buf);
+      return r;
+    }
+    *ret_data = buf;
+    if (ret_len)
+      *ret_len = len;
+    if (ret_seq)
+      *ret_seq = seq;
+    return 0;
+  }
+}
+
+static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
+                        uint64_t seq) {
+  (void)src;
+  uint64_t *out = ctx;
+  out[0] = len;
+  out[1] = seq;
+  return 0;
+}
+
+int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq) {
+  uint64_t out[2];
+  int r = copy_content(m, copy_nothing, out);
+  if (r < 0)
+    return r;
+  *ret_len = out[0];
+  *ret_seq = out[1];
+  return 0;
+}
+
+MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
+  if (!m || !ret)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  int64_t deadline = 0;
+  for (unsigned tries = 0;; tries++) {
+    unsigned s;
+    uint64_t g, len, seq;
+    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+      /* Overtaken again and again: look once with the lock held. */
+      if ((r = mmf__writers_lock(m)) < 0)
+        return r;
+      r = mmf__slot_published(m, true, &s, &g, &len, &seq);
+      mmf__writers_unlock(m);
+    } else {
+      r = mmf__slot_published(m, false, &s, &g, &len, &seq);
+    }
+    if (r == -EAGAIN) {
+      if (tries >= MMF__READ_TRIES && (r = backoff(tries, &deadline)) < 0)
+        return r;
+      mmf__cpu_relax();
+      continue;
+    }
+    if (r < 0)
+      return r;
+    populate(m, s, len);
+    ret->data = mmf__slot_data(m, s);
+    ret->len = len;
+    ret->seq = seq;
+    ret->priv_[0] = s;
+    ret->priv_[1] = g;
+    return 0;
+  }
+}
+
+MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v) {
+  if (!m || !v || m->kind != MMF_KIND_MMF || v->priv_[0] > 1 ||
+      v->data != mmf__slot_data(m, (unsigned)v->priv_[0]))
+    return -EINVAL;
+  if (atomic_load_explicit(&m->broken, memory_order_relaxed))
+    return -MMF_ECORRUPT;
+  return mmf__slot_unchanged(m, (unsigned)v->priv_[0], v->priv_[1])
+             ? 0
+             : -MMF_EOVERTAKEN;
+}
