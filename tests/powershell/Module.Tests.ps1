@@ -127,7 +127,7 @@ Describe 'New-MemoryMappedFile' {
             $a, $c, $c2 | Remove-MemoryMappedFile
         }
         It 'stops with -ErrorAction Stop' {
-            { New-MemoryMappedFile -Name 'bad name' -Size 10 -ErrorAction Stop } | Should -Throw '*not a valid map name*'
+            { New-MemoryMappedFile -Name '..' -Size 10 -ErrorAction Stop } | Should -Throw '*not a valid map name*'
         }
         It 'refuses a size below 1 and a name with /' {
             { New-MemoryMappedFile -Name (Fresh) -Size 0 } | Should -Throw
@@ -807,6 +807,31 @@ Describe 'issue 19 item 5: a view write costs what it writes' {
         $b = $m.CreateViewAccessor()
         $b.ReadInt64(199 * 300000) | Should -Be 199
         $b.Dispose(); $m.Dispose()
+    }
+    It 'keeps overlapping, adjacent and out-of-order writes as a byte array would, before and after Flush' {
+        $m = New-MemoryMappedFile (Fresh 'ranges') 20000
+        Out-MemoryMappedFile $m ('o' * 9000)
+        $model = [byte[]]::new(20000)
+        [Text.Encoding]::ASCII.GetBytes('o' * 9000).CopyTo($model, 0)
+        $a = $m.CreateViewAccessor()
+        $rnd = [Random]::new(19)
+        $end = 9000
+        for ($i = 0; $i -lt 400; $i++) {
+            $pos = $rnd.Next(0, 19000); $n = $rnd.Next(1, [Math]::Min(900, 20000 - $pos))
+            $bytes = [byte[]]::new($n); $rnd.NextBytes($bytes)
+            $a.WriteArray($pos, $bytes, 0, $n)
+            [Array]::Copy($bytes, 0, $model, $pos, $n)
+            if ($pos + $n -gt $end) { $end = $pos + $n }
+            if ($i % 97 -eq 0) {
+                $got = [byte[]]::new(20000); $null = $a.ReadArray(0, $got, 0, 20000)
+                [Convert]::ToBase64String($got) | Should -Be ([Convert]::ToBase64String($model))
+            }
+        }
+        $a.Flush()
+        $m.Length | Should -Be $end
+        $c = $m.CreateViewAccessor(); $got = [byte[]]::new(20000); $null = $c.ReadArray(0, $got, 0, 20000); $c.Dispose()
+        [Convert]::ToBase64String($got) | Should -Be ([Convert]::ToBase64String($model))
+        $a.Dispose(); $m.Dispose()
     }
 }
 
