@@ -886,6 +886,32 @@ Describe 'issue 19 item 8: positional forms' {
     }
 }
 
+Describe 'issue 19 item 8: every positional form of the original 1.1.1.0 binds' {
+    It 'binds <form>' -ForEach @(
+        @{ form = 'Name Size (Default)'; run = { param($n) New-MemoryMappedFile $n 4096 }; want = @{ Kind = 'mmf'; Access = 'ReadWrite' } }
+        @{ form = 'Name Size Access (MemoryMappedFileAccessSet)'; run = { param($n) New-MemoryMappedFile $n 4096 ReadWriteExecute }; want = @{ Access = 'ReadWriteExecute' } }
+        @{ form = 'Name Size Access Options Inheritability (MemoryMappedFileOptionSet)'; run = { param($n) New-MemoryMappedFile $n 4096 ReadWrite DelayAllocatePages Inheritable }; want = @{ Inheritability = 'Inheritable' } }
+        @{ form = 'Path (CreateFromFileSet)'; run = { param($n) New-MemoryMappedFile ./posfile.mmf }; want = @{ Kind = 'file'; Path = '$path' } }
+        @{ form = 'Path FileMode (FileModeSet)'; run = { param($n) New-MemoryMappedFile ./posfile.mmf Open }; want = @{ Kind = 'file'; Path = '$path' } }
+        @{ form = 'Path FileMode Name (CreateFromFileSet3)'; run = { param($n) New-MemoryMappedFile ./posfile.mmf Open $n }; want = @{ Kind = 'file'; Name = '$n' } }
+        @{ form = 'Path FileMode Name Size (CreateFromFileSet4)'; run = { param($n) New-MemoryMappedFile ./pos4b.mmf CreateNew $n 4096 }; want = @{ Name = '$n'; Access = 'ReadWrite' } }
+        @{ form = 'Path FileMode Name Size Access (CreateFromFileSet5)'; run = { param($n) New-MemoryMappedFile ./pos5b.mmf CreateNew $n 4096 ReadWrite }; want = @{ Name = '$n'; Access = 'ReadWrite' } }
+        @{ form = 'FileStream Name Size Access Inheritability leaveOpen (FileStreamSet)'; run = { param($n) New-MemoryMappedFile $script:fs $n 4096 ReadWrite None $true }; want = @{ Name = '$n'; Access = 'ReadWrite' } }
+    ) {
+        if (-not (Test-Path ./posfile.mmf)) { [IO.File]::WriteAllBytes("$PWD/posfile.mmf", [byte[]]::new(4096)) }
+        $script:fs = [IO.File]::Open("$PWD/posfs.mmf", 'OpenOrCreate', 'ReadWrite')
+        $n = Fresh 'pos'
+        $m = & $run $n
+        try {
+            $m | Should -Not -BeNullOrEmpty
+            foreach ($k in $want.Keys) {
+                $v = $want[$k]; if ($v -eq '$n') { $v = $n } elseif ($v -eq '$path') { $v = "$PWD/posfile.mmf" }
+                $m.$k | Should -Be $v -Because "$form binds -$k"
+            }
+        } finally { if ($m) { $m.Dispose() }; $script:fs.Dispose() }
+    }
+}
+
 Describe 'issue 19 item 9: names the original takes' {
     It 'takes a name with a space and non-ASCII letters' {
         foreach ($n in "$script:prefix-Shared Data", "$script:prefix-ünï") {
