@@ -60,13 +60,16 @@ PWSH=$(command -v pwsh || echo "$HOME/.dotnet/tools/pwsh")
 if [ -x "$PWSH" ]; then
   pwsh_import() {
     local out
-    out=$(env -u MMF_LIBRARY -u MMF_WATCHER -u PSModulePath "$PWSH" -NoProfile -Command '
-      $ErrorActionPreference = "Stop"
-      Import-Module /usr/share/powershell/Modules/System.IO.MemoryMappedFiles.Commands
-      $m = New-MemoryMappedFile -Name mmftest-package-ps -Size 64
-      Out-MemoryMappedFile $m "from the package"
-      Read-MemoryMappedFile $m
-      $m.Dispose()' 2>&1)
+    # By name, in a login shell: /etc/profile.d/mmf-powershell.sh puts the
+    # package's module folder on pwsh's module path.
+    out=$(env -u MMF_LIBRARY -u MMF_WATCHER -u PSModulePath PWSH="$PWSH" bash -lc '"$PWSH" -NoProfile -Command "
+      \$ErrorActionPreference = \"Stop\"
+      Import-Module System.IO.MemoryMappedFiles.Commands
+      if ((Get-Module System.IO.MemoryMappedFiles.Commands).ModuleBase -ne \"/usr/share/powershell/Modules/System.IO.MemoryMappedFiles.Commands\") { throw \"not the packaged module\" }
+      \$m = New-MemoryMappedFile -Name mmftest-package-ps -Size 64
+      Out-MemoryMappedFile \$m \"from the package\"
+      Read-MemoryMappedFile \$m
+      \$m.Dispose()"' 2>&1)
     [ "$out" = "from the package" ] || { echo "$out"; return 1; }
     [ ! -e /dev/shm/mmftest-package-ps ]
   }

@@ -3,10 +3,11 @@
 // a mapped file is its bytes in place, as .NET's views are.  A view of an mmf
 // map keeps what it writes in pages of its own (only the bytes written) and
 // publishes them on Flush() and Dispose(): one new whole content, made under
-// the writers' lock from the current content and the written bytes, so that
+// the writers' lock from the written bytes and the current content where
+// none were written, so that
 // readers in every process still see whole contents and writers of
 // different bytes never undo each other.  A write costs what it writes; a
-// publication costs one copy of the content.  Reads through the view show
+// publication costs one content's bytes.  Reads through the view show
 // the published content with the view's own unpublished writes over it.
 // A CopyOnWrite view keeps its writes and never publishes them.
 using System;
@@ -16,19 +17,20 @@ using System.Runtime.InteropServices;
 
 namespace Mmf {
     internal sealed class ViewBytes {
-        const int PageBits = 12, PageSize = 1 << PageBits, Words = PageSize / 64;
-        sealed class Page {
-            public readonly byte[] data = new byte[PageSize];
-            public readonly ulong[] set = new ulong[Words];
-            public bool full;
-        }
+        // The bytes written: pages of their own, allocated as they are
+        // first written, and the ranges written, sorted and coalesced, so
+        // that a write costs its bytes (a sequential writer extends the last
+        // range) and a publication copies only the ranges.
+        const int PageBits = 12, PageSize = 1 << PageBits;
 
         readonly MapHandle h;
         readonly bool content, cow;
         readonly long capacity;
         readonly IntPtr raw;
-        readonly Dictionary<long, Page> dirty = new Dictionary<long, Page>();
-        long dirtyEnd;
+        readonly Dictionary<long, byte[]> pages = new Dictionary<long, byte[]>();
+        readonly List<long> starts = new List<long>(), ends = new List<long>();
+        long lastPage = -1;
+        byte[] lastData;
         bool referenced;
 
         internal ViewBytes(MapHandle h, bool content, long capacity, bool cow) {
@@ -39,12 +41,13 @@ namespace Mmf {
 
         public long Size { get { return capacity; } }
         bool Overlay { get { return content || cow; } }
+        long DirtyEnd { get { return ends.Count > 0 ? ends[ends.Count - 1] : 0; } }
 
         public void Read(long pos, byte[] b, int off, int n) {
             if (n <= 0) return;
             if (!content) Marshal.Copy(IntPtr.Add(raw, checked((int)pos)), b, off, n);
             else ReadContent(pos, b, off, n);
-            if (dirty.Count > 0) ApplyDirty(pos, b, off, n);
+            if (starts.Count > 0) ApplyDirty(pos, b, off, n);
         }
 
         // The published content's bytes (zeros past its end).
@@ -63,49 +66,81 @@ namespace Mmf {
             }
         }
 
+        // The first range that ends after pos.
+        int FirstAfter(long pos) {
+            int lo = 0, hi = ends.Count;
+            while (lo < hi) { int mid = (lo + hi) >> 1; if (ends[mid] <= pos) lo = mid + 1; else hi = mid; }
+            return lo;
+        }
+
         void ApplyDirty(long pos, byte[] b, int off, int n) {
             long end = pos + n;
-            for (long p = pos >> PageBits; p <= (end - 1) >> PageBits; p++) {
-                Page pg;
-                if (!dirty.TryGetValue(p, out pg)) continue;
-                long start = p << PageBits;
-                int from = (int)Math.Max(0, pos - start), to = (int)Math.Min(PageSize, end - start);
-                for (int i = from; i < to; i++)
-                    if (pg.full || (pg.set[i >> 6] & (1UL << (i & 63))) != 0)
-                        b[off + (int)(start + i - pos)] = pg.data[i];
+            for (int i = FirstAfter(pos); i < starts.Count && starts[i] < end; i++) {
+                long from = Math.Max(pos, starts[i]), to = Math.Min(end, ends[i]);
+                CopyOut(from, to, (p, data, at, k) => Array.Copy(data, at, b, off + (int)(p - pos), k));
             }
+        }
+
+        delegate void Chunk(long pos, byte[] data, int at, int n);
+
+        // The written bytes [from, to), a page's piece at a time.
+        void CopyOut(long from, long to, Chunk f) {
+            while (from < to) {
+                long p = from >> PageBits;
+                int at = (int)(from & (PageSize - 1));
+                int k = (int)Math.Min(PageSize - at, to - from);
+                f(from, Page(p), at, k);
+                from += k;
+            }
+        }
+
+        byte[] Page(long p) {
+            if (p == lastPage) return lastData;
+            byte[] d;
+            if (!pages.TryGetValue(p, out d)) { d = new byte[PageSize]; pages.Add(p, d); }
+            lastPage = p; lastData = d;
+            return d;
         }
 
         public void Write(long pos, byte[] b, int off, int n) {
             if (n <= 0) return;
             if (!Overlay) { Marshal.Copy(b, off, IntPtr.Add(raw, checked((int)pos)), n); return; }
             long end = pos + n;
-            for (long p = pos >> PageBits; p <= (end - 1) >> PageBits; p++) {
-                Page pg;
-                if (!dirty.TryGetValue(p, out pg)) { pg = new Page(); dirty.Add(p, pg); }
-                long start = p << PageBits;
-                int from = (int)Math.Max(0, pos - start), to = (int)Math.Min(PageSize, end - start);
-                Array.Copy(b, off + (int)(start + from - pos), pg.data, from, to - from);
-                if (!pg.full) Mark(pg, from, to);
+            for (long at = pos; at < end;) {
+                int po = (int)(at & (PageSize - 1));
+                int k = (int)Math.Min(PageSize - po, end - at);
+                Array.Copy(b, off + (int)(at - pos), Page(at >> PageBits), po, k);
+                at += k;
             }
-            if (end > dirtyEnd) dirtyEnd = end;
+            AddRange(pos, end);
         }
 
-        static void Mark(Page pg, int from, int to) {
-            if (from == 0 && to == PageSize) { pg.full = true; return; }
-            int i = from;
-            for (; i < to && (i & 63) != 0; i++) pg.set[i >> 6] |= 1UL << (i & 63);
-            for (; i + 64 <= to; i += 64) pg.set[i >> 6] = ulong.MaxValue;
-            for (; i < to; i++) pg.set[i >> 6] |= 1UL << (i & 63);
+        // Add [from, to) to the sorted, disjoint, non-adjacent ranges.
+        void AddRange(long from, long to) {
+            int last = ends.Count - 1;
+            if (last < 0 || from > ends[last]) { starts.Add(from); ends.Add(to); return; }
+            if (from >= starts[last]) { if (to > ends[last]) ends[last] = to; return; }
+            int i = FirstAfter(from - 1);   // the first range that ends at or after from
+            int j = i;
+            while (j < starts.Count && starts[j] <= to) j++;
+            if (i == j) { starts.Insert(i, from); ends.Insert(i, to); return; }
+            long s0 = Math.Min(from, starts[i]), e0 = Math.Max(to, ends[j - 1]);
+            starts.RemoveRange(i + 1, j - i - 1); ends.RemoveRange(i + 1, j - i - 1);
+            starts[i] = s0; ends[i] = e0;
+        }
+
+        void ClearDirty() {
+            starts.Clear(); ends.Clear(); pages.Clear();
+            lastPage = -1; lastData = null;
         }
 
         // Publish the written bytes as one new content: the current content
         // with them in place (grown, with zeros, when they go past its end).
         public void Flush() {
-            if (!content || cow || dirty.Count == 0) return;
+            if (!content || cow || starts.Count == 0) return;
             for (;;) {
                 var st = Native.StatOf(h);
-                ulong size = Math.Max((ulong)st.length, (ulong)dirtyEnd);
+                ulong size = Math.Max((ulong)st.length, (ulong)DirtyEnd);
                 WriteLoan w;
                 int r = Native.mmf_write_begin(h, (UIntPtr)size, out w);
                 if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
@@ -116,34 +151,32 @@ namespace Mmf {
                     if (r < 0) throw new MmfException(r);
                     ulong len = (ulong)v.len;
                     if (len > size) continue; // grown meanwhile: ask for more room
-                    if (len > 0) Native.MemCopy(w.data, v.data, (UIntPtr)len);
+                    // The current content where the view wrote nothing
+                    // (zeros past its end), then the written ranges.
+                    long dst = w.data.ToInt64(), src = v.data.ToInt64();
+                    long gap = 0;
+                    for (int i = 0; i <= starts.Count; i++) {
+                        long g1 = i < starts.Count ? Math.Min(starts[i], (long)size) : (long)size;
+                        long c1 = Math.Min(g1, (long)len);
+                        if (c1 > gap) Native.MemCopy(new IntPtr(dst + gap), new IntPtr(src + gap), (UIntPtr)(ulong)(c1 - gap));
+                        long z0 = Math.Max(gap, (long)len);
+                        if (g1 > z0) Native.MemSet(new IntPtr(dst + z0), 0, (UIntPtr)(ulong)(g1 - z0));
+                        if (i < starts.Count) gap = ends[i];
+                    }
                     // Under the writers' lock nobody publishes, so the copy is whole.
                     r = Native.mmf_read_end(h, ref v);
                     if (r < 0) throw new MmfException(r);
-                    if (size > len) Native.MemSet(new IntPtr(w.data.ToInt64() + (long)len), 0, (UIntPtr)(size - len));
-                    foreach (var kv in dirty) Put(w.data, kv.Key << PageBits, kv.Value, (long)size);
+                    for (int i = 0; i < starts.Count; i++)
+                        CopyOut(starts[i], Math.Min(ends[i], (long)size),
+                            (p, data, at, k) => Marshal.Copy(data, at, new IntPtr(dst + p), k));
                     r = Native.mmf_write_commit(h, ref w, (UIntPtr)size);
                     committed = true;
                     if (r < 0) throw new MmfException(r);
-                    dirty.Clear();
-                    dirtyEnd = 0;
+                    ClearDirty();
                     return;
                 } finally {
                     if (!committed) Native.mmf_write_abort(h, ref w);
                 }
-            }
-        }
-
-        static void Put(IntPtr dst, long start, Page pg, long size) {
-            int n = (int)Math.Min(PageSize, size - start);
-            if (pg.full) { Marshal.Copy(pg.data, 0, new IntPtr(dst.ToInt64() + start), n); return; }
-            int i = 0;
-            while (i < n) {
-                if ((pg.set[i >> 6] & (1UL << (i & 63))) == 0) { i++; continue; }
-                int j = i;
-                while (j < n && (pg.set[j >> 6] & (1UL << (j & 63))) != 0) j++;
-                Marshal.Copy(pg.data, i, new IntPtr(dst.ToInt64() + start + i), j - i);
-                i = j;
             }
         }
 

@@ -24,8 +24,8 @@ fi
 export PSModulePath="$build/powershell"
 export PATH="$(dirname "$PWSH"):$PATH"   # the tests start pwsh processes
 unset MMF_LIBRARY
-# Until libmmf runs the mmf-watch beside itself, the tests say where it is.
-export MMF_WATCHER="$build/mmf-watch"
+# libmmf runs the mmf-watch beside itself (the module folder's).
+unset MMF_WATCHER
 export PATH="$build/src/cli:$PATH"
 export MMF_TEST_MAP="mmftest-ps-$$"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 POWERSHELL_TELEMETRY_OPTOUT=1
@@ -170,7 +170,7 @@ cmdlets() {
     if (-not $msg.EndsWith($tail) -or -not $cli.Contains($tail)) { throw "messages differ: [$msg] [$cli]" }
     if ((Read-MemoryMappedFile $m) -ne "") { throw "the failed write changed the content" }
     try { Open-MemoryMappedFile -Name "$($env:MMF_TEST_MAP)-missing"; throw "no error" } catch { if ("$_" -notmatch "no such map") { throw "$_" } }
-    try { New-MemoryMappedFile -Name "bad name" -Size 10; throw "no error" } catch { if ("$_" -notmatch "not a valid map name") { throw "$_" } }
+    try { New-MemoryMappedFile -Name ".." -Size 10; throw "no error" } catch { if ("$_" -notmatch "not a valid map name") { throw "$_" } }
     New-MemoryMappedFile -Name "$($env:MMF_TEST_MAP)-whatif" -Size 10 -WhatIf
     if (Test-Path "/dev/shm/$($env:MMF_TEST_MAP)-whatif") { throw "-WhatIf created it" }
     $l = Get-MemoryMappedFile $env:MMF_TEST_MAP
@@ -222,7 +222,7 @@ nupkg() {
   mkdir -p "$tmp/home/.local/share" "$tmp/home/.config" "$tmp/home/.cache"
   out=$(env -u MMF_LIBRARY HOME="$tmp/home" XDG_DATA_HOME="$tmp/home/.local/share" \
     XDG_CONFIG_HOME="$tmp/home/.config" XDG_CACHE_HOME="$tmp/home/.cache" \
-    REPO="$tmp/repo" PSModulePath= MMF_WATCHER="$tmp/home/.local/share/powershell/Modules/System.IO.MemoryMappedFiles.Commands/1.3.0/mmf-watch" \
+    REPO="$tmp/repo" PSModulePath= \
     "$PWSH" -NoProfile -Command '
       $ErrorActionPreference = "Stop"
       Register-PSResourceRepository -Name mmf-local -Uri (Join-Path $env:REPO "") -Trusted
