@@ -18,25 +18,8 @@ int main(int argc, char **argv) {
   if (!strcmp(name, "--help") || !strcmp(name, "-h"))
     name = "help";
   const struct verb *v = verb_find(name);
-  if (!v) {
-    const struct verb *best = NULL;
-    size_t bd = 3;
-    for (const struct verb *w = mmf_verbs; w->name; w++) {
-      size_t d = verb_distance(name, w->name);
-      if (d < bd) {
-        bd = d;
-        best = w;
-      }
-    }
-    char safe[1100];
-    printable(name, safe, sizeof safe);
-    if (best)
-      fprintf(stderr, "mmf: no command '%s'; did you mean '%s'?\n", safe,
-              best->name);
-    else
-      fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", safe);
-    return EXIT_USAGE;
-  }
+  if (!v)
+    return verb_unknown(name);
   struct opts o;
   int rc;
   if (opts_parse(v, argc - 1, argv + 1, &o) < 0) {

@@ -419,11 +419,76 @@ class Listing(Base):
             self.assertIn(PREFIX + "ctl\x01\x1f", exact)
             # the table stays one line per object
             table = self.ok("list").decode("utf-8", "replace")
-            rows = [l for l in table.split("\n") if l.startswith(PREFIX)]
+            rows = [l for l in table.split("\n") if PREFIX in l]
             self.assertEqual(len(rows), len(self.HOSTILE))
         finally:
             for m in made:
                 os.unlink(b"/dev/shm/" + m)
+
+
+def shell_word(text):
+    """The first word of `text` as bash reads it (quotes, $'...')."""
+    return subprocess.run(["bash", "-c", 'eval "set -- $1"; printf %s "$1"',
+                           "_", text], capture_output=True, check=True).stdout
+
+
+class Quoting(Base):
+    """Names are printed as ls quotes them: bare when plain, else quoted so
+    that a shell reads back the very bytes, on one line."""
+    NAMES = Listing.HOSTILE + [b"it's", b"sp ace", b"$HOME", b"x'y\"z",
+                               b"\xc2\x9b", b"star*", b"bell\x07\x1b[0m"]
+
+    def test_list_and_info_tables_quote_names(self):
+        made = [PREFIX.encode() + raw for raw in self.NAMES]
+        for m in made:
+            with open(b"/dev/shm/" + m, "wb") as f:
+                f.write(b"x")
+        try:
+            table = self.ok("list")
+            self.assertNotIn(b"\x1b", table)
+            self.assertNotIn(b"\x07", table)
+            rows = [l for l in table.split(b"\n") if PREFIX.encode() in l]
+            self.assertEqual(len(rows), len(made))
+            self.assertEqual(sorted(shell_word(r) for r in rows), sorted(made))
+            for m in made:
+                out = self.ok("info", "--name-hex", m.hex())
+                line = out.split(b"\n")[0]
+                self.assertTrue(line.startswith(b"name       "), out)
+                self.assertEqual(shell_word(line[len(b"name "):]), m)
+                # JSON stays valid and exact where the name is UTF-8.
+                info = json.loads(self.ok("info", "--name-hex", m.hex(),
+                                          "--json"))
+                self.assertEqual(bytes.fromhex(info["name_hex"]), m)
+                try:
+                    self.assertEqual(info["name"], m.decode())
+                except UnicodeDecodeError:
+                    pass
+        finally:
+            for m in made:
+                os.unlink(b"/dev/shm/" + m)
+
+    def test_plain_names_stay_bare(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.assertIn("\n" + n + " ", self.ok("list").decode())
+        rc, out, err = run("read", n + "-missing")
+        self.assertEqual(rc, 1)
+        self.assertTrue(err.startswith("mmf: read %s-missing: " % n), err)
+
+    def test_messages_quote_names(self):
+        for raw in (b"sp ace", b"new\nline", b"it's", b"esc\x1b[31m"):
+            m = PREFIX.encode() + raw
+            rc, out, err = run("info", "--name-hex", m.hex())
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, "no such map")
+            self.assertNotIn("\x1b", err)
+            word = err[len("mmf: info "):].rsplit(": no such map", 1)[0]
+            self.assertEqual(shell_word(word.encode()), b"/dev/shm/" + m)
+            # Refused as a name, or not found: one line either way.
+            rc, out, err = run("info", m.decode())
+            self.assertIn(rc, (1, 2))
+            self.one_line_error(err)
+            self.assertNotIn("\x1b", err)
 
 
 class Conventions(Base):
