@@ -2,10 +2,32 @@
 /* mmf: find the verb, parse its options, run it. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Started with fd 0, 1 or 2 closed, the first file opened (a map) would
+ * take its number, and a write to stdout or stderr would land in it: give
+ * each missing one /dev/null first.  0 or -1 if that cannot be done. */
+static int std_fds_open(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+      continue;
+    int n = open("/dev/null", O_RDWR);
+    if (n != fd) {
+      if (n >= 0)
+        close(n);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int main(int argc, char **argv) {
+  if (std_fds_open() < 0)
+    return EXIT_FAIL; /* no stderr to say it on, perhaps */
   if (argc < 2) {
     fprintf(stderr, "mmf: give a command; 'mmf help' lists them\n");
     return EXIT_USAGE;

@@ -823,6 +823,55 @@ class Coordination(Base):
         self.assertFalse(os.path.exists(late), "the command's job outlived mmf")
 
 
+def sh(script, *args, timeout=30, **kw):
+    """Run a bash script with $MMF the command (through the wrapper)."""
+    env = dict(os.environ, MMF=shlex.join([*WRAP, MMF]))
+    return subprocess.run(["bash", "-c", script, "_", *args], env=env,
+                          capture_output=True, timeout=timeout, **kw)
+
+
+def gone(pid, seconds):
+    """True once pid has exited (gone, or a zombie) within `seconds`."""
+    for _ in range(int(seconds * 100)):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().split(") ")[1][0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class Environment(Base):
+    """The command in the process environment it is given: closed standard
+    descriptors, inherited signal dispositions, resource limits."""
+
+    def assert_intact(self, n, content):
+        info = json.loads(self.ok("info", n, "--json"))
+        self.assertEqual((info["kind"], info["error"]), ("mmf", None))
+        self.assertEqual(self.ok("read", n), content)
+
+    def test_closed_stdout_does_not_land_in_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        sh('$MMF read "$1" <&- >&-', n)
+        self.assert_intact(n, b"hello")
+        sh('$MMF read "$1" --json <&- >&- 2>&-', n)
+        self.assert_intact(n, b"hello")
+
+    def test_closed_stderr_does_not_land_in_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        p = sh('$MMF wait "$1" --timeout 0.1 <&- 2>&-', n)
+        self.assertEqual(p.returncode, 3)
+        self.assert_intact(n, b"hello")
+        sh('$MMF write "$1" --append x --json <&- >&- 2>&-', n)
+        self.assert_intact(n, b"hello\nx")
+
+
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
     if os.geteuid() != 0:
