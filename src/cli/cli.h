@@ -62,7 +62,7 @@ struct verb {
 /* The files of the CLI, from the top down; each calls only those below it
  * (commands.c and guard.c side by side):
  *   main.c -> verbs.c -> commands.c -> guard.c, output.c -> msg.c -> text.c
- * and args.c (main's) -> msg.c. */
+ * and main.c -> args.c -> msg.c, main.c -> guard.c (signals_save). */
 
 /* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
@@ -89,6 +89,9 @@ int cmd_cat(const struct verb *v, const struct opts *o);
  * caller's locked handle and kills the command and all it started if mmf
  * dies.  Returns the command's exit status (128 + signal when killed). */
 int run_guarded(const char *name, char **cmd);
+/* Note the signal dispositions and mask mmf was started with, which the
+ * command gets back; first thing in main(). */
+void signals_save(void);
 
 /* args.c: parse argv (argv[0] is the verb) for verb v into *o.  Returns 0,
  * or -1 after reporting a usage error on stderr. */

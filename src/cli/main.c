@@ -26,6 +26,7 @@ static int std_fds_open(void) {
 }
 
 int main(int argc, char **argv) {
+  signals_save();
   if (std_fds_open() < 0)
     return EXIT_FAIL; /* no stderr to say it on, perhaps */
   if (argc < 2) {

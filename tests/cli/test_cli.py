@@ -871,6 +871,112 @@ class Environment(Base):
         sh('$MMF write "$1" --append x --json <&- >&- 2>&-', n)
         self.assert_intact(n, b"hello\nx")
 
+    def test_lock_with_sigchld_ignored(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c", "echo in; exit 7"],
+            capture_output=True, timeout=10 * SLOW,
+            preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        self.assertEqual((p.returncode, p.stdout), (7, b"in\n"))
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
+                         0)
+
+    def test_lock_keeps_inherited_ignored_signals_for_the_command(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+
+        def ignore():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "grep", "^Sig[BI]", "/proc/self/status"],
+            capture_output=True, timeout=10 * SLOW, preexec_fn=ignore)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = dict(l.split(":\t") for l in p.stdout.decode().split("\n") if l)
+        ign, blk = int(got["SigIgn"], 16), int(got["SigBlk"], 16)
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            self.assertTrue(ign >> (sig - 1) & 1, "signal %d not ignored" % sig)
+        self.assertFalse(ign >> (signal.SIGXFSZ - 1) & 1)
+        self.assertEqual(blk, 1 << (signal.SIGUSR2 - 1))
+
+    def test_term_to_the_group_keeps_the_lock_until_all_is_gone(self):
+        # As timeout(1) does: SIGTERM to mmf lock's whole process group.  A
+        # job of the command that ignores it must not outlive the lock.
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started, late = os.path.join(d, "started"), os.path.join(d, "late")
+        delay = 2 * SLOW
+        holder = subprocess.Popen(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c",
+             "(trap '' TERM; sleep %s; echo late > %s) & touch %s; wait" %
+             (delay, late, started)], start_new_session=True)
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        os.killpg(holder.pid, signal.SIGTERM)
+        rc, _, err = run("lock", n, "--timeout", str(3 * delay), "--", "sh",
+                         "-c", "test -e %s && echo late-seen" % late)
+        self.assertEqual(rc, 1, err)   # test -e failed: nothing wrote yet
+        self.assertEqual(holder.wait(timeout=10 * SLOW), 128 + signal.SIGTERM)
+        time.sleep(delay + 0.5)
+        self.assertFalse(os.path.exists(late), "the command's job outlived the lock")
+
+    def test_term_to_mmf_alone_reaches_the_command(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started = os.path.join(d, "started")
+        holder = subprocess.Popen([*WRAP, MMF, "lock", n, "--", "sh", "-c",
+                                   "touch %s; exec sleep 30" % started])
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        holder.send_signal(signal.SIGTERM)
+        self.assertEqual(holder.wait(timeout=10 * SLOW), 128 + signal.SIGTERM)
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
+                         0)
+
+    def test_lock_killed_without_proc(self):
+        if WRAP:
+            self.skipTest("the wrapper needs /proc")
+        if os.geteuid() != 0 or subprocess.run(
+                ["unshare", "-m", "true"], capture_output=True).returncode:
+            self.skipTest("needs unshare -m (root)")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        pidfile = os.path.join(d, "pid")
+        holder = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs none /proc && exec "$@"', "_", MMF, "lock", n,
+             "--", "sh", "-c", "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 30"
+             % (pidfile, pidfile, pidfile)])
+        for _ in range(1000):
+            if os.path.exists(pidfile):
+                break
+            time.sleep(0.01)
+        cmd = int(open(pidfile).read())
+        with open("/proc/%d/stat" % cmd) as f:
+            guard = int(f.read().split(") ")[1].split()[1])
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        try:
+            self.assertTrue(gone(cmd, 5), "the command outlived mmf lock")
+            self.assertTrue(gone(guard, 5), "the guard stayed")
+        finally:
+            for pid in (cmd, guard):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        rc, _, err = run("lock", n, "--timeout", "5", "--", "true")
+        self.assertEqual(rc, 0, err)
+
 
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
