@@ -330,6 +330,21 @@ static int read_follow(const char *name, mmf_t *m, const struct opts *o) {
   return rc;
 }
 
+/* The content through a copy in memory; with a final newline added if
+ * `newline` and it has none.  0 or a negative code. */
+static int print_copy(mmf_t *m, bool newline) {
+  void *data;
+  size_t len;
+  int r = mmf_read_alloc(m, &data, &len, NULL);
+  if (r < 0)
+    return r;
+  r = write_out(data, len);
+  if (r == 0 && newline && len && ((char *)data)[len - 1] != '\n')
+    r = write_out("\n", 1);
+  free(data);
+  return r;
+}
+
 int cmd_read(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool wait = o->given & OPT_WAIT;
@@ -404,19 +419,16 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     /* On a terminal, a content without a final newline gets one, so that
      * the prompt does not land on its last line.  Only there: a file or a
      * pipe gets the bytes exactly. */
-    void *data;
-    size_t len;
-    r = mmf_read_alloc(m, &data, &len, NULL);
-    if (r == 0) {
-      r = write_out(data, len);
-      if (r == 0 && len && ((char *)data)[len - 1] != '\n')
-        r = write_out("\n", 1);
-      free(data);
-    }
+    r = print_copy(m, true);
   } else {
-    /* Straight from the map to a file, or through a private copy to a
-     * pipe: standard output always gets one whole content. */
+    /* Straight from the map to a file, or through a kernel snapshot (a
+     * memfd) to a pipe: standard output always gets one whole content. */
     r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
+    /* Past `ulimit -f` the snapshot cannot be made (EFBIG: SIGXFSZ is
+     * ignored); into anything but a file, a copy in memory goes. */
+    struct stat out;
+    if (r == -EFBIG && fstat(STDOUT_FILENO, &out) == 0 && !S_ISREG(out.st_mode))
+      r = print_copy(m, false);
   }
   if (r == -MMF_ESTUCK)
     rc = fail("read", name,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@ int main(int argc, char **argv) {
   signals_save();
   if (std_fds_open() < 0)
     return EXIT_FAIL; /* no stderr to say it on, perhaps */
+  /* Past `ulimit -f`, a write into a file (a memfd snapshot too) fails with
+   * EFBIG instead of killing us, so that we can go another way or say so. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     fprintf(stderr, "mmf: give a command; 'mmf help' lists them\n");
     return EXIT_USAGE;

@@ -977,6 +977,23 @@ class Environment(Base):
         rc, _, err = run("lock", n, "--timeout", "5", "--", "true")
         self.assertEqual(rc, 0, err)
 
+    def test_read_into_a_pipe_past_ulimit_f(self):
+        n = name()
+        data = bytes(random.getrandbits(8) for _ in range(300000))
+        self.ok("new", n, "--size", "1M")
+        self.ok("write", n, input=data)
+        p = sh('set -o pipefail; ulimit -f 100; $MMF read "$1" | wc -c', n)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, b"300000"),
+                         p.stderr)
+        p = sh('ulimit -f 100; $MMF read "$1" | cat', n)
+        self.assertEqual(p.stdout, data)
+        # Into a file, the limit is the limit: a message, not a signal.
+        with tempfile.TemporaryDirectory() as d:
+            p = sh('ulimit -f 100; $MMF read "$1" > "$2"', n,
+                   os.path.join(d, "out"))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.one_line_error(p.stderr.decode(), "read")
+
 
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
