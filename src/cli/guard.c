@@ -95,7 +95,8 @@ static int exit_status(int status) {
  * We hold mmf's handle too (fork shares it), hence the lock.  Should mmf
  * die, the kernel tells us (PDEATHSIG), and we kill the command and what it
  * started, so nothing it runs outlives the lock.  Asked to end (TERM, HUP,
- * INT), we pass it on, and once the command is gone kill what it left. */
+ * INT), we pass it on if the terminal did not send it to the command too,
+ * and once the command is gone kill what it left. */
 static int guard(const char *name, char **cmd, pid_t mmf_pid) {
   sigset_t set;
   waited_set(&set);
@@ -136,8 +137,9 @@ static int guard(const char *name, char **cmd, pid_t mmf_pid) {
       kill_descendants(c); /* mmf died */
       return 137;
     }
-    if (sig > 0 && to_forward(sig, &si)) {
+    if (sig == SIGTERM || sig == SIGHUP || sig == SIGINT)
       asked_to_end = true;
+    if (sig > 0 && to_forward(sig, &si)) {
       /* Once each: a signal to the process group reaches the command, mmf
        * and us at once, and mmf passes its copy on to us. */
       if (!sigismember(&forwarded, sig))
