@@ -81,30 +81,6 @@ int parse_size(const char *s, uint64_t *ret) {
   return 0;
 }
 
-/* "64 KiB", "1.5 MiB", "100 B": the largest 1024-based unit, with one
- * decimal when not whole (for tables; --bytes gives the exact figure). */
-const char *human_size(uint64_t v, char *buf, size_t cap) {
-  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  unsigned i = 0;
-  while (i + 1 < sizeof units / sizeof *units && v >> (10 * (i + 1)))
-    i++;
-  if (i == 0) {
-    snprintf(buf, cap, "%llu B", (unsigned long long)v);
-    return buf;
-  }
-  uint64_t unit = (uint64_t)1 << (10 * i);
-  if (v % unit == 0) {
-    snprintf(buf, cap, "%llu %s", (unsigned long long)(v / unit), units[i]);
-    return buf;
-  }
-  /* One decimal, rounded down so that a figure never overstates (and
-   * without overflow: v % unit < 2^60). */
-  uint64_t tenths = v / unit * 10 + v % unit * 10 / unit;
-  snprintf(buf, cap, "%llu.%llu %s", (unsigned long long)(tenths / 10),
-           (unsigned long long)(tenths % 10), units[i]);
-  return buf;
-}
-
 /* Seconds, possibly fractional ("0.5"), at most a day; to milliseconds. */
 int parse_seconds(const char *s, int *ret_ms) {
   if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))

@@ -34,7 +34,7 @@ enum {
 };
 
 struct opts {
-  unsigned given; /* O_* bits seen */
+  unsigned given; /* OPT_* bits seen */
   uint64_t size, after, offset, length;
   unsigned mode;
   int timeout_ms; /* -1: none */
@@ -59,37 +59,61 @@ struct verb {
   const char *help;
 };
 
+/* The files of the CLI, from the top down; each calls only those below it
+ * (commands.c and guard.c side by side):
+ *   main.c -> verbs.c -> commands.c -> guard.c, output.c -> msg.c -> text.c
+ * and main.c -> args.c -> msg.c, main.c -> guard.c (signals_save). */
+
+/* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
 const struct verb *verb_find(const char *name);
-/* Edit distance between two short words, for "did you mean". */
-size_t verb_distance(const char *a, const char *b);
 void verb_usage(FILE *f, const struct verb *v);
-/* Report a usage error for verb v: one line, exit status 2. */
-int usage_error(const struct verb *v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Report a failure about `name` of verb `verb`: one line on stderr. */
-int fail(const char *verb, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Say that there is no command `name`, with the nearest one if it is a
+ * likely typo.  Returns EXIT_USAGE. */
+int verb_unknown(const char *name);
+
+/* commands.c: the verbs (help aside, in verbs.c).  Each returns an exit
+ * status. */
+int cmd_new(const struct verb *v, const struct opts *o);
+int cmd_write(const struct verb *v, const struct opts *o);
+int cmd_read(const struct verb *v, const struct opts *o);
+int cmd_wait(const struct verb *v, const struct opts *o);
+int cmd_lock(const struct verb *v, const struct opts *o);
+int cmd_save(const struct verb *v, const struct opts *o);
+int cmd_remove(const struct verb *v, const struct opts *o);
+int cmd_info(const struct verb *v, const struct opts *o);
+int cmd_list(const struct verb *v, const struct opts *o);
+int cmd_cat(const struct verb *v, const struct opts *o);
+
+/* guard.c: run cmd (argv, NULL-ended) in a guard process that shares the
+ * caller's locked handle and kills the command and all it started if mmf
+ * dies.  Returns the command's exit status (128 + signal when killed). */
+int run_guarded(const char *name, char **cmd);
+/* Note the signal dispositions and mask mmf was started with, which the
+ * command gets back; first thing in main(). */
+void signals_save(void);
 
 /* args.c: parse argv (argv[0] is the verb) for verb v into *o.  Returns 0,
  * or -1 after reporting a usage error on stderr. */
 int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o);
-
 /* args.c: command-line values.  Each returns 0 or -1 (bad value). */
 int parse_size(const char *s, uint64_t *ret);
 int parse_u64(const char *s, uint64_t *ret);
 int parse_seconds(const char *s, int *ret_ms);
 int parse_mode(const char *s, unsigned *ret);
-/* "64 KiB": v in the largest 1024-based unit, one decimal when not whole. */
-const char *human_size(uint64_t v, char *buf, size_t cap);
 
-/* output.c */
+/* output.c: standard output.  Bytes: each returns 0 or -errno. */
+int write_out(const void *p, size_t len);
+/* Print bytes [--offset, --offset + --length) of a raw map or file, into a
+ * pipe by reference (vmsplice) if by_reference; the exit status, after a
+ * message if it failed. */
+int print_range(const char *verb, const char *name, mmf_t *m,
+                const struct opts *o, const char *what, bool by_reference);
 void json_string(FILE *f, const char *s);
 /* A content as JSON: {"seq":N,"length":N,"appended":B,"data":"..."}, with
  * "data_base64" instead when it is not UTF-8 text. */
 void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
                         const uint8_t *data, size_t len);
-bool utf8_valid(const char *s);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
   pid_t pids[64];
@@ -102,8 +126,52 @@ void print_info_table(FILE *f, const struct mmf_info *in,
                       const struct holders *h, bool bytes);
 void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
                       bool bytes);
-/* A name made safe for a terminal: control and invalid bytes as \xNN. */
-const char *printable(const char *s, char *buf, size_t cap);
+/* write --json: {"name", "length" (bytes written), "seq" (the map's seq
+ * just after: another writer may have published since; null for raw
+ * maps)}. */
+void print_written_json(FILE *f, mmf_t *m, const char *name, uint64_t len);
+/* wait --json: {"name", "seq"}. */
+void print_wait_json(FILE *f, const char *name, uint64_t seq);
+/* save --json: {"name", "file", "length" (the file's size, null if it
+ * cannot be read)}. */
+void print_saved_json(FILE *f, const char *name, const char *file);
+/* remove --json: one object of the array, {"name", "removed", "error"}. */
+void print_removed_json(FILE *f, bool first, const char *name, int code,
+                        bool force);
+/* A progress line on stderr, only on a terminal, at most 4 redraws a
+ * second; `total` 0 when unknown. */
 void progress(const char *verb, uint64_t done, uint64_t total, bool last);
+
+/* msg.c: one line on stderr.  A usage error for verb v (NULL: none yet);
+ * returns EXIT_USAGE. */
+int usage_error(const struct verb *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A failure about `name` (a map, file or command) of verb `verb`; returns
+ * EXIT_FAIL. */
+int fail(const char *verb, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The library's description of code, or for common ones what to do. */
+const char *hint(int code);
+/* fail() with hint(code). */
+int fail_code(const char *verb, const char *name, int code);
+/* The message for a failure to reach the map `name`: a bad name is a usage
+ * error, anything else fail_code().  Returns the exit status. */
+int fail_map(const struct verb *v, const char *name, int code);
+
+/* text.c */
+/* The length of the valid UTF-8 sequence at p (1 for ASCII), or 0. */
+size_t utf8_seq(const unsigned char *p);
+bool utf8_valid(const char *s);
+/* Text made safe for a terminal: control bytes, C1 controls and invalid
+ * UTF-8 as \xNN. */
+const char *printable(const char *s, char *buf, size_t cap);
+/* A name (map, file, command) quoted as ls(1) and a shell would: bare when
+ * plain, else in quotes with escapes; one line, no control byte. */
+const char *quote_name(const char *s, char *buf, size_t cap);
+/* Room for quote_name() of any map name (255 bytes) and most paths. */
+#define QUOTED_MAX 4096
+/* "64 KiB": v in the largest 1024-based unit, one decimal when not whole
+ * (rounded down). */
+const char *human_size(uint64_t v, char *buf, size_t cap);
 
 #endif

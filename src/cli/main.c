@@ -2,10 +2,37 @@
 /* mmf: find the verb, parse its options, run it. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Started with fd 0, 1 or 2 closed, the first file opened (a map) would
+ * take its number, and a write to stdout or stderr would land in it: give
+ * each missing one /dev/null first.  0 or -1 if that cannot be done. */
+static int std_fds_open(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+      continue;
+    int n = open("/dev/null", O_RDWR);
+    if (n != fd) {
+      if (n >= 0)
+        close(n);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int main(int argc, char **argv) {
+  signals_save();
+  if (std_fds_open() < 0)
+    return EXIT_FAIL; /* no stderr to say it on, perhaps */
+  /* Past `ulimit -f`, a write into a file (a memfd snapshot too) fails with
+   * EFBIG instead of killing us, so that we can go another way or say so. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     fprintf(stderr, "mmf: give a command; 'mmf help' lists them\n");
     return EXIT_USAGE;
@@ -18,25 +45,8 @@ int main(int argc, char **argv) {
   if (!strcmp(name, "--help") || !strcmp(name, "-h"))
     name = "help";
   const struct verb *v = verb_find(name);
-  if (!v) {
-    const struct verb *best = NULL;
-    size_t bd = 3;
-    for (const struct verb *w = mmf_verbs; w->name; w++) {
-      size_t d = verb_distance(name, w->name);
-      if (d < bd) {
-        bd = d;
-        best = w;
-      }
-    }
-    char safe[1100];
-    printable(name, safe, sizeof safe);
-    if (best)
-      fprintf(stderr, "mmf: no command '%s'; did you mean '%s'?\n", safe,
-              best->name);
-    else
-      fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", safe);
-    return EXIT_USAGE;
-  }
+  if (!v)
+    return verb_unknown(name);
   struct opts o;
   int rc;
   if (opts_parse(v, argc - 1, argv + 1, &o) < 0) {

@@ -1,54 +1,74 @@
 /* SPDX-License-Identifier: MIT */
-/* What mmf prints: JSON, tables, safe names and progress. */
+/* What mmf prints on stdout (bytes, JSON, tables) and its progress line on
+ * stderr. */
 #include "cli.h"
 
 #include <errno.h>
-
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_seq(const unsigned char *p) {
-  unsigned c = p[0];
-  if (c < 0x80)
-    return 1;
-  size_t n;
-  unsigned min;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
+int write_out(const void *p, size_t len) {
+  const char *b = p;
+  while (len) {
+    ssize_t n = write(STDOUT_FILENO, b, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    b += n;
+    len -= (size_t)n;
   }
-  unsigned cp = c & (0x7f >> n);
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (p[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
+  return 0;
 }
 
-bool utf8_valid(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    size_t n = utf8_seq(p);
-    if (!n)
-      return false;
-    p += n;
+/* Into a pipe, vmsplice hands the mapped pages to the pipe by reference
+ * (no copy here): the pipe's reader gets the bytes the pages hold when it
+ * reads, so only for mappings this command does not write through. */
+static int write_mapped(const void *p, size_t len) {
+  struct stat st;
+  if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
+    const char *b = p;
+    while (len) {
+      struct iovec iov = {(void *)b, len > (1u << 30) ? (1u << 30) : len};
+      ssize_t n = vmsplice(STDOUT_FILENO, &iov, 1, 0);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        if (errno == EINVAL || errno == ENOSYS)
+          break; /* not here: write() what is left */
+        return -errno;
+      }
+      b += n;
+      len -= (size_t)n;
+    }
+    p = b;
   }
-  return true;
+  return write_out(p, len);
+}
+
+int print_range(const char *verb, const char *name, mmf_t *m,
+                const struct opts *o, const char *what, bool by_reference) {
+  uint64_t size = mmf_size(m);
+  uint64_t off = (o->given & OPT_OFFSET) ? o->offset : 0;
+  uint64_t len =
+      (o->given & OPT_LENGTH) ? o->length : (off <= size ? size - off : 0);
+  if (off > size || len > size - off)
+    return fail(verb, name,
+                "the range %llu+%llu passes the end of the %llu-byte %s",
+                (unsigned long long)off, (unsigned long long)len,
+                (unsigned long long)size, what);
+  int r;
+  const char *p = (const char *)mmf_data(m) + off;
+  if (len && (r = by_reference ? write_mapped(p, len) : write_out(p, len)) < 0)
+    return fail(verb, name, "writing standard output: %s", strerror(-r));
+  return EXIT_OK;
 }
 
 /* A JSON string; bytes that are not UTF-8 become U+FFFD. */
@@ -74,25 +94,6 @@ void json_string(FILE *f, const char *s) {
     p += n;
   }
   fputc('"', f);
-}
-
-const char *printable(const char *s, char *buf, size_t cap) {
-  size_t o = 0;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p && o + 5 < cap) {
-    size_t n = utf8_seq(p);
-    if (n > 1) {
-      memcpy(buf + o, p, n);
-      o += n;
-      p += n;
-    } else if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
-      buf[o++] = (char)*p++;
-    } else {
-      o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", *p++);
-    }
-  }
-  buf[o] = '\0';
-  return buf;
 }
 
 static const char *kind_name(enum mmf_kind k) {
@@ -173,8 +174,8 @@ static const char *table_size(uint64_t v, bool bytes, char *buf, size_t cap) {
 
 void print_info_table(FILE *f, const struct mmf_info *in,
                       const struct holders *h, bool bytes) {
-  char nb[1100], own[64], mt[32], sz[32];
-  fprintf(f, "name       %s\n", printable(in->name, nb, sizeof nb));
+  char nb[QUOTED_MAX], own[64], mt[32], sz[32];
+  fprintf(f, "name       %s\n", quote_name(in->name, nb, sizeof nb));
   fprintf(f, "kind       %s\n", kind_name(in->kind));
   if (in->error)
     fprintf(f, "error      %s\n", mmf_strerror(in->error));
@@ -217,12 +218,21 @@ void print_info_table(FILE *f, const struct mmf_info *in,
   }
 }
 
+/* The characters of a UTF-8 string: the columns it takes, wide and
+ * combining characters aside. */
+static int columns(const char *s) {
+  int n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
 void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
                       bool bytes) {
   int w = 4;
-  char nb[1100], own[64], cap[32], len[32];
+  char nb[QUOTED_MAX], own[64], cap[32], len[32];
   for (size_t i = 0; i < n; i++) {
-    int l = (int)strlen(printable(list[i].name, nb, sizeof nb));
+    int l = columns(quote_name(list[i].name, nb, sizeof nb));
     if (l > w)
       w = l;
   }
@@ -235,14 +245,58 @@ void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
       snprintf(seq, sizeof seq, "%llu", (unsigned long long)in->seq);
     else
       snprintf(seq, sizeof seq, "-");
-    fprintf(f, "%-*s  %-4s  %12s  %12s  %8s  %04o  %s%s\n", w,
-            printable(in->name, nb, sizeof nb), kind_name(in->kind),
+    quote_name(in->name, nb, sizeof nb);
+    /* Padded by hand: printf's width counts bytes, not characters. */
+    fprintf(f, "%s%*s  %-4s  %12s  %12s  %8s  %04o  %s%s\n", nb,
+            w - columns(nb), "", kind_name(in->kind),
             table_size(in->capacity, bytes, cap, sizeof cap),
             table_size(in->length, bytes, len, sizeof len), seq, in->mode,
             owner_name(in->owner, own, sizeof own),
             !in->error                 ? ""
             : abs(in->error) == EACCES ? "  (no permission to read it)"
                                        : "  (broken header)");
+  }
+}
+
+void print_written_json(FILE *f, mmf_t *m, const char *name, uint64_t len) {
+  struct mmf_stat st;
+  fputs("{\"name\":", f);
+  json_string(f, name);
+  fprintf(f, ",\"length\":%llu,\"seq\":", (unsigned long long)len);
+  if (mmf_stat(m, &st) == 0 && !st.raw)
+    fprintf(f, "%llu}\n", (unsigned long long)st.seq);
+  else
+    fputs("null}\n", f);
+}
+
+void print_wait_json(FILE *f, const char *name, uint64_t seq) {
+  fputs("{\"name\":", f);
+  json_string(f, name);
+  fprintf(f, ",\"seq\":%llu}\n", (unsigned long long)seq);
+}
+
+void print_saved_json(FILE *f, const char *name, const char *file) {
+  struct stat fst;
+  fputs("{\"name\":", f);
+  json_string(f, name);
+  fputs(",\"file\":", f);
+  json_string(f, file);
+  if (stat(file, &fst) == 0)
+    fprintf(f, ",\"length\":%lld}\n", (long long)fst.st_size);
+  else
+    fputs(",\"length\":null}\n", f);
+}
+
+void print_removed_json(FILE *f, bool first, const char *name, int code,
+                        bool force) {
+  fprintf(f, "%s{\"name\":", first ? "" : ",");
+  json_string(f, name);
+  fprintf(f, ",\"removed\":%s,\"error\":", code == 0 ? "true" : "false");
+  if (code == 0 || (code == -ENOENT && force)) {
+    fputs("null}", f);
+  } else {
+    json_string(f, mmf_strerror(code));
+    fputc('}', f);
   }
 }
 

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Looking verbs up, their usage, and the one-line messages of the CLI. */
+/* The verb table (names, options, operand counts, help), looking verbs up
+ * with a "did you mean" for the ones that are not there, and `help`. */
 #include "cli.h"
 
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 const struct verb *verb_find(const char *name) {
@@ -17,34 +16,8 @@ void verb_usage(FILE *f, const struct verb *v) {
   fprintf(f, "usage: %s\n\n%s", v->usage, v->help);
 }
 
-int usage_error(const struct verb *v, const char *fmt, ...) {
-  va_list ap;
-  char msg[2048], safe[8200];
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  /* The message may quote what was typed: no control byte reaches the
-   * terminal. */
-  fprintf(stderr, "mmf: %s: %s (see 'mmf %s --help')\n", v ? v->name : "usage",
-          printable(msg, safe, sizeof safe), v ? v->name : "help");
-  return EXIT_USAGE;
-}
-
-int fail(const char *verb, const char *name, const char *fmt, ...) {
-  va_list ap;
-  char buf[1100], msg[2048], safe[8200];
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  /* What was typed (a file name, a command) may be quoted in the message:
-   * no control byte reaches the terminal. */
-  fprintf(stderr, "mmf: %s %s: %s\n", verb, printable(name, buf, sizeof buf),
-          printable(msg, safe, sizeof safe));
-  return EXIT_FAIL;
-}
-
-/* Levenshtein distance, for "did you mean". */
-size_t verb_distance(const char *a, const char *b) {
+/* Levenshtein distance between two short words. */
+static size_t verb_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 32 || lb > 32)
     return 99;
@@ -64,3 +37,135 @@ size_t verb_distance(const char *a, const char *b) {
     }
   return d[la][lb];
 }
+
+int verb_unknown(const char *name) {
+  const struct verb *best = NULL;
+  size_t bd = 3; /* farther than two edits is no typo */
+  for (const struct verb *w = mmf_verbs; w->name; w++) {
+    size_t d = verb_distance(name, w->name);
+    if (d < bd) {
+      bd = d;
+      best = w;
+    }
+  }
+  char safe[1100];
+  printable(name, safe, sizeof safe);
+  if (best)
+    fprintf(stderr, "mmf: no command '%s'; did you mean '%s'?\n", safe,
+            best->name);
+  else
+    fprintf(stderr, "mmf: no command '%s'; 'mmf help' lists them\n", safe);
+  return EXIT_USAGE;
+}
+
+/* ---- help ---- */
+static int cmd_help(const struct verb *v, const struct opts *o) {
+  if (o->nargs == 0) {
+    printf("mmf %s - named shared memory and memory-mapped files\n\n"
+           "usage: mmf COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+           mmf_version());
+    for (const struct verb *w = mmf_verbs; w->name; w++)
+      printf("  %-7s %s\n", w->name, w->summary);
+    printf("\nNAME is a map in /dev/shm, or a file path when it contains "
+           "'/'.\n'mmf COMMAND --help' tells more; see also mmf(1).\n");
+    return EXIT_OK;
+  }
+  const struct verb *w = verb_find(o->args[0]);
+  if (!w)
+    return usage_error(v, "no command '%s'; 'mmf help' lists them", o->args[0]);
+  verb_usage(stdout, w);
+  return EXIT_OK;
+}
+
+const struct verb mmf_verbs[] = {
+    {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON, 1,
+     1, "create a map of a given capacity",
+     "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
+     "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
+     "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
+     "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
+     "--raw makes a header-less object of exactly SIZE bytes.\n\n"
+     "example:\n  mmf new Test --size 64K\n"},
+    {"write", cmd_write, OPT_APPEND | OPT_SEP | OPT_JSON, 1, -1,
+     "replace (or append to) a map's content",
+     "mmf write NAME [TEXT...] [--append] [--separator SEP]",
+     "Write TEXT (the words joined by single spaces, no newline added), or\n"
+     "standard input byte for byte, as the map's whole new content.  Readers\n"
+     "see the old or the new content, never a mix.  --append adds SEP\n"
+     "(default a newline) and then the text.\n\n"
+     "examples:\n  mmf write Test hello world\n"
+     "  ps -o pid,comm | mmf write Test\n"
+     "  mmf write Test --append 'one more line'\n"},
+    {"read", cmd_read,
+     OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH |
+         OPT_NAME_HEX | OPT_FOLLOW | OPT_JSON | OPT_SEQ,
+     1, 1, "print a map's content",
+     "mmf read NAME [--wait [--after SEQ]] [--timeout SECONDS] [--json] "
+     "[--seq]\n"
+     "       mmf read NAME --follow [--timeout SECONDS] [--json] [--seq]\n"
+     "       mmf read RAWNAME [--offset N] [--length N]",
+     "Write the content to standard output exactly as stored (on a terminal,\n"
+     "with a newline after it if it has none).  --wait first\n"
+     "waits for a content newer than SEQ (default: the current one); exit 3\n"
+     "when --timeout passes.  For raw maps, --offset and --length pick a\n"
+     "byte range.  --follow (-f) prints the content, then every later one\n"
+     "as it is published, like tail -f: only the appended bytes when it\n"
+     "extends the last one printed, the whole content otherwise (said on\n"
+     "stderr); --timeout ends it (exit 0).  --json prints one object per\n"
+     "content: seq, length, appended, and data (or data_base64).  --seq\n"
+     "prints 'seq N' on stderr for each content printed, so that\n"
+     "'--wait --after N' loops chain exactly.\n\n"
+     "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
+     "10\n  mmf read Log --follow\n"},
+    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT | OPT_JSON, 1, 1,
+     "wait for a newer content and print its seq",
+     "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
+     "Sleep until the map's content is newer than SEQ (default: the current\n"
+     "one), then print the new seq.  Uses no CPU while waiting; exit 3 when\n"
+     "--timeout passes.\n\nexample:\n  mmf wait Test --timeout 5\n"},
+    {"lock", cmd_lock, OPT_TIMEOUT, 2, -1,
+     "run a command holding the map's lock",
+     "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",
+     "Take the map's lock, run COMMAND, release the lock and exit with the\n"
+     "command's status (3 when --timeout passes first).  If mmf dies, the\n"
+     "command and everything it started are killed before the lock is let\n"
+     "go, and the next locker is told the holder died.\n\n"
+     "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
+    {"save", cmd_save, OPT_JSON, 2, 2, "save a map's content to a file",
+     "mmf save NAME FILE",
+     "Write the content to FILE atomically (a temporary file renamed into\n"
+     "place).\n\nexample:\n  mmf save Test test.json\n"},
+    {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX | OPT_JSON, 1, -1,
+     "remove maps",
+     "mmf remove [-f] NAME...\n       mmf remove [-f] --name-hex HEX",
+     "Remove each map's name.  Processes that have it open keep using it\n"
+     "until they close it.  A path is removed only if it is an mmf map.\n"
+     "-f (--force): a map that does not exist is no error.  --name-hex\n"
+     "names an object by its bytes in hex (as 'mmf list --json' prints\n"
+     "name_hex), for names with spaces, control bytes or a leading dot.\n\n"
+     "example:\n  mmf remove Test\n"},
+    {"info", cmd_info, OPT_JSON | OPT_BYTES | OPT_NAME_HEX, 1, 1,
+     "describe a map",
+     "mmf info NAME [--json] [--bytes]\n"
+     "       mmf info --name-hex HEX [--json] [--bytes]",
+     "Show the map's kind, capacity, length, seq, mode, owner, times, its\n"
+     "holders (open handles, and the pids of those this PID namespace can\n"
+     "see) and its lock holder.  Sizes read 64 KiB; --bytes gives exact\n"
+     "byte counts.  --name-hex names the object by its bytes in hex.\n\n"
+     "example:\n  mmf info Test --json\n"},
+    {"list", cmd_list, OPT_JSON | OPT_BYTES, 0, 0, "list the maps in /dev/shm",
+     "mmf list [--json] [--bytes]",
+     "List every object in /dev/shm you can see: mmf maps, and objects of\n"
+     "other programs as raw.  Transient maps nobody holds any more are\n"
+     "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
+    {"cat", cmd_cat, OPT_OFFSET | OPT_LENGTH, 1, 1,
+     "print a file (or a range of it) through a mapping",
+     "mmf cat FILE [--offset N] [--length N]",
+     "Map FILE read-only and write its bytes, or LENGTH bytes from OFFSET,\n"
+     "to standard output.\n\nexample:\n  mmf cat big.bin --offset 4096 "
+     "--length 16\n"},
+    {"help", cmd_help, 0, 0, 1, "show help for mmf or a command",
+     "mmf help [COMMAND]",
+     "List the commands, or show one command's help.\n\nexample:\n  mmf help "
+     "write\n"},
+    {0}};

@@ -420,11 +420,76 @@ class Listing(Base):
             self.assertIn(PREFIX + "ctl\x01\x1f", exact)
             # the table stays one line per object
             table = self.ok("list").decode("utf-8", "replace")
-            rows = [l for l in table.split("\n") if l.startswith(PREFIX)]
+            rows = [l for l in table.split("\n") if PREFIX in l]
             self.assertEqual(len(rows), len(self.HOSTILE))
         finally:
             for m in made:
                 os.unlink(b"/dev/shm/" + m)
+
+
+def shell_word(text):
+    """The first word of `text` as bash reads it (quotes, $'...')."""
+    return subprocess.run(["bash", "-c", 'eval "set -- $1"; printf %s "$1"',
+                           "_", text], capture_output=True, check=True).stdout
+
+
+class Quoting(Base):
+    """Names are printed as ls quotes them: bare when plain, else quoted so
+    that a shell reads back the very bytes, on one line."""
+    NAMES = Listing.HOSTILE + [b"it's", b"sp ace", b"$HOME", b"x'y\"z",
+                               b"\xc2\x9b", b"star*", b"bell\x07\x1b[0m"]
+
+    def test_list_and_info_tables_quote_names(self):
+        made = [PREFIX.encode() + raw for raw in self.NAMES]
+        for m in made:
+            with open(b"/dev/shm/" + m, "wb") as f:
+                f.write(b"x")
+        try:
+            table = self.ok("list")
+            self.assertNotIn(b"\x1b", table)
+            self.assertNotIn(b"\x07", table)
+            rows = [l for l in table.split(b"\n") if PREFIX.encode() in l]
+            self.assertEqual(len(rows), len(made))
+            self.assertEqual(sorted(shell_word(r) for r in rows), sorted(made))
+            for m in made:
+                out = self.ok("info", "--name-hex", m.hex())
+                line = out.split(b"\n")[0]
+                self.assertTrue(line.startswith(b"name       "), out)
+                self.assertEqual(shell_word(line[len(b"name "):]), m)
+                # JSON stays valid and exact where the name is UTF-8.
+                info = json.loads(self.ok("info", "--name-hex", m.hex(),
+                                          "--json"))
+                self.assertEqual(bytes.fromhex(info["name_hex"]), m)
+                try:
+                    self.assertEqual(info["name"], m.decode())
+                except UnicodeDecodeError:
+                    pass
+        finally:
+            for m in made:
+                os.unlink(b"/dev/shm/" + m)
+
+    def test_plain_names_stay_bare(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.assertIn("\n" + n + " ", self.ok("list").decode())
+        rc, out, err = run("read", n + "-missing")
+        self.assertEqual(rc, 1)
+        self.assertTrue(err.startswith("mmf: read %s-missing: " % n), err)
+
+    def test_messages_quote_names(self):
+        for raw in (b"sp ace", b"new\nline", b"it's", b"esc\x1b[31m"):
+            m = PREFIX.encode() + raw
+            rc, out, err = run("info", "--name-hex", m.hex())
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, "no such map")
+            self.assertNotIn("\x1b", err)
+            word = err[len("mmf: info "):].rsplit(": no such map", 1)[0]
+            self.assertEqual(shell_word(word.encode()), b"/dev/shm/" + m)
+            # Refused as a name, or not found: one line either way.
+            rc, out, err = run("info", m.decode())
+            self.assertIn(rc, (1, 2))
+            self.one_line_error(err)
+            self.assertNotIn("\x1b", err)
 
 
 class Conventions(Base):
@@ -756,6 +821,179 @@ class Coordination(Base):
         self.assertEqual(rc, 0)
         time.sleep(delay + 0.5)
         self.assertFalse(os.path.exists(late), "the command's job outlived mmf")
+
+
+def sh(script, *args, timeout=30, wrap=True, **kw):
+    """Run a bash script with $MMF the command (through the wrapper)."""
+    env = dict(os.environ, MMF=shlex.join([*WRAP, MMF] if wrap else [MMF]))
+    return subprocess.run(["bash", "-c", script, "_", *args], env=env,
+                          capture_output=True, timeout=timeout, **kw)
+
+
+def gone(pid, seconds):
+    """True once pid has exited (gone, or a zombie) within `seconds`."""
+    for _ in range(int(seconds * 100)):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().split(") ")[1][0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class Environment(Base):
+    """The command in the process environment it is given: closed standard
+    descriptors, inherited signal dispositions, resource limits."""
+
+    def assert_intact(self, n, content):
+        info = json.loads(self.ok("info", n, "--json"))
+        self.assertEqual((info["kind"], info["error"]), ("mmf", None))
+        self.assertEqual(self.ok("read", n), content)
+
+    def test_closed_stdout_does_not_land_in_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        sh('$MMF read "$1" <&- >&-', n)
+        self.assert_intact(n, b"hello")
+        sh('$MMF read "$1" --json <&- >&- 2>&-', n)
+        self.assert_intact(n, b"hello")
+
+    def test_closed_stderr_does_not_land_in_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        # Not through valgrind, which cannot start without stderr.
+        p = sh('$MMF wait "$1" --timeout 0.1 <&- 2>&-', n, wrap=False)
+        self.assertEqual(p.returncode, 3)
+        self.assert_intact(n, b"hello")
+        sh('$MMF write "$1" --append x --json <&- >&- 2>&-', n, wrap=False)
+        self.assert_intact(n, b"hello\nx")
+
+    def test_lock_with_sigchld_ignored(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c", "echo in; exit 7"],
+            capture_output=True, timeout=10 * SLOW,
+            preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        self.assertEqual((p.returncode, p.stdout), (7, b"in\n"))
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
+                         0)
+
+    def test_lock_keeps_inherited_ignored_signals_for_the_command(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+
+        def ignore():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "grep", "^Sig[BI]", "/proc/self/status"],
+            capture_output=True, timeout=10 * SLOW, preexec_fn=ignore)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = dict(l.split(":\t") for l in p.stdout.decode().split("\n") if l)
+        ign, blk = int(got["SigIgn"], 16), int(got["SigBlk"], 16)
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            self.assertTrue(ign >> (sig - 1) & 1, "signal %d not ignored" % sig)
+        self.assertFalse(ign >> (signal.SIGXFSZ - 1) & 1)
+        self.assertEqual(blk, 1 << (signal.SIGUSR2 - 1))
+
+    def test_term_to_the_group_keeps_the_lock_until_all_is_gone(self):
+        # As timeout(1) does: SIGTERM to mmf lock's whole process group.  A
+        # job of the command that ignores it must not outlive the lock.
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started, late = os.path.join(d, "started"), os.path.join(d, "late")
+        delay = 2 * SLOW
+        holder = subprocess.Popen(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c",
+             "(trap '' TERM; sleep %s; echo late > %s) & touch %s; wait" %
+             (delay, late, started)], start_new_session=True)
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        os.killpg(holder.pid, signal.SIGTERM)
+        rc, _, err = run("lock", n, "--timeout", str(3 * delay), "--", "sh",
+                         "-c", "test -e %s && echo late-seen" % late)
+        self.assertEqual(rc, 1, err)   # test -e failed: nothing wrote yet
+        self.assertEqual(holder.wait(timeout=10 * SLOW), 128 + signal.SIGTERM)
+        time.sleep(delay + 0.5)
+        self.assertFalse(os.path.exists(late), "the command's job outlived the lock")
+
+    def test_term_to_mmf_alone_reaches_the_command(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started = os.path.join(d, "started")
+        holder = subprocess.Popen([*WRAP, MMF, "lock", n, "--", "sh", "-c",
+                                   "touch %s; exec sleep 30" % started])
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        holder.send_signal(signal.SIGTERM)
+        self.assertEqual(holder.wait(timeout=10 * SLOW), 128 + signal.SIGTERM)
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
+                         0)
+
+    def test_lock_killed_without_proc(self):
+        if WRAP:
+            self.skipTest("the wrapper needs /proc")
+        if os.geteuid() != 0 or subprocess.run(
+                ["unshare", "-m", "true"], capture_output=True).returncode:
+            self.skipTest("needs unshare -m (root)")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        pidfile = os.path.join(d, "pid")
+        holder = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs none /proc && exec "$@"', "_", MMF, "lock", n,
+             "--", "sh", "-c", "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 30"
+             % (pidfile, pidfile, pidfile)])
+        for _ in range(1000):
+            if os.path.exists(pidfile):
+                break
+            time.sleep(0.01)
+        cmd = int(open(pidfile).read())
+        with open("/proc/%d/stat" % cmd) as f:
+            guard = int(f.read().split(") ")[1].split()[1])
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        try:
+            self.assertTrue(gone(cmd, 5), "the command outlived mmf lock")
+            self.assertTrue(gone(guard, 5), "the guard stayed")
+        finally:
+            for pid in (cmd, guard):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        rc, _, err = run("lock", n, "--timeout", "5", "--", "true")
+        self.assertEqual(rc, 0, err)
+
+    def test_read_into_a_pipe_past_ulimit_f(self):
+        n = name()
+        data = bytes(random.getrandbits(8) for _ in range(300000))
+        self.ok("new", n, "--size", "1M")
+        self.ok("write", n, input=data)
+        p = sh('set -o pipefail; ulimit -f 100; $MMF read "$1" | wc -c', n)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, b"300000"),
+                         p.stderr)
+        p = sh('ulimit -f 100; $MMF read "$1" | cat', n)
+        self.assertEqual(p.stdout, data)
+        # Into a file, the limit is the limit: a message, not a signal.
+        with tempfile.TemporaryDirectory() as d:
+            p = sh('ulimit -f 100; $MMF read "$1" > "$2"', n,
+                   os.path.join(d, "out"))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.one_line_error(p.stderr.decode(), "read")
 
 
 def other_user():

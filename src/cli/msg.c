@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The one-line messages of the CLI on stderr: usage errors, failures, and
+ * what to do about the library's common codes. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+const char *hint(int code) {
+  switch (code) {
+  case -ENOENT:
+    return "no such map; create it with 'mmf new NAME --size SIZE'";
+  case -EEXIST:
+    return "a map of that name exists; add --or-open to open it, or 'mmf "
+           "remove' it first";
+  case -EACCES:
+    return "permission denied; the map's mode or owner does not let you in";
+  case -MMF_ENAME:
+    return "not a valid map name: use 1-255 letters, digits, '.', '_' or "
+           "'-' (not first '.' or '-'), or a path containing '/'";
+  case -MMF_EREADONLY:
+    return "you may read this map but not write it; nothing was written";
+  case -MMF_ECORRUPT:
+    return "the map's header is broken or does not fit the object (a peer "
+           "may have truncated it); remove it and create it again";
+  case -MMF_EVERSION:
+    /* Version 1 (mmf 1.0) maps meet this too: not only newer ones. */
+    return "made by an mmf of another format version (older or newer than "
+           "this one's); read it with the mmf that made it, or remove it and "
+           "create it again";
+  case -MMF_ESTUCK:
+    return "another live process has held one of the map's locks for 5 "
+           "seconds (it may be stuck); nothing was changed";
+  case -ENOSPC:
+    return "no space left for the content; nothing was written";
+  default:
+    return mmf_strerror(code);
+  }
+}
+
+int usage_error(const struct verb *v, const char *fmt, ...) {
+  va_list ap;
+  char msg[2048], safe[8200];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  /* The message may quote what was typed: no control byte reaches the
+   * terminal. */
+  fprintf(stderr, "mmf: %s: %s (see 'mmf %s --help')\n", v ? v->name : "usage",
+          printable(msg, safe, sizeof safe), v ? v->name : "help");
+  return EXIT_USAGE;
+}
+
+int fail(const char *verb, const char *name, const char *fmt, ...) {
+  va_list ap;
+  char qn[QUOTED_MAX], msg[2048], safe[8200];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  /* What was typed (a file name, a command) may be quoted in the message:
+   * no control byte reaches the terminal. */
+  fprintf(stderr, "mmf: %s %s: %s\n", verb, quote_name(name, qn, sizeof qn),
+          printable(msg, safe, sizeof safe));
+  return EXIT_FAIL;
+}
+
+int fail_code(const char *verb, const char *name, int code) {
+  return fail(verb, name, "%s", hint(code));
+}
+
+int fail_map(const struct verb *v, const char *name, int code) {
+  char qn[QUOTED_MAX];
+  if (code == -MMF_ENAME)
+    return usage_error(v, "%s: %s", quote_name(name, qn, sizeof qn),
+                       hint(code));
+  return fail_code(v->name, name, code);
+}
