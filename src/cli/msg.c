@@ -17,8 +17,8 @@ const char *hint(int code) {
   case -EACCES:
     return "permission denied; the map's mode or owner does not let you in";
   case -MMF_ENAME:
-    return "not a valid map name: use 1-255 letters, digits, '.', '_' or "
-           "'-' (not first '.' or '-'), or a path containing '/'";
+    return "not a valid map name: a name is 1-255 bytes without '/' (not "
+           "'.', '..' or '.mmf-tmp-...'), and a path contains '/'";
   case -MMF_EREADONLY:
     return "you may read this map but not write it; nothing was written";
   case -MMF_ECORRUPT:
