@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
+                    uint64_t *ret_seq) {
   if (!m || fd < 0)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
@@ -26,11 +27,20 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
     mmf_write_abort(m, &w);
     return r;
   }
-  if ((r = mmf_write_commit(m, &w, done)) < 0)
+  if ((r = mmf__write_commit(m, &w, done, ret_seq)) < 0)
     return r;
   if (ret_len)
     *ret_len = done;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+  return write_fd(m, fd, len, ret_len, NULL);
+}
+
+MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
+                                uint64_t *ret_seq) {
+  return write_fd(m, fd, len, ret_len, ret_seq);
 }
 
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,

@@ -214,7 +214,7 @@ static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
 /* Fill the unpublished slot with the current content (when `append`, else
  * nothing), sep and data, and publish it. */
 static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
-                   const void *data, size_t len) {
+                   const void *data, size_t len, uint64_t *ret_seq) {
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -276,30 +276,64 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     memcpy(dst + old_len + sep_len, data, len);
   slot_close_and_publish(m, s, odd, total, seq + 1, chain);
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = seq + 1;
   return 0;
 }
 
-MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
+/* The publishing calls take the seq they publish as an out-parameter of
+ * the caller's (NULL for the plain calls): per call, whatever other threads
+ * of the handle do.  Raw maps and files publish no seq: 0. */
+static int write_whole(struct mmf *m, const void *data, size_t len,
+                       uint64_t *ret_seq) {
   if (!m || (!data && len))
     return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, 0, data, len);
-  return publish(m, false, NULL, 0, data, len);
+  if (m->kind != MMF_KIND_MMF) {
+    int r = write_raw(m, 0, data, len);
+    if (r == 0 && ret_seq)
+      *ret_seq = 0;
+    return r;
+  }
+  return publish(m, false, NULL, 0, data, len, ret_seq);
+}
+
+MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
+  return write_whole(m, data, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_seq(mmf_t *m, const void *data, size_t len,
+                             uint64_t *ret_seq) {
+  return write_whole(m, data, len, ret_seq);
+}
+
+static int append(struct mmf *m, const void *data, size_t len, const void *sep,
+                  size_t sep_len, uint64_t *ret_seq) {
+  if (!m || (!data && len) || (!sep && sep_len))
+    return -EINVAL;
+  return publish(m, true, sep, sep_len, data, len, ret_seq);
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
                           const void *sep, size_t sep_len) {
-  if (!m || (!data && len) || (!sep && sep_len))
-    return -EINVAL;
-  return publish(m, true, sep, sep_len, data, len);
+  return append(m, data, len, sep, sep_len, NULL);
 }
 
-MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
-                            size_t len) {
+MMF_EXPORT int mmf_append_seq(mmf_t *m, const void *data, size_t len,
+                              const void *sep, size_t sep_len,
+                              uint64_t *ret_seq) {
+  return append(m, data, len, sep, sep_len, ret_seq);
+}
+
+static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
+                    uint64_t *ret_seq) {
   if (!m || (!data && len))
     return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, offset, data, len);
+  if (m->kind != MMF_KIND_MMF) {
+    int r = write_raw(m, offset, data, len);
+    if (r == 0 && ret_seq)
+      *ret_seq = 0;
+    return r;
+  }
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -339,7 +373,19 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
   slot_close_and_publish(m, s, odd, total, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = mmf__state_seq(state) + 1;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
+                            size_t len) {
+  return write_at(m, offset, data, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_at_seq(mmf_t *m, size_t offset, const void *data,
+                                size_t len, uint64_t *ret_seq) {
+  return write_at(m, offset, data, len, ret_seq);
 }
 
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not
@@ -375,8 +421,8 @@ static bool loan_ok(struct mmf *m, const struct mmf_write_loan *w) {
              w->priv_[1];
 }
 
-MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
-                                size_t len) {
+int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
+                      uint64_t *ret_seq) {
   if (!m || !w || len > w->size)
     return -EINVAL;
   int r = mmf__check_size(m, false);
@@ -390,7 +436,19 @@ MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
                          mmf__state_seq(state) + 1);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = mmf__state_seq(state) + 1;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
+                                size_t len) {
+  return mmf__write_commit(m, w, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
+                                    size_t len, uint64_t *ret_seq) {
+  return mmf__write_commit(m, w, len, ret_seq);
 }
 
 MMF_EXPORT void mmf_write_abort(mmf_t *m, struct mmf_write_loan *w) {
