@@ -565,7 +565,7 @@ class Json(Base):
     INFO_KEYS = {"name", "name_hex", "kind", "capacity", "length", "seq",
                  "object_size", "mode", "owner", "uid", "gid", "modified",
                  "changed", "transient", "holders", "lock_pid", "holder_pids",
-                 "holders_hidden", "error"}
+                 "holders_hidden", "orphaned", "error"}
 
     def test_one_schema_per_command(self):
         n, r = name(), name()
@@ -996,6 +996,157 @@ class Environment(Base):
             self.one_line_error(p.stderr.decode(), "read")
 
 
+def columns_of(text):
+    """Terminal columns a str takes (East Asian wide characters: two)."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+class Tables(Base):
+    """lsipc's table options, through libsmartcols."""
+
+    def test_output_columns_and_forms(self):
+        n = name()
+        self.ok("new", n, "--size", "2K")
+        self.ok("write", n, "abc")
+        rows = self.ok("list", "-o", "name,length,seq", "--noheadings",
+                       "--raw", "-b").decode().split("\n")
+        self.assertIn("%s 3 1" % n, rows)
+        out = self.ok("list", "--output", "NAME,KIND").decode()
+        self.assertTrue(out.startswith("NAME"), out)
+        self.assertRegex(out, r"\n%s +mmf\n" % n)
+        out = self.ok("list", "-e", "-o", "name,capacity", "-b").decode()
+        self.assertIn('NAME="%s" CAPACITY="2048"\n' % n, out)
+        out = self.ok("info", n, "-n", "-o", "name,kind").decode()
+        self.assertEqual(out, 'NAME="%s"\nKIND="mmf"\n' % n)
+        out = self.ok("info", n, "-o", "+uid", "--raw", "--noheadings")
+        self.assertTrue(out.decode().startswith(n + " mmf "), out)
+        # -J is --json, -b is --bytes
+        self.assertEqual(json.loads(self.ok("info", n, "-J"))["length"], 3)
+        self.assertRegex(self.ok("info", n, "-b").decode(),
+                         r"capacity +2048\n")
+        # the columns are those the help names
+        help_text = self.ok("list", "--help").decode()
+        for col in ("NAME", "HOLDERS", "STATE", "LOCK"):
+            self.assertIn("\n  %s " % col, help_text)
+        for bad in (("list", "-o", "name,nope"), ("list", "-o", ""),
+                    ("list", "-J", "-o", "name"), ("info", n, "--json", "-e")):
+            rc, _, err = run(*bad)
+            self.assertEqual(rc, 2, bad)
+            self.one_line_error(err)
+
+    def test_wide_characters_keep_the_columns(self):
+        a, b = name("\u65e5\u672c\u8a9e"), name("ab")
+        for n in (a, b):
+            self.ok("new", n, "--size", "1K")
+        lines = self.ok("list", "-o", "name,kind").decode().split("\n")
+        starts = set()
+        for l in lines:
+            for n in (a, b):
+                if l.startswith(n + " "):
+                    starts.add(columns_of(l[:l.index("mmf", len(n))]))
+        self.assertEqual(len(starts), 1, lines)
+
+    def test_holders_column(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        # holders without the wrapper: it only slows them down
+        procs = [subprocess.Popen([MMF, "wait", n, "--timeout", "30"],
+                                  stdout=subprocess.DEVNULL) for _ in range(3)]
+        try:
+            deadline = time.time() + 10 * SLOW
+            while time.time() < deadline:
+                row = [l for l in self.ok("list", "-o", "name,holders",
+                                          "--raw").decode().split("\n")
+                       if l.startswith(n + " ")]
+                if row == [n + " 3"]:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(row, [n + " 3"])
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+
+
+class Honest(Base):
+    """Inspection changes nothing and says what it could not read."""
+
+    def test_orphan_is_reported_not_removed(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        os.chmod(shm(n), 0o1600)   # transient, its holders and watcher gone
+        info = json.loads(self.ok("info", n, "--json"))
+        self.assertEqual((info["orphaned"], info["holders"]), (True, 0))
+        self.assertRegex(self.ok("info", n).decode(), r"\nstate +orphaned\n")
+        rows = [l for l in self.ok("list", "-o", "name,state", "--raw")
+                .decode().split("\n") if l.startswith(n + " ")]
+        self.assertEqual(rows, [n + " orphaned"])
+        [x] = [x for x in json.loads(self.ok("list", "--json"))
+               if x["name"] == n]
+        self.assertTrue(x["orphaned"])
+        self.assertTrue(os.path.exists(shm(n)))   # looking removed nothing
+        self.ok("remove", n)
+        self.assertFalse(os.path.exists(shm(n)))
+
+    def test_a_sound_map_that_cannot_be_mapped(self):
+        n = name()
+        self.ok("new", n, "--size", "1G")   # sparse: costs nothing
+        sh = "ulimit -v 300000; exec %s \"$@\"" % shlex.quote(MMF)
+        p = subprocess.run(["bash", "-c", sh, "_", "list", "--json"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        [x] = [x for x in json.loads(p.stdout) if x["name"] == n]
+        self.assertEqual((x["kind"], x["capacity"], x["length"]),
+                         ("unknown", None, None))
+        self.assertIn("memory", x["error"])
+        p = subprocess.run(["bash", "-c", sh, "_", "list", "-o", "name,kind,state",
+                            "--raw"], capture_output=True, timeout=30)
+        [row] = [l for l in p.stdout.decode().split("\n")
+                 if l.startswith(n + " ")]
+        self.assertNotIn("broken header", row)
+        self.assertIn("unknown not\\x20mapped", row)
+        p = subprocess.run(["bash", "-c", sh, "_", "info", n],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        err = p.stderr.decode()
+        self.one_line_error(err, n, "out of memory", "not mapped", "sound")
+        self.assertNotIn("broken header", err)
+
+    def test_all_holder_pids(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        procs = [subprocess.Popen([MMF, "wait", n, "--timeout", "60"],
+                                  stdout=subprocess.DEVNULL) for _ in range(70)]
+        try:
+            deadline = time.time() + 20 * SLOW
+            while time.time() < deadline:
+                info = json.loads(self.ok("info", n, "--json"))
+                if info["holders"] == 70:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(info["holders"], 70)
+            self.assertEqual(sorted(info["holder_pids"]),
+                             sorted(p.pid for p in procs))
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+
+    def test_name_hex_of_a_file_map_reaches_only_it(self):
+        base = name()
+        self.ok("new", base, "--size", "1K")   # /dev/shm/BASE, another object
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, base)
+            self.ok("new", path, "--size", "1K")
+            info = json.loads(self.ok("info", path, "--json"))
+            self.assertEqual(bytes.fromhex(info["name_hex"]).decode(), path)
+            self.ok("remove", "--name-hex", info["name_hex"])
+            self.assertFalse(os.path.exists(path))
+            self.assertTrue(os.path.exists(shm(base)))
+
+
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
     if os.geteuid() != 0:
@@ -1048,6 +1199,16 @@ class Permissions(Base):
             self.assertEqual((rc, out), (1, b""), args)
             self.one_line_error(err, private, "permission denied")
         self.assertEqual(self.ok("read", private), b"secret")
+        # listed as what it is not known to be, sizes unknown, and why
+        rc, out, _ = self.as_user(user, "list", "--json")
+        [x] = [x for x in json.loads(out) if x["name"] == private]
+        self.assertEqual((x["kind"], x["capacity"], x["length"]),
+                         ("unknown", None, None))
+        self.assertIn("ermission", x["error"])
+        rc, out, _ = self.as_user(user, "list", "-o", "name,kind,state")
+        [row] = [l for l in out.decode().split("\n")
+                 if l.startswith(private + " ")]
+        self.assertRegex(row, r" unknown +no permission to read it$")
         # creating over an existing map never reuses it
         rc, _, err = self.as_user(user, "new", private, "--size", "1K")
         self.assertEqual(rc, 1)
