@@ -143,12 +143,14 @@ const struct verb mmf_verbs[] = {
      "example:\n  mmf save Test test.json\n"},
     {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX | OPT_JSON, 1, -1,
      "remove maps",
-     "mmf remove [-f] NAME...\n       mmf remove [-f] --name-hex HEX",
+     "mmf remove [-f] [--json] NAME...\n"
+     "       mmf remove [-f] [--json] --name-hex HEX",
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n"
      "-f (--force): a map that does not exist is no error.  --name-hex\n"
      "names an object by its bytes in hex (as 'mmf list --json' prints\n"
-     "name_hex), for names with spaces, control bytes or a leading dot.\n\n"
+     "name_hex), for names with spaces, control bytes or a leading dot.\n"
+     "--json (-J) prints [{name, removed, error}], one object a name.\n\n"
      "example:\n  mmf remove Test\n"},
     {"info", cmd_info,
      OPT_JSON | OPT_BYTES | OPT_NAME_HEX | OPT_RAW | OPT_TABLE, 1, 1,

@@ -1147,6 +1147,78 @@ class Honest(Base):
             self.assertTrue(os.path.exists(shm(base)))
 
 
+class Messages(Base):
+    """Each message says what happened and what to do."""
+
+    def test_removing_a_missing_map(self):
+        rc, _, err = run("remove", name())
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "nothing to remove")
+        self.assertNotIn("create it", err)
+
+    def test_timeouts_say_how_long_and_who(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        rc, _, err = run("wait", n, "--timeout", "0.2")
+        self.assertEqual(rc, 3)
+        self.one_line_error(err, n, "timed out after 0.2 s")
+        self.assertNotIn("Connection", err)
+        holder = subprocess.Popen([*WRAP, MMF, "lock", n, "--", "sleep", "30"])
+        try:
+            deadline = time.time() + 10 * SLOW
+            while (json.loads(self.ok("info", n, "--json"))["lock_pid"] == 0
+                   and time.time() < deadline):
+                time.sleep(0.05)
+            pid = json.loads(self.ok("info", n, "--json"))["lock_pid"]
+            self.assertGreater(pid, 0)
+            rc, _, err = run("lock", n, "--timeout", "0.3", "--", "true")
+            self.assertEqual(rc, 3)
+            self.one_line_error(err, n, "timed out after 0.3 s",
+                                "pid %d holds the lock" % pid)
+        finally:
+            holder.kill()
+            holder.wait()
+
+    def test_save_to_a_device(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        rc, _, err = run("save", n, "/dev/null")
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "/dev/null", "is not a regular file",
+                            "give a file path")
+        self.assertNotIn("is no map", err)
+
+    def test_version_takes_nothing(self):
+        for extra in (("--version", "extra"), ("-V", "x")):
+            rc, out, err = run(*extra)
+            self.assertEqual((rc, out), (2, b""), extra)
+            self.one_line_error(err, "takes nothing")
+
+    def test_json_is_in_every_help_that_takes_it(self):
+        for verb in ("new", "write", "wait", "save", "read", "info", "list",
+                     "remove"):
+            usage = self.ok(verb, "--help").decode().split("\n\n")[0]
+            self.assertIn("--json", usage, verb)
+
+    def test_planted_map_names_its_owner(self):
+        user = other_user()
+        if not user:
+            self.skipTest("needs root to act as another user")
+        path = "/tmp/%splanted" % PREFIX
+        try:
+            p = subprocess.run(["runuser", "-u", user, "--", MMF, "new", path,
+                                "--size", "1K", "--mode", "666"],
+                               capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rc, _, err = run("new", path, "--size", "1K", "--or-open")
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, "belongs to %s" % user, "planted",
+                                "not opened")
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
+
 def other_user():
     """An unprivileged user for the cross-user cases, made when root."""
     if os.geteuid() != 0:
@@ -1193,6 +1265,9 @@ class Permissions(Base):
             self.one_line_error(err, shared, "read this map but not")
         rc, _, err = self.as_user(user, "remove", shared)
         self.assertEqual(rc, 1)
+        self.one_line_error(err, shared, "only its owner (root) or root may",
+                            "sticky")
+        self.assertNotIn("Operation not permitted", err)
         self.assertEqual(self.ok("read", shared), b"mine")
         for args in (("read", private), ("info", private)):
             rc, out, err = self.as_user(user, *args)
