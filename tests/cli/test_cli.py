@@ -251,7 +251,9 @@ class WriteRead(Base):
             rc, out, err = run(*args)
             self.assertEqual(rc, 1, args)
             self.assertEqual(out, b"")
-            self.one_line_error(err, n, "no such map", "mmf new")
+            self.one_line_error(err, n, "no such map",
+                                "nothing to remove" if args[0] == "remove"
+                                else "mmf new")
 
     def test_broken_header_is_an_error_not_raw(self):
         n = name()
@@ -722,7 +724,7 @@ class Coordination(Base):
         rc, out, err = run("wait", n, "--timeout", "0.3")
         self.assertEqual(rc, 3)
         self.assertGreaterEqual(time.monotonic() - t0, 0.3)
-        self.one_line_error(err, n, "timeout")
+        self.one_line_error(err, n, "timed out after")
         p = subprocess.Popen([*WRAP, MMF, "wait", n, "--timeout", "10"],
                              stdout=subprocess.PIPE)
         time.sleep(0.3 * SLOW)
@@ -776,7 +778,7 @@ class Coordination(Base):
         self.assertEqual(info["lock_pid"], holder.pid)
         rc, out, err = run("lock", n, "--timeout", "0.3", "--", "true")
         self.assertEqual(rc, 3)
-        self.one_line_error(err, n, "timeout")
+        self.one_line_error(err, n, "timed out after")
         # mmf dies: its command dies too, and the next locker is told.
         child = int(subprocess.run(["pgrep", "-P", str(holder.pid)],
                                    capture_output=True).stdout.split()[0])
