@@ -40,7 +40,7 @@ has() { # description, word expected among the replies, words...
   if comp "$@" | grep -qxF -- "$want"; then echo "ok $n - $what"; else
     failed=$((failed + 1)); echo "not ok $n - $what"; echo "# no '$want' in: $(comp "$@" | tr '\n' '|')"; fi
 }
-echo "1..16"
+echo "1..17"
 check "a file name with a space is one word" $'a b.txt' mmf cat "a "
 check "file names: all that match" $'a b.txt\nabc.txt' mmf cat a
 check "a map name with a space is one word" "mmftest-comp$$ x" mmf info "mmftest-comp$$ "
@@ -68,4 +68,8 @@ check "-o completes the last column of a list" $'name,HOLDERS' mmf list -o name,
 mmf=${MMF:-$here/../build/src/cli/mmf}
 want=$("$mmf" list --help | sed -n '/^columns/,$p' | awk 'NR > 1 {print $1}')
 check "-o offers the columns of 'mmf list --help'" "$want" mmf list -o ""
+man=$(sed -n '/^# COLUMNS/,/^# /p' "$here/../docs/mmf.1.scd" | sed -n 's/^\*\([A-Z]*\)\*$/\1/p')
+n=$((n + 1))
+if [ "$man" = "$want" ]; then echo "ok $n - mmf(1) names the same columns"; else
+  failed=$((failed + 1)); echo "not ok $n - mmf(1) names the same columns"; echo "# $(echo $man)"; fi
 [ "$failed" -eq 0 ]
