@@ -71,9 +71,9 @@ struct verb {
 /* The files of the CLI, from the top down; each calls only those below it
  * (commands.c and guard.c side by side):
  *   main.c -> verbs.c -> commands.c -> guard.c, output.c -> msg.c -> text.c
- * with table.c beside output.c (commands.c, output.c and verbs.c -> table.c
- * -> text.c), and main.c -> args.c -> msg.c, main.c -> guard.c
- * (signals_save). */
+ * with inspect.c beside commands.c and table.c beside output.c
+ * (verbs.c, commands.c, inspect.c and output.c -> table.c -> text.c), and
+ * main.c -> args.c -> msg.c, main.c -> guard.c (signals_save). */
 
 /* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
@@ -83,8 +83,8 @@ void verb_usage(FILE *f, const struct verb *v);
  * likely typo.  Returns EXIT_USAGE. */
 int verb_unknown(const char *name);
 
-/* commands.c: the verbs (help aside, in verbs.c).  Each returns an exit
- * status. */
+/* commands.c (info and list: inspect.c): the verbs (help aside, in
+ * verbs.c).  Each returns an exit status. */
 int cmd_new(const struct verb *v, const struct opts *o);
 int cmd_write(const struct verb *v, const struct opts *o);
 int cmd_read(const struct verb *v, const struct opts *o);
