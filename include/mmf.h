@@ -859,7 +859,10 @@ struct mmf_info {
   unsigned holders;      /* live holders (mmf maps) */
   pid_t lock_pid;        /* holder of the user lock: 0 if free, -1 if
                             hidden (as in struct mmf_stat) */
-  uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
+  int orphaned;          /* 1 for a transient map nobody holds any more: its
+                            content is gone, its name not yet (since 1.1) */
+  int reserved0_;        /* zero */
+  uint64_t reserved_[5]; /* zero; later fields take this room (ABI) */
 };
 
 /*
@@ -872,8 +875,10 @@ struct mmf_info {
  * open it, or its header is broken) is still described from its inode,
  * with capacity and length 0 and error set, and the call returns that
  * error: *@ret is filled then too.  An object that starts with mmf's magic
- * but whose header is broken has kind MMF_KIND_MMF.  A transient map whose
- * holders have all died is removed, and the call returns -ENOENT.
+ * but whose header is broken has kind MMF_KIND_MMF.  Looking changes
+ * nothing: a transient map whose holders have all died (its helper killed)
+ * is reported with orphaned 1 and holders 0, and left for mmf_remove(),
+ * mmf_create() or mmf-watch to remove; opening it fails with -ENOENT.
  *
  * @name: a shared-memory name or a file path, as for mmf_create().
  * @ret: receives the description.
@@ -924,9 +929,9 @@ MMF_EXPORT int mmf_holders(const char *name, pid_t *ret_pids, size_t cap,
  * mmf_list - describe every shared-memory object
  *
  * Describes every object in /dev/shm that the caller can see, sorted by
- * name, as mmf_info() does.  Objects whose header is broken are listed with
- * error set.  Transient maps whose holders have all died are removed (and
- * not listed).
+ * name, as mmf_info() does.  Objects whose header is broken, or that the
+ * caller may not read, are listed with error set.  Transient maps whose
+ * holders have all died are listed with orphaned 1, not removed.
  *
  * @ret_list: receives an array allocated with malloc(3); the caller
  *   releases it with free(3).

@@ -40,7 +40,7 @@ has() { # description, word expected among the replies, words...
   if comp "$@" | grep -qxF -- "$want"; then echo "ok $n - $what"; else
     failed=$((failed + 1)); echo "not ok $n - $what"; echo "# no '$want' in: $(comp "$@" | tr '\n' '|')"; fi
 }
-echo "1..15"
+echo "1..20"
 check "a file name with a space is one word" $'a b.txt' mmf cat "a "
 check "file names: all that match" $'a b.txt\nabc.txt' mmf cat a
 check "a map name with a space is one word" "mmftest-comp$$ x" mmf info "mmftest-comp$$ "
@@ -58,4 +58,21 @@ has "wait takes several names" "mmftest-comp$$-y" mmf wait A "mmftest-comp$$-"
 mkfifo "/dev/shm/mmftest-comp$$-fifo"
 check "no FIFO among map names" "" mmf info "mmftest-comp$$-fi"
 rm -f "/dev/shm/mmftest-comp$$-fifo"
+: >"/dev/shm/.mmf-tmp-mmftest-comp$$"
+: >"/dev/shm/-mmftest-comp$$"
+check "no map being made, no name a command takes as an option" "" mmf info ".mmf-tmp-mmftest-comp$$"
+n=$((n + 1))
+if comp mmf info "" | grep -qxF -- "-mmftest-comp$$"; then
+  failed=$((failed + 1)); echo "not ok $n - no name with a leading dash"
+else echo "ok $n - no name with a leading dash"; fi
+rm -f "/dev/shm/.mmf-tmp-mmftest-comp$$" "/dev/shm/-mmftest-comp$$"
+check "-o completes the last column of a list" $'name,HOLDERS' mmf list -o name,HOL
+# The columns offered are those 'mmf list --help' names.
+mmf=${MMF:-$here/../build/src/cli/mmf}
+want=$("$mmf" list --help | sed -n '/^columns/,$p' | awk 'NR > 1 {print $1}')
+check "-o offers the columns of 'mmf list --help'" "$want" mmf list -o ""
+man=$(sed -n '/^# COLUMNS/,/^# /p' "$here/../docs/mmf.1.scd" | sed -n 's/^\*\([A-Z]*\)\*$/\1/p')
+n=$((n + 1))
+if [ "$man" = "$want" ]; then echo "ok $n - mmf(1) names the same columns"; else
+  failed=$((failed + 1)); echo "not ok $n - mmf(1) names the same columns"; echo "# $(echo $man)"; fi
 [ "$failed" -eq 0 ]

@@ -39,6 +39,8 @@ int main(void) {
   F(mmf_info, transient);
   F(mmf_info, holders);
   F(mmf_info, lock_pid);
+  F(mmf_info, orphaned);
+  F(mmf_info, reserved0_);
   F(mmf_info, reserved_);
   SIZE(mmf_info);
   F(mmf_read_view, data);

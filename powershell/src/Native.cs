@@ -45,7 +45,9 @@ namespace Mmf {
         public int transient;
         public uint holders;
         public int lock_pid;
-        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 6)]
+        public int orphaned;
+        public int reserved0_;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 5)]
         public ulong[] reserved_;
 
         public string Name {

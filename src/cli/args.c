@@ -116,26 +116,40 @@ static const struct {
   bool value;
   int short_name; /* 0: none */
 } options[] = {
-    {"size", OPT_SIZE, true, 0},         {"or-open", OPT_OR_OPEN, false, 0},
-    {"raw", OPT_RAW, false, 0},          {"mode", OPT_MODE, true, 0},
-    {"append", OPT_APPEND, false, 0},    {"separator", OPT_SEP, true, 0},
-    {"wait", OPT_WAIT, false, 0},        {"after", OPT_AFTER, true, 0},
-    {"timeout", OPT_TIMEOUT, true, 0},   {"offset", OPT_OFFSET, true, 0},
-    {"length", OPT_LENGTH, true, 0},     {"json", OPT_JSON, false, 0},
-    {"bytes", OPT_BYTES, false, 0},      {"force", OPT_FORCE, false, 'f'},
-    {"name-hex", OPT_NAME_HEX, true, 0}, {"follow", OPT_FOLLOW, false, 'f'},
+    {"size", OPT_SIZE, true, 0},
+    {"or-open", OPT_OR_OPEN, false, 0},
+    {"raw", OPT_RAW, false, 0},
+    {"mode", OPT_MODE, true, 0},
+    {"append", OPT_APPEND, false, 0},
+    {"separator", OPT_SEP, true, 0},
+    {"wait", OPT_WAIT, false, 0},
+    {"after", OPT_AFTER, true, 0},
+    {"timeout", OPT_TIMEOUT, true, 0},
+    {"offset", OPT_OFFSET, true, 0},
+    {"length", OPT_LENGTH, true, 0},
+    {"json", OPT_JSON, false, 'J'},
+    {"bytes", OPT_BYTES, false, 'b'},
+    {"force", OPT_FORCE, false, 'f'},
+    {"name-hex", OPT_NAME_HEX, true, 0},
+    {"follow", OPT_FOLLOW, false, 'f'},
     {"seq", OPT_SEQ, false, 0},
+    {"output", OPT_OUTPUT, true, 'o'},
+    {"noheadings", OPT_NOHEADINGS, false, 0},
+    {"newline", OPT_NEWLINE, false, 'n'},
+    {"export", OPT_EXPORT, false, 'e'},
 };
 #define NOPTIONS (sizeof options / sizeof *options)
 
-/* A name given in hex (--name-hex): any bytes but NUL and '/', which
- * `list` may show but a NAME operand cannot carry (spaces, control bytes,
- * invalid UTF-8, a leading dot).  It becomes the path /dev/shm/NAME, which
- * addresses any object there. */
-static int parse_hex_name(const char *a, char **ret) {
+/* A name given in hex (--name-hex): any bytes but NUL, which `list` may
+ * show but a NAME operand cannot carry (spaces, control bytes, invalid
+ * UTF-8, a leading dot).  A name without '/' becomes the path
+ * /dev/shm/NAME, which addresses any object there; one with '/' is the
+ * path of a file-backed map (as `info --json` encodes it), taken as it
+ * is, so that it never reaches another object of the same base name. */
+static int parse_hex_name(const char *a, char **ret, bool *ret_path) {
   static const char dir[] = "/dev/shm/";
   size_t n = strlen(a);
-  if (!n || n % 2 || n / 2 > 255)
+  if (!n || n % 2 || n / 2 > 4095)
     return -1;
   char *path = malloc(sizeof dir + n / 2);
   if (!path)
@@ -146,14 +160,17 @@ static int parse_hex_name(const char *a, char **ret) {
     unsigned v;
     if (!isxdigit((unsigned char)a[2 * i]) ||
         !isxdigit((unsigned char)a[2 * i + 1]) ||
-        sscanf(a + 2 * i, "%2x", &v) != 1 || v == 0 || v == '/') {
+        sscanf(a + 2 * i, "%2x", &v) != 1 || v == 0) {
       free(path);
       return -1;
     }
     name[i] = (char)v;
   }
   name[n / 2] = 0;
-  if (!strcmp(name, ".") || !strcmp(name, "..")) {
+  *ret_path = strchr(name, '/') != NULL;
+  if (*ret_path) {
+    memmove(path, name, n / 2 + 1);
+  } else if (n / 2 > 255 || !strcmp(name, ".") || !strcmp(name, "..")) {
     free(path);
     return -1;
   }
@@ -184,6 +201,9 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
   case OPT_SEP:
     o->sep = a;
     return 0;
+  case OPT_OUTPUT:
+    o->output = a; /* its columns are checked by the verb */
+    return 0;
   case OPT_TIMEOUT:
     if (parse_seconds(a, &o->timeout_ms) < 0)
       return usage_error(v, "bad timeout '%s': give seconds, e.g. 2.5", a), -1;
@@ -191,7 +211,7 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
   case OPT_NAME_HEX:
     if (o->hex_name)
       return usage_error(v, "give --name-hex once (one object at a time)"), -1;
-    if (parse_hex_name(a, &o->hex_name) < 0)
+    if (parse_hex_name(a, &o->hex_name, &o->hex_path) < 0)
       return usage_error(v,
                          "bad --name-hex '%s': give the name's bytes in hex "
                          "(as 'mmf list --json' prints name_hex)",
@@ -223,7 +243,7 @@ int opts_parse(const struct verb *v, int argc, char **argv, struct opts *o) {
     fprintf(stderr, "mmf: out of memory\n");
     return -1;
   }
-  char shorts[16] = "+:h";
+  char shorts[32] = "+:h";
   size_t n = 0;
   for (size_t k = 0; k < NOPTIONS; k++) {
     if (!(v->options & options[k].bit))

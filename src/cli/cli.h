@@ -31,7 +31,14 @@ enum {
   OPT_NAME_HEX = 1 << 14, /* the name's bytes in hex, instead of NAME */
   OPT_FOLLOW = 1 << 15,   /* read: every later content, as tail -f */
   OPT_SEQ = 1 << 16,      /* read: the seq printed, on stderr */
+  /* list and info: the table's form, as lsipc(1) takes it (their --raw is
+   * OPT_RAW, a raw table) */
+  OPT_OUTPUT = 1 << 17,     /* -o COLS */
+  OPT_NOHEADINGS = 1 << 18, /* --noheadings */
+  OPT_NEWLINE = 1 << 19,    /* -n: each field on a line of its own */
+  OPT_EXPORT = 1 << 20,     /* -e: NAME="value" pairs */
 };
+#define OPT_TABLE (OPT_OUTPUT | OPT_NOHEADINGS | OPT_NEWLINE | OPT_EXPORT)
 
 struct opts {
   unsigned given; /* OPT_* bits seen */
@@ -42,7 +49,9 @@ struct opts {
   bool help;
   int nargs; /* operands, in order, after the options */
   char **args;
-  char *hex_name; /* --name-hex, decoded (also args[0]) */
+  char *hex_name;     /* --name-hex, decoded (also args[0]) */
+  bool hex_path;      /* ... and it held a '/': a path, not /dev/shm/NAME */
+  const char *output; /* -o COLS */
 };
 
 struct verb;
@@ -62,8 +71,11 @@ struct verb {
 /* The files of the CLI, from the top down; each calls only those below it
  * (commands.c and guard.c side by side):
  *   main.c -> verbs.c -> commands.c -> watch.c, guard.c, output.c -> msg.c
- *   -> text.c (verbs.c calls watch.c's cmd_wait too)
- * and main.c -> args.c -> msg.c, main.c -> guard.c (signals_save). */
+ *   -> text.c
+ * with inspect.c beside commands.c and table.c beside output.c
+ * (verbs.c, commands.c, inspect.c and output.c -> table.c -> text.c; verbs.c
+ * calls watch.c's cmd_wait too), and main.c -> args.c -> msg.c, main.c ->
+ * guard.c (signals_save). */
 
 /* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
@@ -73,8 +85,8 @@ void verb_usage(FILE *f, const struct verb *v);
  * likely typo.  Returns EXIT_USAGE. */
 int verb_unknown(const char *name);
 
-/* commands.c: the verbs (help aside, in verbs.c).  Each returns an exit
- * status. */
+/* commands.c (info and list: inspect.c): the verbs (help aside, in
+ * verbs.c).  Each returns an exit status. */
 int cmd_new(const struct verb *v, const struct opts *o);
 int cmd_write(const struct verb *v, const struct opts *o);
 int cmd_read(const struct verb *v, const struct opts *o);
@@ -129,16 +141,14 @@ void print_content_json(FILE *f, const char *name, uint64_t seq,
                         size_t len);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
-  pid_t pids[64];
-  size_t n; /* may exceed the pids shown */
+  pid_t *pids; /* all n of them */
+  size_t n;
   unsigned hidden;
 };
+/* One object of `info --json` and `list --json`; `path`: the name as given
+ * when it is a file path (name_hex then encodes all of it), else NULL. */
 void print_info_json(FILE *f, const struct mmf_info *in,
-                     const struct holders *h);
-void print_info_table(FILE *f, const struct mmf_info *in,
-                      const struct holders *h, bool bytes);
-void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
-                      bool bytes);
+                     const struct holders *h, const char *path);
 /* write --json: {"name", "length" (bytes written), "seq" (the seq this
  * write published; null for raw maps)}. */
 void print_written_json(FILE *f, const char *name, uint64_t len, bool raw,
@@ -154,6 +164,34 @@ void print_removed_json(FILE *f, bool first, const char *name, int code,
 /* A progress line on stderr, only on a terminal, at most 4 redraws a
  * second; `total` 0 when unknown. */
 void progress(const char *verb, uint64_t done, uint64_t total, bool last);
+
+/* table.c: the columns of `list` and `info`, and their tables. */
+#define TABLE_MAX_COLS 64
+struct table_opts {
+  bool given;                      /* any of -o, --noheadings, --raw, -n, -e */
+  int cols[TABLE_MAX_COLS], ncols; /* -o; 0: the default columns */
+  bool noheadings, raw, newline, export, bytes;
+};
+/* The columns of -o COLS (comma-separated, any case; "+COLS" adds to the
+ * default ones).  0 or -1 for an unknown column. */
+int table_parse_columns(const char *list, bool for_info, int *ret_cols,
+                        int *ret_n);
+/* "NAME, KIND, ...": every column, for messages. */
+const char *table_column_names(void);
+/* The column list with a line on each, for --help. */
+void table_columns_help(FILE *f);
+/* The rows as a table (libsmartcols); `info` without table options prints
+ * one field a line.  h: the holders of rows[0] (info), or NULL.  0 or
+ * -errno. */
+int print_table(FILE *f, const struct mmf_info *rows, size_t n,
+                const struct holders *h, const struct table_opts *t,
+                bool for_info);
+/* mmf, raw, file, or unknown when it could not be read. */
+const char *kind_name(const struct mmf_info *in);
+/* "" for a sound object; "orphaned", or why it could not be read. */
+const char *state_text(const struct mmf_info *in);
+const char *owner_name(uid_t uid, char *buf, size_t cap);
+const char *iso_time(int64_t ns, char *buf, size_t cap);
 
 /* msg.c: one line on stderr.  A usage error for verb v (NULL: none yet);
  * returns EXIT_USAGE. */

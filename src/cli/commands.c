@@ -44,15 +44,24 @@ int cmd_new(const struct verb *v, const struct opts *o) {
               ((o->given & OPT_RAW) ? MMF_RAW : 0);
   mmf_t *m;
   int r = mmf_create(name, (size_t)o->size, flags, o->mode, &m);
+  struct mmf_info in = {0};
+  char own[64];
+  if (r == -MMF_EOWNER && (mmf_info(name, &in) == 0 || in.name[0]))
+    return fail("new", name,
+                "it exists and belongs to %s, in a folder where anyone may "
+                "create files: it may have been planted to receive your data, "
+                "so it was not opened; choose another name, or have %s (or "
+                "root) remove it",
+                owner_name(in.owner, own, sizeof own),
+                owner_name(in.owner, own, sizeof own));
   if (r < 0)
     return fail_map(v, name, r);
   mmf_close(m);
   if (o->given & OPT_JSON) {
     /* What `info --json` says of it. */
-    struct mmf_info in;
     if ((r = mmf_info(name, &in)) < 0)
       return fail_code("new", name, r);
-    print_info_json(stdout, &in, NULL);
+    print_info_json(stdout, &in, NULL, name);
     fputc('\n', stdout);
   }
   return EXIT_OK;
@@ -353,11 +362,16 @@ int cmd_save(const struct verb *v, const struct opts *o) {
     return rc;
   int r = mmf_save(m, file);
   mmf_close(m);
-  if (r < 0) {
-    char qf[QUOTED_MAX];
+  char qf[QUOTED_MAX];
+  if (r == -MMF_ENOTREG)
+    return fail("save", name,
+                "cannot save to %s: it is not a regular file (a device, FIFO "
+                "or socket), which a save would replace; give a file path; "
+                "nothing was changed",
+                quote_name(file, qf, sizeof qf));
+  if (r < 0)
     return fail("save", name, "cannot save to %s: %s; the file was not changed",
                 quote_name(file, qf, sizeof qf), mmf_strerror(r));
-  }
   if (o->given & OPT_JSON)
     print_saved_json(stdout, name, file);
   return EXIT_OK;
@@ -376,59 +390,27 @@ int cmd_remove(const struct verb *v, const struct opts *o) {
       print_removed_json(stdout, i == 0, name, r, force);
     if (r == -ENOENT && force)
       continue; /* as rm -f: what is not there is removed */
+    struct mmf_info in = {0};
+    char own[64];
     if (r == -MMF_ENOTMMF)
       rc = fail("remove", name,
                 "not an mmf map; a file that mmf did not "
                 "make is left alone (use rm)");
+    else if (r == -ENOENT)
+      rc = fail("remove", name,
+                "no such map: nothing to remove ('mmf list' shows the maps "
+                "there are; -f makes this no error)");
+    else if (r == -EPERM && (mmf_info(name, &in) == 0 || in.name[0]))
+      rc = fail("remove", name,
+                "only its owner (%s) or root may remove it: the folder is "
+                "sticky, as /dev/shm and /tmp are; nothing was removed",
+                owner_name(in.owner, own, sizeof own));
     else if (r < 0)
       rc = fail_map(v, name, r);
   }
   if (json)
     fputs("]\n", stdout);
   return rc;
-}
-
-/* ---- info / list ---- */
-int cmd_info(const struct verb *v, const struct opts *o) {
-  const char *name = o->args[0];
-  struct mmf_info in;
-  int r = mmf_info(name, &in);
-  if (r < 0)
-    return fail_map(v, name, r);
-  struct holders h, *hp = NULL;
-  if (in.kind == MMF_KIND_MMF &&
-      mmf_holders(name, h.pids, sizeof h.pids / sizeof *h.pids, &h.n,
-                  &h.hidden) == 0)
-    hp = &h;
-  if (o->given & OPT_JSON) {
-    print_info_json(stdout, &in, hp);
-    fputc('\n', stdout);
-  } else {
-    print_info_table(stdout, &in, hp, o->given & OPT_BYTES);
-  }
-  return EXIT_OK;
-}
-
-int cmd_list(const struct verb *v, const struct opts *o) {
-  (void)v;
-  struct mmf_info *list;
-  size_t n;
-  int r = mmf_list(&list, &n);
-  if (r < 0)
-    return fail("list", "/dev/shm", "%s", mmf_strerror(r));
-  if (o->given & OPT_JSON) {
-    fputc('[', stdout);
-    for (size_t i = 0; i < n; i++) {
-      if (i)
-        fputc(',', stdout);
-      print_info_json(stdout, &list[i], NULL);
-    }
-    fputs("]\n", stdout);
-  } else {
-    print_list_table(stdout, list, n, o->given & OPT_BYTES);
-  }
-  free(list);
-  return EXIT_OK;
 }
 
 /* ---- cat ---- */
@@ -456,7 +438,22 @@ int cmd_lock(const struct verb *v, const struct opts *o) {
   int r = mmf_lock(m, o->timeout_ms);
   if (r == -ETIMEDOUT) {
     mmf_close(m);
-    fail("lock", name, "the lock stayed held for the whole timeout");
+    struct mmf_info in;
+    pid_t holder = mmf_info(name, &in) == 0 ? in.lock_pid : 0;
+    if (holder > 0)
+      fail("lock", name,
+           "timed out after %g s: pid %d holds the lock; wait longer, or "
+           "see what it does (ps -p %d)",
+           o->timeout_ms / 1000.0, (int)holder, (int)holder);
+    else if (holder < 0)
+      fail("lock", name,
+           "timed out after %g s: a process not visible here (another PID "
+           "namespace, or hidden by /proc) holds the lock",
+           o->timeout_ms / 1000.0);
+    else
+      fail("lock", name,
+           "timed out after %g s: the lock stayed held (it is free now)",
+           o->timeout_ms / 1000.0);
     return EXIT_TIMEOUT;
   }
   if (r == -MMF_EREADONLY) {

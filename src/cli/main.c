@@ -39,6 +39,13 @@ int main(int argc, char **argv) {
   }
   const char *name = argv[1];
   if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+    if (argc > 2) {
+      fprintf(stderr,
+              "mmf: %s takes nothing after it; 'mmf help' lists the "
+              "commands\n",
+              name);
+      return EXIT_USAGE;
+    }
     printf("mmf %s\n", mmf_version());
     return EXIT_OK;
   }

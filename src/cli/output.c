@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,41 +95,27 @@ void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-static const char *kind_name(enum mmf_kind k) {
-  return k == MMF_KIND_MMF ? "mmf" : k == MMF_KIND_RAW ? "raw" : "file";
-}
-
-static const char *owner_name(uid_t uid, char *buf, size_t cap) {
-  struct passwd *pw = getpwuid(uid);
-  if (pw)
-    snprintf(buf, cap, "%s", pw->pw_name);
-  else
-    snprintf(buf, cap, "%u", (unsigned)uid);
-  return buf;
-}
-
-static const char *iso_time(int64_t ns, char *buf, size_t cap) {
-  time_t t = (time_t)(ns / 1000000000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void print_info_json(FILE *f, const struct mmf_info *in,
-                     const struct holders *h) {
+                     const struct holders *h, const char *path) {
   char own[64], mt[32], ct[32];
   fputs("{\"name\":", f);
   json_string(f, in->name);
-  /* Always: what --name-hex takes, for names a shell cannot pass. */
+  /* Always: what --name-hex takes, for names a shell cannot pass; all of
+   * a path, so that it reaches this object and not /dev/shm/NAME. */
   fputs(",\"name_hex\":\"", f);
-  for (const unsigned char *p = (const unsigned char *)in->name; *p; p++)
+  for (const unsigned char *p =
+           (const unsigned char *)(path && strchr(path, '/') ? path : in->name);
+       *p; p++)
     fprintf(f, "%02x", *p);
   fputc('"', f);
-  /* One shape for every kind: null where a field does not apply. */
+  /* One shape for every kind: null where a field does not apply or could
+   * not be read. */
   bool mmf = in->kind == MMF_KIND_MMF && !in->error;
-  fprintf(f, ",\"kind\":\"%s\"", kind_name(in->kind));
-  fprintf(f, ",\"capacity\":%zu,\"length\":%zu", in->capacity, in->length);
+  fprintf(f, ",\"kind\":\"%s\"", kind_name(in));
+  if (in->error)
+    fputs(",\"capacity\":null,\"length\":null", f);
+  else
+    fprintf(f, ",\"capacity\":%zu,\"length\":%zu", in->capacity, in->length);
   if (mmf)
     fprintf(f, ",\"seq\":%llu", (unsigned long long)in->seq);
   else
@@ -148,9 +133,11 @@ void print_info_json(FILE *f, const struct mmf_info *in,
             in->transient ? "true" : "false", in->holders, (int)in->lock_pid);
   else
     fputs(",\"transient\":null,\"holders\":null,\"lock_pid\":null", f);
+  fprintf(f, ",\"orphaned\":%s",
+          mmf ? (in->orphaned ? "true" : "false") : "null");
   if (h) {
     fputs(",\"holder_pids\":[", f);
-    for (size_t i = 0; i < h->n && i < sizeof h->pids / sizeof *h->pids; i++)
+    for (size_t i = 0; i < h->n; i++)
       fprintf(f, "%s%d", i ? "," : "", (int)h->pids[i]);
     fprintf(f, "],\"holders_hidden\":%u", h->hidden);
   } else {
@@ -162,100 +149,6 @@ void print_info_json(FILE *f, const struct mmf_info *in,
   else
     fputs("null", f);
   fputc('}', f);
-}
-
-/* A size for a table: "64 KiB", or the exact count with --bytes. */
-static const char *table_size(uint64_t v, bool bytes, char *buf, size_t cap) {
-  if (!bytes)
-    return human_size(v, buf, cap);
-  snprintf(buf, cap, "%llu", (unsigned long long)v);
-  return buf;
-}
-
-void print_info_table(FILE *f, const struct mmf_info *in,
-                      const struct holders *h, bool bytes) {
-  char nb[QUOTED_MAX], own[64], mt[32], sz[32];
-  fprintf(f, "name       %s\n", quote_name(in->name, nb, sizeof nb));
-  fprintf(f, "kind       %s\n", kind_name(in->kind));
-  if (in->error)
-    fprintf(f, "error      %s\n", mmf_strerror(in->error));
-  fprintf(f, "capacity   %s\n", table_size(in->capacity, bytes, sz, sizeof sz));
-  fprintf(f, "length     %s\n", table_size(in->length, bytes, sz, sizeof sz));
-  if (in->kind == MMF_KIND_MMF)
-    fprintf(f, "seq        %llu\n", (unsigned long long)in->seq);
-  fprintf(f, "object     %s\n",
-          bytes ? table_size(in->object_size, true, sz, sizeof sz)
-                : human_size(in->object_size, sz, sizeof sz));
-  fprintf(f, "mode       %04o\n", in->mode);
-  fprintf(f, "owner      %s\n", owner_name(in->owner, own, sizeof own));
-  fprintf(f, "modified   %s\n", iso_time(in->mtime_ns, mt, sizeof mt));
-  if (in->kind == MMF_KIND_MMF && !in->error) {
-    fprintf(f, "transient  %s\n", in->transient ? "yes" : "no");
-    fprintf(f, "holders    %u", in->holders);
-    if (h && h->n) {
-      fputs(" (pid", f);
-      if (h->n > 1)
-        fputc('s', f);
-      for (size_t i = 0; i < h->n && i < sizeof h->pids / sizeof *h->pids; i++)
-        fprintf(f, "%s%d", i ? ", " : " ", (int)h->pids[i]);
-      if (h->n > sizeof h->pids / sizeof *h->pids)
-        fputs(", ...", f);
-      fputc(')', f);
-    }
-    if (h && h->hidden)
-      fprintf(f, "%s%u in processes not visible here", h->n ? "; " : " (",
-              h->hidden);
-    if (h && h->hidden && !h->n)
-      fputc(')', f);
-    fputc('\n', f);
-    if (in->lock_pid > 0)
-      fprintf(f, "lock       held by pid %d\n", (int)in->lock_pid);
-    else if (in->lock_pid < 0)
-      fprintf(f, "lock       held by a process not visible here (another "
-                 "PID namespace, or hidden by /proc)\n");
-    else
-      fprintf(f, "lock       free\n");
-  }
-}
-
-/* The characters of a UTF-8 string: the columns it takes, wide and
- * combining characters aside. */
-static int columns(const char *s) {
-  int n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xc0) != 0x80;
-  return n;
-}
-
-void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
-                      bool bytes) {
-  int w = 4;
-  char nb[QUOTED_MAX], own[64], cap[32], len[32];
-  for (size_t i = 0; i < n; i++) {
-    int l = columns(quote_name(list[i].name, nb, sizeof nb));
-    if (l > w)
-      w = l;
-  }
-  fprintf(f, "%-*s  %-4s  %12s  %12s  %8s  %4s  %s\n", w, "NAME", "KIND",
-          "CAPACITY", "LENGTH", "SEQ", "MODE", "OWNER");
-  for (size_t i = 0; i < n; i++) {
-    const struct mmf_info *in = &list[i];
-    char seq[24];
-    if (in->kind == MMF_KIND_MMF && !in->error)
-      snprintf(seq, sizeof seq, "%llu", (unsigned long long)in->seq);
-    else
-      snprintf(seq, sizeof seq, "-");
-    quote_name(in->name, nb, sizeof nb);
-    /* Padded by hand: printf's width counts bytes, not characters. */
-    fprintf(f, "%s%*s  %-4s  %12s  %12s  %8s  %04o  %s%s\n", nb,
-            w - columns(nb), "", kind_name(in->kind),
-            table_size(in->capacity, bytes, cap, sizeof cap),
-            table_size(in->length, bytes, len, sizeof len), seq, in->mode,
-            owner_name(in->owner, own, sizeof own),
-            !in->error                 ? ""
-            : abs(in->error) == EACCES ? "  (no permission to read it)"
-                                       : "  (broken header)");
-  }
 }
 
 void print_written_json(FILE *f, const char *name, uint64_t len, bool raw,

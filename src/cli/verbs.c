@@ -14,6 +14,8 @@ const struct verb *verb_find(const char *name) {
 
 void verb_usage(FILE *f, const struct verb *v) {
   fprintf(f, "usage: %s\n\n%s", v->usage, v->help);
+  if (v->options & OPT_OUTPUT)
+    table_columns_help(f);
 }
 
 /* Levenshtein distance between two short words. */
@@ -80,19 +82,21 @@ static int cmd_help(const struct verb *v, const struct opts *o) {
 const struct verb mmf_verbs[] = {
     {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON, 1,
      1, "create a map of a given capacity",
-     "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE]",
+     "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE] [--json]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
      "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
      "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
-     "--raw makes a header-less object of exactly SIZE bytes.\n\n"
+     "--raw makes a header-less object of exactly SIZE bytes.  --json (-J)\n"
+     "prints what 'mmf info --json' says of the new map.\n\n"
      "example:\n  mmf new Test --size 64K\n"},
     {"write", cmd_write, OPT_APPEND | OPT_SEP | OPT_JSON, 1, -1,
      "replace (or append to) a map's content",
-     "mmf write NAME [TEXT...] [--append] [--separator SEP]",
+     "mmf write NAME [TEXT...] [--append] [--separator SEP] [--json]",
      "Write TEXT (the words joined by single spaces, no newline added), or\n"
      "standard input byte for byte, as the map's whole new content.  Readers\n"
      "see the old or the new content, never a mix.  --append adds SEP\n"
-     "(default a newline) and then the text.\n\n"
+     "(default a newline) and then the text.  --json (-J) prints\n"
+     "{name, length, seq}: the bytes written and the seq just after.\n\n"
      "examples:\n  mmf write Test hello world\n"
      "  ps -o pid,comm | mmf write Test\n"
      "  mmf write Test --append 'one more line'\n"},
@@ -126,7 +130,7 @@ const struct verb mmf_verbs[] = {
      "one), then print the new seq.  With several maps, return when any of\n"
      "them changes and print 'NAME SEQ' of the first that did (--after\n"
      "applies to each).  Uses no CPU while waiting; exit 3 when --timeout\n"
-     "passes.  --json prints {\"name\", \"seq\"}.\n\n"
+     "passes.  --json (-J) prints {name, seq}.\n\n"
      "examples:\n  mmf wait Test --timeout 5\n  mmf wait A B C\n"},
     {"lock", cmd_lock, OPT_TIMEOUT, 2, -1,
      "run a command holding the map's lock",
@@ -137,32 +141,50 @@ const struct verb mmf_verbs[] = {
      "go, and the next locker is told the holder died.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
     {"save", cmd_save, OPT_JSON, 2, 2, "save a map's content to a file",
-     "mmf save NAME FILE",
+     "mmf save NAME FILE [--json]",
      "Write the content to FILE atomically (a temporary file renamed into\n"
-     "place).\n\nexample:\n  mmf save Test test.json\n"},
+     "place).  --json (-J) prints {name, file, length}.\n\n"
+     "example:\n  mmf save Test test.json\n"},
     {"remove", cmd_remove, OPT_FORCE | OPT_NAME_HEX | OPT_JSON, 1, -1,
      "remove maps",
-     "mmf remove [-f] NAME...\n       mmf remove [-f] --name-hex HEX",
+     "mmf remove [-f] [--json] NAME...\n"
+     "       mmf remove [-f] [--json] --name-hex HEX",
      "Remove each map's name.  Processes that have it open keep using it\n"
      "until they close it.  A path is removed only if it is an mmf map.\n"
      "-f (--force): a map that does not exist is no error.  --name-hex\n"
      "names an object by its bytes in hex (as 'mmf list --json' prints\n"
-     "name_hex), for names with spaces, control bytes or a leading dot.\n\n"
+     "name_hex), for names with spaces, control bytes or a leading dot.\n"
+     "--json (-J) prints [{name, removed, error}], one object a name.\n\n"
      "example:\n  mmf remove Test\n"},
-    {"info", cmd_info, OPT_JSON | OPT_BYTES | OPT_NAME_HEX, 1, 1,
+    {"info", cmd_info,
+     OPT_JSON | OPT_BYTES | OPT_NAME_HEX | OPT_RAW | OPT_TABLE, 1, 1,
      "describe a map",
-     "mmf info NAME [--json] [--bytes]\n"
-     "       mmf info --name-hex HEX [--json] [--bytes]",
+     "mmf info NAME [--json] [-b] [-o COLS] [--noheadings] [--raw] [-n] "
+     "[-e]\n"
+     "       mmf info --name-hex HEX [OPTIONS]",
      "Show the map's kind, capacity, length, seq, mode, owner, times, its\n"
      "holders (open handles, and the pids of those this PID namespace can\n"
-     "see) and its lock holder.  Sizes read 64 KiB; --bytes gives exact\n"
-     "byte counts.  --name-hex names the object by its bytes in hex.\n\n"
+     "see) and its lock holder, one field a line; STATE says 'orphaned'\n"
+     "for a transient map nobody holds any more (looking removes nothing:\n"
+     "'mmf remove' it).  Sizes read 64 KiB; -b (--bytes) gives exact byte\n"
+     "counts.  -o, --noheadings, --raw, -n and -e print a one-row table\n"
+     "as 'mmf list' does.  --json (-J) prints every field, null where one\n"
+     "does not apply or could not be read.  --name-hex names the object by\n"
+     "its bytes in hex.\n\n"
      "example:\n  mmf info Test --json\n"},
-    {"list", cmd_list, OPT_JSON | OPT_BYTES, 0, 0, "list the maps in /dev/shm",
-     "mmf list [--json] [--bytes]",
+    {"list", cmd_list, OPT_JSON | OPT_BYTES | OPT_RAW | OPT_TABLE, 0, 0,
+     "list the maps in /dev/shm",
+     "mmf list [--json] [-b] [-o COLS] [--noheadings] [--raw] [-n] [-e]",
      "List every object in /dev/shm you can see: mmf maps, and objects of\n"
-     "other programs as raw.  Transient maps nobody holds any more are\n"
-     "removed.\n\nexample:\n  mmf list --json | jq '.[].name'\n"},
+     "other programs as raw; one you may not read as unknown, with the\n"
+     "reason in STATE.  Transient maps nobody holds any more are listed as\n"
+     "orphaned, not removed.  -o (--output) picks the columns, in order\n"
+     "(+COLS adds to the default ones); --noheadings leaves out the\n"
+     "heading; --raw separates columns by one space; -e (--export) prints\n"
+     "NAME=\"value\" pairs; -n (--newline) each of them on a line;\n"
+     "-b (--bytes) exact byte counts; --json (-J) every field as JSON.\n\n"
+     "examples:\n  mmf list -o name,holders,state\n"
+     "  mmf list --json | jq '.[].name'\n"},
     {"cat", cmd_cat, OPT_OFFSET | OPT_LENGTH, 1, 1,
      "print a file (or a range of it) through a mapping",
      "mmf cat FILE [--offset N] [--length N]",

@@ -35,8 +35,8 @@ int wait_newer(const char *verb, const char *name, mmf_t *m,
   }
   int r = mmf_wait(m, after, o->timeout_ms, ret_seq);
   if (r == -ETIMEDOUT) {
-    fail(verb, name, "no content newer than seq %llu within the timeout",
-         (unsigned long long)after);
+    fail(verb, name, "timed out after %g s: no content newer than seq %llu",
+         o->timeout_ms / 1000.0, (unsigned long long)after);
     return EXIT_TIMEOUT;
   }
   if (r == -MMF_ERAW)
@@ -95,7 +95,9 @@ int cmd_wait(const struct verb *v, const struct opts *o) {
                           : 0;
     if (r == -ETIMEDOUT) {
       fprintf(stderr,
-              "mmf: wait: none of the %d maps changed within the timeout\n", n);
+              "mmf: wait: timed out after %g s: none of the %d maps "
+              "changed\n",
+              o->timeout_ms / 1000.0, n);
       rc = EXIT_TIMEOUT;
     } else if (r < 0) {
       rc = fail_code("wait", o->args[0], r);

@@ -11,8 +11,8 @@ static int64_t ts_ns(struct timespec ts) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Describe the object w->base; an orphaned transient map is removed (then
- * -ENOENT).  An object we may not open, or whose mmf header is
+/* Describe the object w->base, changing nothing: an orphaned transient map
+ * is reported as such.  An object we may not open, or whose mmf header is
  * unsound, is still described from its inode, with `error` set. */
 static int describe(const struct mmf__where *w, const char *name,
                     struct mmf_info *ret) {
@@ -51,10 +51,6 @@ static int describe(const struct mmf__where *w, const char *name,
   /* No lock of the map is waited for here: the holders and the lock's
    * owner come from the kernel's lock table, the content from one look
    * that reports a broken header at once. */
-  if (m->kind == MMF_KIND_MMF && mmf__holders_reap_orphan(m)) {
-    mmf_close(m);
-    return -ENOENT; /* a transient map nobody holds: gone but for its name */
-  }
   struct mmf_stat s;
   r = mmf_stat(m, &s);
   mmf_close(m); /* a probe never joined the holders */
@@ -71,6 +67,9 @@ static int describe(const struct mmf__where *w, const char *name,
   in.transient = s.transient;
   in.holders = s.holders;
   in.lock_pid = s.lock_pid;
+  /* A probe never joins, so nobody counted means nobody holds it: gone but
+   * for its name, which removal is for. */
+  in.orphaned = s.transient && s.holders == 0;
   *ret = in;
   return 0;
 }
@@ -118,10 +117,7 @@ MMF_EXPORT int mmf_list(struct mmf_info **ret_list, size_t *ret_count) {
     if (strlen(names[i]) >= sizeof w.base)
       continue;
     strcpy(w.base, names[i]);
-    /* The map's own name, for removal by a transient map's reaping. */
-    char full[4096];
-    snprintf(full, sizeof full, "%s", names[i]);
-    r = describe(&w, full, &out[k]);
+    r = describe(&w, names[i], &out[k]);
     if (r == 0 || out[k].error)
       k++;
     /* else: gone meanwhile, or not a regular file */
