@@ -31,12 +31,17 @@
  *  - A handle (mmf_t) may be used by several threads of one process at once,
  *    except that mmf_close() must be the last call on it.  Several processes
  *    may open the same map, each with its own handle.  Locks belong to the
- *    handle, not to a thread (see mmf_lock).  A child made by fork() shares
- *    its parent's handles: the child may use them, and its mmf_close() only
- *    releases its copy (the parent keeps its locks and its hold); a parent
- *    that closes a handle after forking leaves the handle's locks to the
- *    child, and they are free once neither holds the handle (the next
- *    locker is told MMF_LOCK_ABANDONED).
+ *    handle, not to a thread (see mmf_lock).  A child made by fork() gets
+ *    a copy of its parent's handles that holds nothing: a child keeps no
+ *    parent's handle (nor its locks) alive.  The child may use the copy: the
+ *    first lock it takes (a write, mmf_lock) gives the copy an id of its
+ *    own, and from then on it is a holder like any other; locks the parent
+ *    held at the fork stay the parent's.  The child's mmf_close() only
+ *    releases its copy.  (The handle's liveness is a second descriptor of
+ *    its own, never mapped, which the child closes at the fork: each handle
+ *    costs two descriptors.  Without /proc it is opened by the map's name;
+ *    where that fails too, it is the handle's descriptor and a child shares
+ *    the parent's hold until both have closed it; see docs/FORMAT.md.)
  *  - Whether a process holds a map or a lock is known from the kernel (an
  *    open-file-description lock per handle), so it holds across PID
  *    namespaces, other users and /proc mounted hidepid, with no limit on the
@@ -305,8 +310,9 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
  * Unmaps the map, closes the handle's descriptor and, if the handle held
  * the user lock (mmf_lock()) or a zero-copy loan, releases it; an open loan
  * publishes nothing.  For an MMF_TRANSIENT map, the last close of the last
- * live holder removes the name.  A child made by fork() that shares the
- * handle keeps the map and the handle's locks until it closes its copy.
+ * live holder removes the name.  A child made by fork() keeps neither the
+ * map nor the handle's locks (see "fork()" above), unless its copy took a
+ * lock of its own, which it keeps until it closes that copy.
  *
  * @m: the handle, or NULL (then nothing is done).
  *
@@ -656,9 +662,10 @@ MMF_EXPORT size_t mmf_size(mmf_t *m);
  *
  * Returns the descriptor of @m (close-on-exec), for fstat(2), or to let a
  * child process inherit the map by clearing FD_CLOEXEC before it execs.
- * The handle keeps owning it: never close it.  A child that inherits it
- * shares the handle's claim on the map: a transient map stays until the
- * child, too, has closed it or exited.
+ * The handle keeps owning it: never close it.  It carries no claim on the
+ * map (the handle's liveness is on a descriptor of its own): a child that
+ * inherits it can read and write the object, but keeps neither the handle
+ * nor a transient map alive.
  *
  * @m: the handle.
  *
@@ -897,8 +904,8 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
  *
  * Finds the processes that hold the mmf map @name, as this PID namespace
  * sees them.  The handles are counted by the kernel (mmf_info()'s holders),
- * their pids found the way lsof(8) finds them.  A child made by fork() that
- * shares a handle is listed with its parent.
+ * their pids found the way lsof(8) finds them.  A child made by fork() is
+ * listed once its copy of a handle took a lock.
  *
  * @name: a shared-memory name or a file path, as for mmf_create().
  * @ret_pids: receives up to @cap distinct pids, ascending; may be NULL when

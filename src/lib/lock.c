@@ -36,6 +36,13 @@ bool mmf__id_alive(struct mmf *m, uint32_t id) {
 int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
                       bool same_handle_waits) {
   uint32_t me = m->id;
+  if (!me && atomic_load(&m->lost_id)) {
+    /* A forked child's copy of the handle: an id of its own first. */
+    int r = mmf__holders_rejoin(m);
+    if (r < 0)
+      return r;
+    me = m->id;
+  }
   if (!me)
     return -EPERM;      /* a handle that only looks (mmf_info) holds no id */
   int64_t deadline = 0; /* set when first needed: not on the fast path */
@@ -152,7 +159,8 @@ void mmf__lock_release_mine(struct mmf *m) {
    * the words are left to the kernel's liveness, and the next locker takes
    * them once no process holds the handle. */
   if (m->kind != MMF_KIND_MMF || m->readonly || !m->id ||
-      m->opener != mmf__os_getpid() || m->forks != mmf__os_forks() ||
+      m->opener != mmf__os_getpid() ||
+      (m->life == m->fd && m->forks != mmf__os_forks()) ||
       mmf__check_size(m, true) < 0)
     return;
   (void)mmf__lock_release(m, &m->hdr->ulock);
@@ -177,9 +185,15 @@ static int raw_lock(struct mmf *m, int timeout_ms) {
    * kernel lock its open file already holds. */
   if (atomic_exchange(&m->raw_locked, true))
     return -EDEADLK;
+  /* On the handle's life, which a forked child does not keep. */
+  int r0 = mmf__holders_life(m);
+  if (r0 < 0) {
+    atomic_store(&m->raw_locked, false);
+    return r0;
+  }
   int64_t deadline = timeout_ms < 0 ? -1 : mmf__os_now_ms() + timeout_ms;
   for (int slice = 1;; slice = slice < SLICE_MAX_MS ? slice * 2 : slice) {
-    int r = mmf__os_range_lock(m->fd, false, 0, 1);
+    int r = mmf__os_range_lock(m->life, false, 0, 1);
     if (r == 0)
       return 0;
     int wait = slice;
@@ -217,7 +231,7 @@ MMF_EXPORT int mmf_unlock(mmf_t *m) {
   if (m->kind != MMF_KIND_MMF) {
     if (!atomic_load(&m->raw_locked))
       return -EPERM;
-    int r = mmf__os_range_unlock(m->fd, 0, 1);
+    int r = mmf__os_range_unlock(mmf__probe_fd(m), 0, 1);
     atomic_store(&m->raw_locked, false);
     return r;
   }

@@ -139,6 +139,12 @@ unsigned long mmf__os_forks(void) {
   return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
+int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
+                   void (*child)(void)) {
+  int e = pthread_atfork(prepare, parent, child);
+  return e ? -e : 0;
+}
+
 pid_t mmf__os_getpid(void) {
   return getpid();
 }

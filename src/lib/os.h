@@ -127,6 +127,9 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 pid_t mmf__os_getpid(void);
 /* How many fork()s this process has made since it first asked. */
 unsigned long mmf__os_forks(void);
+/* pthread_atfork: 0 or a negative error. */
+int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
+                   void (*child)(void));
 /* Start the watcher that removes `base` in dirfd once no handle holds the
  * object fd any more; returns once it runs on its own. */
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);

@@ -63,7 +63,7 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
   if (r0 < 0)
     return r0;
   for (unsigned tries = 0;; tries++) {
-    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+    if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Writers keep overtaking: wait for the current one, then copy with
        * the lock held, which no writer can disturb. */
       unsigned s;
@@ -283,7 +283,7 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+    if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = mmf__writers_lock(m)) < 0)
         return r;

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* Liveness that forks and threads cannot fool, and hostile bytes that
+ * cannot kill a reader: each case failed before its fix. */
+#include "util.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mount.h>
+
+#include "internal.h"
+
+/* ---- a forked child does not keep a dead writer alive ---- */
+
+/* The writer's helper's pid comes back on this pipe. */
+static int helper_pipe[2] = {-1, -1};
+
+enum hold { HOLD_WLOCK, HOLD_ULOCK, HOLD_RAW };
+
+struct writer_role {
+  const char *name;
+  enum hold hold;
+  bool exec_fd; /* the helper execs with mmf_fd inherited */
+};
+
+/* A writer that starts a helper which never touches mmf (a pre-forked
+ * worker), then blocks with a lock held until it is killed. */
+static int writer_with_helper(void *arg) {
+  const struct writer_role *w = arg;
+  mmf_t *m;
+  if (mmf_open(w->name, w->hold == HOLD_RAW ? MMF_RAW : 0, &m) < 0)
+    return 1;
+  if (w->exec_fd) {
+    int fd = mmf_fd(m);
+    int fl = fcntl(fd, F_GETFD);
+    if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+      return 2;
+  }
+  int block[2];
+  if (pipe(block) < 0)
+    return 3;
+  if (w->hold != HOLD_WLOCK && mmf_lock(m, 0) != 0)
+    return 4;
+  fflush(NULL);
+  pid_t h = fork();
+  if (h == 0) {
+    if (w->exec_fd)
+      execlp("sleep", "sleep", "60", (char *)NULL);
+    pause();
+    _exit(0);
+  }
+  if (write(helper_pipe[1], &h, sizeof h) != sizeof h)
+    return 5;
+  say_ready();
+  if (w->hold == HOLD_WLOCK) {
+    size_t got;
+    (void)mmf_write_fd(m, block[0], 100, &got); /* the lock held, blocked */
+  }
+  pause();
+  return 0;
+}
+
+/* Kill the writer (its helper lives on), then time the next taker. */
+static pid_t kill_writer(const struct writer_role *w) {
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(helper_pipe), 0);
+  pid_t p = spawn(writer_with_helper, (void *)w);
+  pid_t helper;
+  assert_int_equal(read(helper_pipe[0], &helper, sizeof helper), sizeof helper);
+  await_ready();
+  usleep(20000); /* into its write */
+  kill(p, SIGKILL);
+  assert_int_equal(reap(p, 5000), 128 + SIGKILL);
+  close(ready[0]);
+  close(ready[1]);
+  close(helper_pipe[0]);
+  close(helper_pipe[1]);
+  return helper;
+}
+
+static void end_helper(pid_t helper) {
+  kill(helper, SIGKILL);
+  /* Not our child (the writer's): it goes to init or a subreaper. */
+  for (int i = 0; i < 500 && kill(helper, 0) == 0; i++)
+    usleep(2000);
+}
+
+static void fork_case(enum hold hold, bool exec_fd) {
+  const char *n = tname("hd-fork");
+  mmf_t *m;
+  assert_int_equal(
+      mmf_create(n, 4096, hold == HOLD_RAW ? MMF_RAW : 0, 0600, &m), 0);
+  struct writer_role w = {n, hold, exec_fd};
+  pid_t helper = kill_writer(&w);
+  int64_t t0 = now_ns();
+  int r = hold == HOLD_WLOCK ? mmf_write(m, "after", 5) : mmf_lock(m, 2000);
+  int64_t took = now_ns() - t0;
+  end_helper(helper); /* first: a failed assertion must not leave it */
+  if (hold == HOLD_WLOCK)
+    assert_int_equal(r, 0); /* not MMF_ESTUCK */
+  else
+    assert_int_equal(r, hold == HOLD_ULOCK ? MMF_LOCK_ABANDONED : 0);
+  assert_true(took < 1000 * 1000000ll);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+static void a_forked_helper_does_not_keep_a_dead_writer_alive(void **s) {
+  (void)s;
+  fork_case(HOLD_WLOCK, false);
+}
+
+static void an_exec_with_mmf_fd_does_not_keep_a_dead_writer_alive(void **s) {
+  (void)s;
+  fork_case(HOLD_WLOCK, true);
+}
+
+static void a_forked_helper_does_not_keep_a_dead_lockers_lock(void **s) {
+  (void)s;
+  fork_case(HOLD_ULOCK, false);
+}
+
+static void a_forked_helper_does_not_keep_a_dead_raw_lock(void **s) {
+  (void)s;
+  fork_case(HOLD_RAW, false);
+}
+
+/* Without /proc the life is reopened by the map's name: a forked helper
+ * still keeps no dead writer alive.  (/proc is covered by an empty tmpfs
+ * in a mount namespace of the case's own, and uncovered before the
+ * runner's descriptor check.) */
+static void
+without_proc_a_forked_helper_does_not_keep_a_dead_writer_alive(void **s) {
+  (void)s;
+  if (geteuid() != 0) {
+    printf("# skipped: covering /proc needs root\n");
+    skip();
+  }
+  if (unshare(CLONE_NEWNS) < 0 ||
+      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+      mount("tmpfs", "/proc", "tmpfs", 0, "size=4k") < 0) {
+    printf("# skipped: no mount namespace: %s\n", strerror(errno));
+    skip();
+  }
+  fork_case(HOLD_WLOCK, false);
+  fork_case(HOLD_RAW, false);
+  assert_int_equal(umount2("/proc", MNT_DETACH), 0);
+}
+
+/* A child that uses its parent's handle is a holder of its own: when the
+ * parent dies, the child's lock is still the child's, and the parent's
+ * write lock is free. */
+static int child_locks_then_waits(void *arg) {
+  mmf_t *m = arg;
+  if (mmf_lock(m, 0) != 0 || mmf_write(m, "child", 5) != 0)
+    return 1;
+  say_ready();
+  pause();
+  return 0;
+}
+
+static void a_forked_child_using_the_handle_is_its_own_holder(void **s) {
+  (void)s;
+  const char *n = tname("hd-own");
+  mmf_t *m, *other;
+  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  uint32_t parent_id = m->id;
+  assert_int_equal(pipe(ready), 0);
+  pid_t c = spawn(child_locks_then_waits, m);
+  await_ready();
+  uint32_t owner = atomic_load(&other->hdr->ulock) & MMF__ID_MASK;
+  struct mmf_stat st;
+  int rs = mmf_stat(other, &st);
+  mmf_close(m);
+  int rl = mmf_lock(other, 100);
+  kill(c, SIGKILL);
+  assert_int_equal(reap(c, 5000), 128 + SIGKILL);
+  assert_true(owner != 0 && owner != parent_id);
+  assert_int_equal(rs, 0);
+  assert_int_equal(st.holders, 3);  /* m, other, the child's */
+  assert_int_equal(rl, -ETIMEDOUT); /* the child's lock outlives m */
+  assert_int_equal(mmf_lock(other, 1000), MMF_LOCK_ABANDONED);
+  mmf_close(other);
+  mmf_remove(n);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(a_forked_helper_does_not_keep_a_dead_writer_alive),
+      T(an_exec_with_mmf_fd_does_not_keep_a_dead_writer_alive),
+      T(a_forked_helper_does_not_keep_a_dead_lockers_lock),
+      T(a_forked_helper_does_not_keep_a_dead_raw_lock),
+      T(a_forked_child_using_the_handle_is_its_own_holder),
+      T(without_proc_a_forked_helper_does_not_keep_a_dead_writer_alive),
+  };
+  return run_cases("hardening", tests, NULL, NULL);
+}
