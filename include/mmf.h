@@ -29,7 +29,10 @@
  *    (the one exception, -ENOBUFS, says so where it applies).
  *  - Failed calls change nothing: no map is created, written or removed.
  *  - A handle (mmf_t) may be used by several threads of one process at once,
- *    except that mmf_close() must be the last call on it.  Several processes
+ *    except that mmf_close() must be the last call on it.  A call that holds
+ *    the writers' lock defers pthread_cancel() until it has let go (a
+ *    zero-copy loan is the caller's: pthread_cleanup_push() an
+ *    mmf_write_abort() between begin and commit).  Several processes
  *    may open the same map, each with its own handle.  Locks belong to the
  *    handle, not to a thread (see mmf_lock).  A child made by fork() gets
  *    a copy of its parent's handles that holds nothing: a child keeps no

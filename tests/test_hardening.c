@@ -188,6 +188,53 @@ static void a_forked_child_using_the_handle_is_its_own_holder(void **s) {
   close(ready[1]);
 }
 
+/* ---- a cancelled writing thread leaves no lock held ---- */
+
+struct cancel_arg {
+  mmf_t *m;
+  int fd;
+  _Atomic int started;
+};
+
+static void *write_from_pipe(void *arg) {
+  struct cancel_arg *a = arg;
+  atomic_store(&a->started, 1);
+  size_t got;
+  (void)mmf_write_fd(a->m, a->fd, 100, &got); /* blocks in read() */
+  return NULL;
+}
+
+static void a_cancelled_writer_thread_leaves_no_lock(void **s) {
+  (void)s;
+  const char *n = tname("hd-cancel");
+  mmf_t *m, *other;
+  assert_int_equal(mmf_create(n, 4096, 0, 0600, &m), 0);
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  struct cancel_arg a = {m, p[0], 0};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, write_from_pipe, &a), 0);
+  while (!atomic_load(&a.started))
+    sched_yield();
+  usleep(20000); /* into its read() */
+  assert_int_equal(pthread_cancel(t), 0);
+  usleep(20000);
+  /* What it waits for comes; cancelled or not, it must not hold the lock
+   * afterwards. */
+  assert_int_equal(write(p[1], "fed", 3), 3);
+  close(p[1]);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  int64_t t0 = now_ns();
+  assert_int_equal(mmf_write(other, "after", 5), 0); /* not MMF_ESTUCK */
+  assert_true(now_ns() - t0 < 1000 * 1000000ll);
+  assert_int_equal(mmf_write(m, "same handle", 11), 0);
+  close(p[0]);
+  mmf_close(other);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -196,6 +243,7 @@ int main(void) {
       T(a_forked_helper_does_not_keep_a_dead_raw_lock),
       T(a_forked_child_using_the_handle_is_its_own_holder),
       T(without_proc_a_forked_helper_does_not_keep_a_dead_writer_alive),
+      T(a_cancelled_writer_thread_leaves_no_lock),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

@@ -10,11 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
-  if (!m || fd < 0)
-    return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return -MMF_ERAW;
+static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len) {
   struct mmf_write_loan w;
   int r = mmf_write_begin(m, len, &w);
   if (r < 0)
@@ -31,6 +27,18 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
   if (ret_len)
     *ret_len = done;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  /* read() with the writers' lock held: deferred, not cancelled there. */
+  int c = mmf__os_cancel_off();
+  int r = write_fd(m, fd, len, ret_len);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,

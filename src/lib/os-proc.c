@@ -145,6 +145,16 @@ int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
   return e ? -e : 0;
 }
 
+int mmf__os_cancel_off(void) {
+  int old = PTHREAD_CANCEL_ENABLE;
+  (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  return old;
+}
+
+void mmf__os_cancel_restore(int old) {
+  (void)pthread_setcancelstate(old, NULL);
+}
+
 pid_t mmf__os_getpid(void) {
   return getpid();
 }

@@ -127,6 +127,10 @@ int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 pid_t mmf__os_getpid(void);
 /* How many fork()s this process has made since it first asked. */
 unsigned long mmf__os_forks(void);
+/* Defer pthread_cancel while a shared lock is held across cancellation
+ * points (read, fallocate, pwrite...): the old state, to restore. */
+int mmf__os_cancel_off(void);
+void mmf__os_cancel_restore(int old);
 /* pthread_atfork: 0 or a negative error. */
 int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
                    void (*child)(void));

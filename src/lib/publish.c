@@ -284,22 +284,26 @@ MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return write_raw(m, 0, data, len);
-  return publish(m, false, NULL, 0, data, len);
+  /* The writers' lock is held across fallocate/pwrite: a cancelled thread
+   * would leave it held by a live handle. */
+  int c = mmf__os_cancel_off();
+  int r = publish(m, false, NULL, 0, data, len);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
                           const void *sep, size_t sep_len) {
   if (!m || (!data && len) || (!sep && sep_len))
     return -EINVAL;
-  return publish(m, true, sep, sep_len, data, len);
+  int c = mmf__os_cancel_off();
+  int r = publish(m, true, sep, sep_len, data, len);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
-MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
-                            size_t len) {
-  if (!m || (!data && len))
-    return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, offset, data, len);
+static int write_at(struct mmf *m, size_t offset, const void *data,
+                    size_t len) {
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -342,6 +346,18 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
   return 0;
 }
 
+MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
+                            size_t len) {
+  if (!m || (!data && len))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return write_raw(m, offset, data, len);
+  int c = mmf__os_cancel_off();
+  int r = write_at(m, offset, data, len);
+  mmf__os_cancel_restore(c);
+  return r;
+}
+
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not
  * one), and the odd gen it was opened with. */
 MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
@@ -355,7 +371,10 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
     return -MMF_ETOOBIG;
   unsigned s;
   uint64_t odd, state;
-  if ((r = begin(m, size, &s, &odd, &state)) < 0)
+  int c = mmf__os_cancel_off(); /* begin reserves with the lock held */
+  r = begin(m, size, &s, &odd, &state);
+  mmf__os_cancel_restore(c);
+  if (r < 0)
     return r;
   ret->data = mmf__slot_data(m, s);
   ret->size = size;

@@ -68,13 +68,15 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
        * the lock held, which no writer can disturb. */
       unsigned s;
       uint64_t g, len, seq;
+      int c = mmf__os_cancel_off(); /* the copy may write(): see publish.c */
       int r = mmf__writers_lock(m);
-      if (r < 0)
-        return r;
-      r = mmf__slot_published(m, true, &s, &g, &len, &seq);
-      if (r == 0)
-        r = copy(ctx, mmf__slot_data(m, s), len, seq);
-      mmf__writers_unlock(m);
+      if (r == 0) {
+        r = mmf__slot_published(m, true, &s, &g, &len, &seq);
+        if (r == 0)
+          r = copy(ctx, mmf__slot_data(m, s), len, seq);
+        mmf__writers_unlock(m);
+      }
+      mmf__os_cancel_restore(c);
       return r;
     }
     unsigned s;
