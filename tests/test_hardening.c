@@ -235,6 +235,77 @@ static void a_cancelled_writer_thread_leaves_no_lock(void **s) {
   mmf_remove(n);
 }
 
+/* ---- a raw map's lock keeps mutual exclusion between threads ---- */
+
+struct raw_arg {
+  mmf_t *m;
+  _Atomic int started, got;
+};
+
+static void *lock_raw_waiting(void *arg) {
+  struct raw_arg *a = arg;
+  atomic_store(&a->started, 1);
+  atomic_store(&a->got, mmf_lock(a->m, -1) + 100);
+  return NULL;
+}
+
+static void a_raw_lock_being_waited_for_is_not_held(void **s) {
+  (void)s;
+  const char *n = tname("hd-rawthr");
+  mmf_t *a, *b;
+  assert_int_equal(mmf_create(n, 4096, MMF_RAW, 0600, &a), 0);
+  assert_int_equal(mmf_open(n, MMF_RAW, &b), 0);
+  assert_int_equal(mmf_lock(b, 0), 0);
+  struct raw_arg arg = {a, 0, 0};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, lock_raw_waiting, &arg), 0);
+  while (!atomic_load(&arg.started))
+    sched_yield();
+  usleep(20000); /* waiting for b's lock */
+  int unlock_waiting = mmf_unlock(a);
+  int lock_again = mmf_lock(a, 0);
+  assert_int_equal(mmf_unlock(b), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(atomic_load(&arg.got), 100); /* the thread has it */
+  int b_gets_in = mmf_lock(b, 100);
+  assert_int_equal(unlock_waiting, -EPERM); /* a does not hold it yet */
+  assert_int_equal(lock_again, -EDEADLK);   /* a is taking it */
+  assert_int_equal(b_gets_in, -ETIMEDOUT);  /* a holds it */
+  assert_int_equal(mmf_unlock(a), 0);       /* any thread of a may */
+  assert_int_equal(mmf_lock(b, 1000), 0);
+  assert_int_equal(mmf_unlock(b), 0);
+  mmf_close(b);
+  mmf_close(a);
+  mmf_remove(n);
+}
+
+/* A thread cancelled while it waits for a raw lock leaves the handle free
+ * to lock (not -EDEADLK for ever). */
+static void a_cancelled_raw_lock_waiter_leaves_the_handle_free(void **s) {
+  (void)s;
+  const char *n = tname("hd-rawcan");
+  mmf_t *a, *b;
+  assert_int_equal(mmf_create(n, 4096, MMF_RAW, 0600, &a), 0);
+  assert_int_equal(mmf_open(n, MMF_RAW, &b), 0);
+  assert_int_equal(mmf_lock(b, 0), 0);
+  struct raw_arg arg = {a, 0, 0};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, lock_raw_waiting, &arg), 0);
+  while (!atomic_load(&arg.started))
+    sched_yield();
+  usleep(20000);
+  assert_int_equal(pthread_cancel(t), 0);
+  void *res;
+  assert_int_equal(pthread_join(t, &res), 0);
+  assert_true(res == PTHREAD_CANCELED);
+  assert_int_equal(mmf_unlock(b), 0);
+  assert_int_equal(mmf_lock(a, 1000), 0);
+  assert_int_equal(mmf_unlock(a), 0);
+  mmf_close(b);
+  mmf_close(a);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -244,6 +315,8 @@ int main(void) {
       T(a_forked_child_using_the_handle_is_its_own_holder),
       T(without_proc_a_forked_helper_does_not_keep_a_dead_writer_alive),
       T(a_cancelled_writer_thread_leaves_no_lock),
+      T(a_raw_lock_being_waited_for_is_not_held),
+      T(a_cancelled_raw_lock_waiter_leaves_the_handle_free),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void reg_child(void) {
       atomic_store(&m->id, 0);
       atomic_store(&m->lost_id, true);
     }
-    atomic_store(&m->raw_locked, false); /* the parent's, not ours */
+    atomic_store(&m->raw_locked, 0); /* free: the parent's, not ours */
     m->opener = me;
   }
   reg_parent();

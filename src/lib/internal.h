@@ -75,7 +75,7 @@ struct mmf {
   unsigned long forks; /* mmf__os_forks() when opened */
   /* Threads share a handle: what any of them may change is atomic. */
   _Atomic bool no_reserve; /* the file system has no fallocate */
-  _Atomic bool raw_locked; /* raw map or file: this handle holds the lock */
+  _Atomic int raw_locked;  /* raw map or file: lock.c RAW_FREE, _HELD... */
   _Atomic uint64_t allocated[2]; /* bytes of each slot known allocated */
   _Atomic bool broken;   /* a peer shrank the object: never touch it again */
   _Atomic bool wake_all; /* the mode lets someone read who may not write */
