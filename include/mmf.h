@@ -313,7 +313,10 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
  * Unmaps the map, closes the handle's descriptor and, if the handle held
  * the user lock (mmf_lock()) or a zero-copy loan, releases it; an open loan
  * publishes nothing.  For an MMF_TRANSIENT map, the last close of the last
- * live holder removes the name.  A child made by fork() keeps neither the
+ * live holder removes the name (a read-only handle that may not remove it
+ * waits, at most 1 s, for mmf-watch to; with the watcher dead too, another
+ * user's read-only last close leaves the name to the next opener or
+ * mmf_list()).  A child made by fork() keeps neither the
  * map nor the handle's locks (see "fork()" above), unless its copy took a
  * lock of its own, which it keeps until it closes that copy.
  *

@@ -306,6 +306,63 @@ static void a_cancelled_raw_lock_waiter_leaves_the_handle_free(void **s) {
   mmf_remove(n);
 }
 
+/* ---- a transient map's last close removes it, read-only or not ---- */
+
+static void transient_gone_when_a_readonly_last_close_returns(void **s) {
+  (void)s;
+  for (int i = 0; i < 20; i++) {
+    const char *n = tname("hd-rolast");
+    mmf_t *w, *r;
+    assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0644, &w), 0);
+    assert_int_equal(mmf_open(n, MMF_READONLY, &r), 0);
+    mmf_close(w);
+    assert_true(shm_exists(n));
+    mmf_close(r);
+    assert_false(shm_exists(n)); /* when the close returns */
+  }
+}
+
+/* Another user's read-only handle, last: it may not unlink the name in
+ * sticky /dev/shm, but its close returns only once the watcher has. */
+static int readonly_other_user_last(void *arg) {
+  uid_t uid;
+  gid_t gid;
+  if (other_user(&uid, &gid) < 0 || become(uid, gid) < 0)
+    return 77;
+  mmf_t *r;
+  if (mmf_open(arg, MMF_READONLY, &r) < 0)
+    return 1;
+  say_ready();
+  char c;
+  if (read(helper_pipe[0], &c, 1) != 1) /* the creator has closed */
+    return 2;
+  mmf_close(r);
+  return shm_exists(arg) ? 3 : 0;
+}
+
+static void transient_gone_when_another_users_last_close_returns(void **s) {
+  (void)s;
+  uid_t uid;
+  gid_t gid;
+  if (geteuid() != 0 || other_user(&uid, &gid) < 0)
+    skip();
+  const char *n = tname("hd-roother");
+  mmf_t *w;
+  assert_int_equal(mmf_create(n, 64, MMF_TRANSIENT, 0644, &w), 0);
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(helper_pipe), 0);
+  pid_t p = spawn(readonly_other_user_last, (void *)n);
+  await_ready();
+  mmf_close(w);
+  assert_int_equal(write(helper_pipe[1], "c", 1), 1);
+  int st = reap(p, 5000);
+  close(ready[0]);
+  close(ready[1]);
+  close(helper_pipe[0]);
+  close(helper_pipe[1]);
+  assert_int_equal(st, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -317,6 +374,8 @@ int main(void) {
       T(a_cancelled_writer_thread_leaves_no_lock),
       T(a_raw_lock_being_waited_for_is_not_held),
       T(a_cancelled_raw_lock_waiter_leaves_the_handle_free),
+      T(transient_gone_when_a_readonly_last_close_returns),
+      T(transient_gone_when_another_users_last_close_returns),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

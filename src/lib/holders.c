@@ -246,12 +246,17 @@ void mmf__holders_leave(struct mmf *m) {
    * share: it is dropped by closing (the caller has unmapped, and a mapping
    * holds the open file too), never by F_UNLCK, so that it goes with the
    * last reference.  Only the opening process removes a transient
-   * map, through an open file of its own. */
+   * map, through an open file of its own: one that may write if the caller
+   * may (a read-only handle of the owner), else a read-only one, which can
+   * only see that nobody is left and wait for the watcher. */
   int fresh = -1;
-  if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid()) {
+  bool may_claim = false;
+  if (m->id && m->transient && m->opener == mmf__os_getpid()) {
     struct mmf__where w;
     if (mmf__where_open(m->name, &w) == 0) {
-      (void)mmf__os_reopen(m->fd, true, w.dirfd, w.base, &fresh);
+      may_claim = mmf__os_reopen(m->fd, true, w.dirfd, w.base, &fresh) == 0;
+      if (!may_claim)
+        (void)mmf__os_reopen(m->fd, false, w.dirfd, w.base, &fresh);
       mmf__where_close(&w);
     }
   }
@@ -260,7 +265,10 @@ void mmf__holders_leave(struct mmf *m) {
   m->fd = -1;
   m->id = 0;
   if (fresh >= 0) {
-    (void)remove_unheld(m, fresh, true); /* the last one out removes it */
+    /* The last one out removes it; one that may not, sees nobody left
+     * and waits for the watcher (woken by our close) to. */
+    if (remove_unheld(m, fresh, may_claim) && !may_claim)
+      await_removal(m);
     mmf__os_close(fresh);
   }
 }
