@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -363,6 +364,94 @@ static void transient_gone_when_another_users_last_close_returns(void **s) {
   assert_int_equal(st, 0);
 }
 
+/* ---- one wide read lock cannot hide holders ---- */
+
+static void a_wide_read_lock_hides_no_holder(void **s) {
+  (void)s;
+  const char *n = tname("hd-wide");
+  mmf_t *w, *r[3];
+  assert_int_equal(mmf_create(n, 64, 0, 0644, &w), 0);
+  mmf_close(w); /* a writer's id lock would refuse the wide read lock */
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  struct flock fl = {.l_type = F_RDLCK,
+                     .l_whence = SEEK_SET,
+                     .l_start = (off_t)(MMF__ID_BASE + 1),
+                     .l_len = (off_t)MMF__ID_MASK};
+  assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(mmf_open(n, MMF_READONLY, &r[i]), 0);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(r[2], &st), 0);
+  struct mmf_info info;
+  assert_int_equal(mmf_info(n, &info), 0);
+  for (int i = 0; i < 3; i++)
+    mmf_close(r[i]);
+  close(fd);
+  mmf_remove(n);
+  assert_int_equal(st.holders, 3);
+  assert_int_equal(info.holders, 3);
+}
+
+/* The count from /proc/locks does not depend on the reader's PID
+ * namespace or hidepid: asked from a new PID namespace whose own /proc is
+ * mounted hidepid=2, where none of the holders' pids exist. */
+static int info_in_a_new_pid_namespace(void *arg) {
+  const char *n = arg;
+  if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 ||
+      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return 77;
+  pid_t c = fork();
+  if (c == 0) {
+    if (mount("proc", "/proc", "proc", 0, "hidepid=2") < 0)
+      _exit(77);
+    struct mmf_info info;
+    if (mmf_info(n, &info) < 0)
+      _exit(100);
+    _exit((int)info.holders);
+  }
+  int st;
+  if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st))
+    return 101;
+  return WEXITSTATUS(st);
+}
+
+static void a_wide_read_lock_hides_no_holder_in_another_namespace(void **s) {
+  (void)s;
+  if (geteuid() != 0) {
+    printf("# skipped: namespaces need root\n");
+    skip();
+  }
+  const char *n = tname("hd-widens");
+  mmf_t *w, *r[3];
+  assert_int_equal(mmf_create(n, 64, 0, 0644, &w), 0);
+  mmf_close(w);
+  char path[256];
+  snprintf(path, sizeof path, "/dev/shm/%s", n);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  struct flock fl = {.l_type = F_RDLCK,
+                     .l_whence = SEEK_SET,
+                     .l_start = (off_t)(MMF__ID_BASE + 1),
+                     .l_len = (off_t)MMF__ID_MASK};
+  assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(mmf_open(n, MMF_READONLY, &r[i]), 0);
+  pid_t p = spawn(info_in_a_new_pid_namespace, (void *)n);
+  int got = reap(p, 10000);
+  for (int i = 0; i < 3; i++)
+    mmf_close(r[i]);
+  close(fd);
+  mmf_remove(n);
+  if (got == 77) {
+    printf("# skipped: the kernel refused a new PID namespace\n");
+    skip();
+  }
+  assert_int_equal(got, 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -376,6 +465,8 @@ int main(void) {
       T(a_cancelled_raw_lock_waiter_leaves_the_handle_free),
       T(transient_gone_when_a_readonly_last_close_returns),
       T(transient_gone_when_another_users_last_close_returns),
+      T(a_wide_read_lock_hides_no_holder),
+      T(a_wide_read_lock_hides_no_holder_in_another_namespace),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

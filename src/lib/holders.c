@@ -303,6 +303,17 @@ unsigned mmf__holders_count(struct mmf *m) {
     if (p != 1)
       continue;
     uint64_t at = h.start;
+    if (h.len != 1 && !h.write) {
+      /* A read lock over many ids is nobody's, and F_OFD_GETLK reports
+       * the first conflicting lock: it would hide every id behind it.
+       * Count them all from the kernel's table instead. */
+      unsigned all;
+      if (mmf__os_count_byte_locks(m->st.st_dev, m->st.st_ino, MMF__ID_BASE + 1,
+                                   MMF__ID_BASE + ID_RANGE, &all) == 0) {
+        free(stack);
+        return all;
+      }
+    }
     if (at < r.lo || at > r.hi)
       continue; /* cannot be; do not loop on it */
     live++;

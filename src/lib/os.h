@@ -122,6 +122,11 @@ int mmf__os_range_probe(int fd, uint64_t start, uint64_t len, bool writers_only,
 int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
                         void (*fn)(void *ctx, pid_t pid, uint64_t start),
                         void *ctx);
+/* How many one-byte OFD locks in [lo, hi] the kernel holds on the file
+ * (dev, ino), from /proc/locks, which lists every open file's, whatever
+ * its process, namespace or hidepid. */
+int mmf__os_count_byte_locks(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
+                             unsigned *ret_count);
 
 /* ---- os-proc.c: this process and the watcher ---- */
 pid_t mmf__os_getpid(void);
