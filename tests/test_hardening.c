@@ -12,6 +12,15 @@
 
 #include "internal.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HD_ASAN 1
+#endif
+#endif
+#ifndef HD_ASAN
+#define HD_ASAN 0
+#endif
+
 /* ---- a forked child does not keep a dead writer alive ---- */
 
 /* The writer's helper's pid comes back on this pipe. */
@@ -284,6 +293,12 @@ static void a_raw_lock_being_waited_for_is_not_held(void **s) {
  * to lock (not -EDEADLK for ever). */
 static void a_cancelled_raw_lock_waiter_leaves_the_handle_free(void **s) {
   (void)s;
+#if defined(__SANITIZE_ADDRESS__) || HD_ASAN
+  /* AddressSanitizer's own CHECK fails while a cancellation unwinds (its
+   * no-return hook reads the stack being unwound): the plain build runs it. */
+  printf("# skipped: not under AddressSanitizer\n");
+  skip();
+#endif
   const char *n = tname("hd-rawcan");
   mmf_t *a, *b;
   assert_int_equal(mmf_create(n, 4096, MMF_RAW, 0600, &a), 0);
