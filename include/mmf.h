@@ -173,7 +173,8 @@ struct mmf_stat {
   unsigned holders;      /* open handles of the map, any process (mmf maps) */
   pid_t lock_pid;        /* process holding the user lock: 0 if free, -1 if
                             held from a process not visible here (another PID
-                            namespace, or /proc mounted hidepid) */
+                            namespace, or /proc mounted hidepid) or the
+                            lookup's bound was reached (mmf_holders) */
   uint64_t object_size;  /* bytes of the underlying object or file */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
@@ -910,7 +911,9 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
  *
  * Finds the processes that hold the mmf map @name, as this PID namespace
  * sees them.  The handles are counted by the kernel (mmf_info()'s holders),
- * their pids found the way lsof(8) finds them.  A child made by fork() is
+ * their pids found in /proc/PID/fdinfo (no foreign descriptor is stat()ed,
+ * so a hung file system cannot hang the caller; at most 2 s or 2^20
+ * descriptors are read).  A child made by fork() is
  * listed once its copy of a handle took a lock.
  *
  * @name: a shared-memory name or a file path, as for mmf_create().
@@ -926,6 +929,8 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
  *
  * Errors:
  *   -MMF_ERAW  the object is not an mmf map.
+ *   -ETIMEDOUT the lookup's bound was reached (a host with very many
+ *              descriptors, or a slow /proc).
  *   any error of mmf_open().
  *
  * Thread safety: MT-Safe.

@@ -467,6 +467,75 @@ static void a_wide_read_lock_hides_no_holder_in_another_namespace(void **s) {
   assert_int_equal(got, 3);
 }
 
+/* ---- the owner lookup never stats a foreign descriptor ---- */
+
+/* Every stat of a /proc/PID/fd/N link in this process is counted: such a
+ * stat asks the descriptor's file system, which may never answer (dead
+ * NFS, a stuck FUSE daemon) and leaves the caller unkillable.  The library
+ * is linked in statically, so these definitions are the ones it calls. */
+static atomic_int fd_link_stats;
+
+static void count_fd_link(const char *path) {
+  if (path && !strncmp(path, "/proc/", 6) && strstr(path, "/fd/"))
+    atomic_fetch_add(&fd_link_stats, 1);
+}
+
+int stat(const char *restrict path, struct stat *restrict st) {
+  count_fd_link(path);
+  return fstatat(AT_FDCWD, path, st, 0);
+}
+
+int lstat(const char *restrict path, struct stat *restrict st) {
+  count_fd_link(path);
+  return fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+}
+
+static int child_holds_the_user_lock(void *arg) {
+  mmf_t *m;
+  if (mmf_open(arg, 0, &m) < 0 || mmf_lock(m, 0) != 0)
+    return 1;
+  say_ready();
+  pause();
+  return 0;
+}
+
+static void owners_are_found_without_a_stat_of_foreign_descriptors(void **s) {
+  (void)s;
+  const char *n = tname("hd-owner");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 64, 0, 0600, &m), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t c = spawn(child_holds_the_user_lock, (void *)n);
+  await_ready();
+  atomic_store(&fd_link_stats, 0);
+  struct mmf_stat st;
+  int rs = mmf_stat(m, &st);
+  struct mmf_info info;
+  int ri = mmf_info(n, &info);
+  pid_t pids[8];
+  size_t count = 0;
+  unsigned hidden = 9;
+  int rh = mmf_holders(n, pids, 8, &count, &hidden);
+  int stats = atomic_load(&fd_link_stats);
+  kill(c, SIGKILL);
+  assert_int_equal(reap(c, 5000), 128 + SIGKILL);
+  close(ready[0]);
+  close(ready[1]);
+  mmf_close(m);
+  mmf_remove(n);
+  assert_int_equal(rs, 0);
+  assert_int_equal(ri, 0);
+  assert_int_equal(rh, 0);
+  assert_int_equal(st.lock_pid, c);
+  assert_int_equal(info.lock_pid, c);
+  assert_int_equal(count, 2);
+  pid_t lo = c < getpid() ? c : getpid(), hi = c < getpid() ? getpid() : c;
+  assert_int_equal(pids[0], lo);
+  assert_int_equal(pids[1], hi);
+  assert_int_equal(hidden, 0);
+  assert_int_equal(stats, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -482,6 +551,7 @@ int main(void) {
       T(transient_gone_when_another_users_last_close_returns),
       T(a_wide_read_lock_hides_no_holder),
       T(a_wide_read_lock_hides_no_holder_in_another_namespace),
+      T(owners_are_found_without_a_stat_of_foreign_descriptors),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }
