@@ -454,7 +454,10 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
  * retries, and after a few overtaken tries it waits once for the current
  * writer (a handle that may write), or backs off (a read-only handle), so
  * it completes.  From a raw map or a file it copies all mmf_size() bytes,
- * with seq 0.
+ * with seq 0.  A length a peer wrote over pages no writer reserved cannot
+ * fault the copy: bytes the handle does not know backed are read with
+ * pread(2) (holes read as zeros, nothing is allocated; see
+ * docs/SECURITY.md).
  *
  * @m: the handle.
  * @buf: where the content goes; may be NULL when @cap is 0.
@@ -810,7 +813,10 @@ MMF_EXPORT int mmf_unlock(mmf_t *m);
  *
  * mmf_read_begin() fills *@ret with the published content in place (data,
  * len, seq; no copy).  After looking at it, mmf_read_end() tells whether
- * what was seen stayed valid.  Nothing is held between the two.
+ * what was seen stayed valid.  Nothing is held between the two.  The view
+ * trusts the length: a peer that may write can set one over pages nobody
+ * reserved, and touching those faults (SIGBUS on a full store); copy with
+ * mmf_read() where writers are not trusted.
  *
  * @m: the handle of an mmf map.
  * @size: (mmf_write_begin) the room asked for, at most the capacity.

@@ -536,6 +536,79 @@ static void owners_are_found_without_a_stat_of_foreign_descriptors(void **s) {
   assert_int_equal(stats, 0);
 }
 
+/* ---- a hostile length over holes cannot kill a reader ---- */
+
+/* In a private mount namespace, a 1 MiB tmpfs over /dev/shm, filled up; a
+ * peer then sets the published length to 2 MiB, over pages no writer
+ * reserved.  Reading through the mapping would fault on the holes:
+ * SIGBUS, the tmpfs being full.  0 passed, 77 cannot run, else a step. */
+static int hostile_length_child(void *arg) {
+  (void)arg;
+  if (unshare(CLONE_NEWNS) < 0 ||
+      mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+      mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=1m") < 0)
+    return 77;
+  mmf_t *w, *raw, *r;
+  if (mmf_create("hostile", 4 << 20, 0, 0600, &w) < 0 ||
+      mmf_write(w, "hello", 5) < 0)
+    return 10;
+  /* Fill the store. */
+  int fill = open("/dev/shm/filler", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  static uint8_t page[4096];
+  while (fill >= 0 && write(fill, page, sizeof page) == sizeof page)
+    ;
+  if (fill < 0 || errno != ENOSPC)
+    return 11;
+  if (mmf_open("hostile", MMF_RAW, &raw) < 0)
+    return 12;
+  struct mmf__hdr *h = mmf_data(raw);
+  unsigned s = (unsigned)(atomic_load(&h->state) & 1);
+  atomic_store(&h->slot[s].len, (uint64_t)2 << 20);
+  if (mmf_open("hostile", 0, &r) < 0)
+    return 13;
+  static uint8_t buf[4 << 20];
+  size_t len = 0;
+  uint64_t seq;
+  int rr = mmf_read(r, buf, sizeof buf, &len, &seq);
+  if (rr != 0 || len != (size_t)2 << 20 || memcmp(buf, "hello", 5) ||
+      buf[len - 1] != 0)
+    return 14;
+  void *data;
+  if (mmf_read_alloc(r, &data, &len, &seq) < 0 || len != (size_t)2 << 20)
+    return 15;
+  free(data);
+  if (mmf_read_since(r, seq, 5, buf, sizeof buf, &len, &seq) < 0 ||
+      len != ((size_t)2 << 20) - 5)
+    return 16;
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null < 0 || mmf_read_fd(r, null, &len, &seq) < 0 ||
+      len != (size_t)2 << 20)
+    return 17;
+  close(null);
+  /* The writer's own handle knows only what it reserved. */
+  if (mmf_read(w, buf, sizeof buf, &len, &seq) != 0 || len != (size_t)2 << 20)
+    return 18;
+  mmf_close(r);
+  mmf_close(raw);
+  mmf_close(w);
+  close(fill);
+  return 0;
+}
+
+static void a_hostile_length_over_holes_kills_no_reader(void **s) {
+  (void)s;
+  if (geteuid() != 0) {
+    printf("# skipped: mounting a small /dev/shm needs root\n");
+    skip();
+  }
+  int r = reap(spawn(hostile_length_child, NULL), 20000);
+  if (r == 77) {
+    printf("# skipped: no private mount namespace here\n");
+    skip();
+  }
+  assert_int_equal(r, 0); /* 128 + SIGBUS before */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -552,6 +625,7 @@ int main(void) {
       T(a_wide_read_lock_hides_no_holder),
       T(a_wide_read_lock_hides_no_holder_in_another_namespace),
       T(owners_are_found_without_a_stat_of_foreign_descriptors),
+      T(a_hostile_length_over_holes_kills_no_reader),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

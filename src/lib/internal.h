@@ -77,6 +77,7 @@ struct mmf {
   _Atomic bool no_reserve; /* the file system has no fallocate */
   _Atomic int raw_locked;  /* raw map or file: lock.c RAW_FREE, _HELD... */
   _Atomic uint64_t allocated[2]; /* bytes of each slot known allocated */
+  _Atomic uint64_t backed[2];    /* bytes of each slot seen without a hole */
   _Atomic bool broken;   /* a peer shrank the object: never touch it again */
   _Atomic bool wake_all; /* the mode lets someone read who may not write */
   uint8_t *base;         /* the whole mapping */

@@ -56,6 +56,10 @@ int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done);
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Where the first hole at or after off begins (SEEK_HOLE; the end of the
+ * file if there is none).  A page that was never written (nor, on tmpfs,
+ * fallocated and then touched) is a hole. */
+int mmf__os_first_hole(int fd, uint64_t off, uint64_t *ret_off);
 /* Write zeros over [off, off+len): allocation where fallocate is missing. */
 int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len);
 int mmf__os_write_all(int fd, const void *p, size_t len);
