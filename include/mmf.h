@@ -573,13 +573,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
 /*
  * mmf_read_fd - write the current content to a file descriptor
  *
- * Writes the current content of the mmf map @m, whole, to @fd.  To a
- * regular file the kernel copies it from the map (copy_file_range(2)),
- * starting at the file's current offset; if a writer overtook the copy, the
- * file is cut back and the copy made again, so that the file ends up
- * holding one whole content.  To anything else (a pipe, a terminal) the
- * content is first copied into private memory, because bytes written there
- * cannot be taken back.
+ * Writes the current content of the mmf map @m, whole, to @fd, from its
+ * current offset on (which then moves past the content).  The kernel first
+ * copies the content into a snapshot (a memfd; where it cannot, private
+ * memory), checks that no writer overtook it, and only then writes it to
+ * @fd (copy_file_range(2) or sendfile(2); write(2) from private memory):
+ * only bytes of one whole content ever reach @fd.  A regular file is never
+ * truncated: its bytes past the content's end stay as they were.  If the
+ * call fails or the caller is killed midway, @fd holds, from the offset
+ * on, a prefix of that one content followed by what was there before,
+ * never bytes of two contents.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -590,8 +593,8 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_read(), write(2), copy_file_range(2) or
- *   ftruncate(2).
+ *   any error of mmf_read(), memfd_create(2), write(2), sendfile(2) or
+ *   copy_file_range(2).
  *
  * Thread safety: MT-Safe.
  */

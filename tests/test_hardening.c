@@ -609,6 +609,84 @@ static void a_hostile_length_over_holes_kills_no_reader(void **s) {
   assert_int_equal(r, 0); /* 128 + SIGBUS before */
 }
 
+/* ---- mmf_read_fd never cuts a regular destination ---- */
+
+#define RFD_FILE ((size_t)2 << 20)
+#define RFD_BIG ((size_t)1 << 20)
+#define RFD_SMALL ((size_t)64 << 10)
+
+struct republisher {
+  const char *name;
+  atomic_bool stop;
+  int err;
+};
+
+/* Alternates a big content of 'b' and a small one of 'a', as fast as it
+ * can: copies of the big one are overtaken again and again. */
+static void *republish(void *arg) {
+  struct republisher *p = arg;
+  mmf_t *m;
+  if ((p->err = mmf_open(p->name, 0, &m)) < 0)
+    return NULL;
+  uint8_t *big = malloc(RFD_BIG), *small = malloc(RFD_SMALL);
+  memset(big, 'b', RFD_BIG);
+  memset(small, 'a', RFD_SMALL);
+  for (unsigned i = 0; !atomic_load(&p->stop) && !p->err; i++)
+    p->err =
+        i & 1 ? mmf_write(m, small, RFD_SMALL) : mmf_write(m, big, RFD_BIG);
+  free(big);
+  free(small);
+  mmf_close(m);
+  return NULL;
+}
+
+static void read_fd_into_a_file_keeps_the_bytes_past_the_content(void **s) {
+  (void)s;
+  const char *n = tname("hd-rfd");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, RFD_BIG, 0, 0600, &m), 0);
+  /* On the map's file system: there the kernel could copy straight from
+   * the map into the file. */
+  char path[300];
+  snprintf(path, sizeof path, "/dev/shm/%s", tname("hd-rfd-dst"));
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  unlink(path);
+  uint8_t *model = malloc(RFD_FILE), *now = malloc(RFD_FILE);
+  memset(model, 'X', RFD_FILE);
+  assert_int_equal(pwrite(fd, model, RFD_FILE, 0), (ssize_t)RFD_FILE);
+  struct republisher p = {.name = n};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, republish, &p), 0);
+  int bad = 0, r = 0;
+  int64_t end = now_ns() + 2000000000ll;
+  for (int i = 0; i < 4000 && now_ns() < end && !bad && !r; i++) {
+    size_t len = 0;
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    if ((r = mmf_read_fd(m, fd, &len, NULL)) < 0)
+      break;
+    /* The content, whole, then what was there before. */
+    if (len)
+      memset(model, len == RFD_BIG ? 'b' : 'a', len);
+    bad = len != RFD_BIG && len != RFD_SMALL && len != 0;
+    if (!bad) {
+      ssize_t got = pread(fd, now, RFD_FILE, 0);
+      bad = got != (ssize_t)RFD_FILE || memcmp(now, model, RFD_FILE) != 0 ||
+            lseek(fd, 0, SEEK_CUR) != (off_t)len;
+    }
+  }
+  atomic_store(&p.stop, true);
+  pthread_join(t, NULL);
+  close(fd);
+  free(model);
+  free(now);
+  mmf_close(m);
+  mmf_remove(n);
+  assert_int_equal(p.err, 0);
+  assert_int_equal(r, 0);
+  assert_int_equal(bad, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(a_forked_helper_does_not_keep_a_dead_writer_alive),
@@ -626,6 +704,7 @@ int main(void) {
       T(a_wide_read_lock_hides_no_holder_in_another_namespace),
       T(owners_are_found_without_a_stat_of_foreign_descriptors),
       T(a_hostile_length_over_holes_kills_no_reader),
+      T(read_fd_into_a_file_keeps_the_bytes_past_the_content),
   };
   return run_cases("hardening", tests, NULL, NULL);
 }

@@ -95,9 +95,6 @@ int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
 /* Is fd a regular file not opened O_APPEND, and where is its offset? */
 bool mmf__os_regular(int fd, int64_t *ret_off);
-/* Truncate the file fd to `off` bytes and move its offset there: undoes a
- * copy_out that a writer overtook. */
-int mmf__os_truncate_and_seek(int fd, int64_t off);
 /* A copy of `len` bytes of `from` at `off` in a new memfd (*ret_fd), made
  * by the kernel: no page is faulted in here.  -EXDEV where it cannot. */
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);
