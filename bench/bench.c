@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -960,6 +961,192 @@ static void sweep(const char *plot) {
   fclose(f);
 }
 
+/* ---- 9. event loops ---- */
+
+enum wk_kind { WK_FUTEX, WK_WAIT, WK_EPOLL };
+static double wake_futex_p50;
+
+struct wake_sh {
+  _Atomic uint32_t word;  /* raw futex */
+  _Atomic uint32_t armed; /* the receiver is about to sleep for round i */
+  _Atomic double t0;      /* when the sender published round i */
+};
+
+/* One-way wake-up of a sleeping receiver on cpu_b by a publication on
+ * cpu_a: n latencies in microseconds into out. */
+static void wake_lat(enum wk_kind k, int n, double *out) {
+  struct wake_sh *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  char nm[64];
+  snprintf(nm, sizeof nm, "mmfbench-wake-%d", (int)getpid());
+  mmf_t *m = NULL;
+  if (k != WK_FUTEX && mmf_create(nm, 64, 0, 0, &m) < 0)
+    die("create", 0);
+  int res[2];
+  if (pipe(res) < 0)
+    die("pipe", 0);
+  int warm = n / 10;
+  pid_t p = fork();
+  if (p == 0) {
+    pin(1);
+    mmf_t *r = NULL;
+    int ep = -1;
+    if (k != WK_FUTEX && mmf_open(nm, 0, &r) < 0)
+      _exit(1);
+    if (k == WK_EPOLL) {
+      ep = epoll_create1(EPOLL_CLOEXEC);
+      struct epoll_event ev = {.events = EPOLLIN};
+      if (epoll_ctl(ep, EPOLL_CTL_ADD, mmf_event_fd(r), &ev) < 0)
+        _exit(1);
+    }
+    uint64_t seq = 0;
+    for (int i = 0; i < n + warm; i++) {
+      struct epoll_event ev;
+      atomic_store(&sh->armed, (uint32_t)i + 1);
+      switch (k) {
+      case WK_FUTEX:
+        while (atomic_load(&sh->word) == (uint32_t)i)
+          futex(&sh->word, FUTEX_WAIT, (uint32_t)i);
+        break;
+      case WK_WAIT:
+        mmf_wait(r, seq, -1, &seq);
+        break;
+      case WK_EPOLL:
+        while (epoll_wait(ep, &ev, 1, -1) != 1)
+          ;
+        mmf_event_ack(r, &seq);
+        break;
+      }
+      double d = (now() - atomic_load(&sh->t0)) * 1e6;
+      if (i >= warm && write(res[1], &d, sizeof d) != sizeof d)
+        _exit(1);
+    }
+    _exit(0);
+  }
+  pin(0);
+  mmf_t *w = m;
+  if (k == WK_EPOLL) {
+    /* The poller's first look: a content exists only after this. */
+    usleep(20000);
+  }
+  for (int i = 0; i < n + warm; i++) {
+    while (atomic_load(&sh->armed) != (uint32_t)i + 1)
+      sched_yield();
+    /* Let it fall asleep (past mmf_wait's spin). */
+    usleep(200);
+    atomic_store(&sh->t0, now());
+    if (k == WK_FUTEX) {
+      atomic_store(&sh->word, (uint32_t)i + 1);
+      futex(&sh->word, FUTEX_WAKE, 1);
+    } else {
+      mmf_write(w, &i, sizeof i);
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (read(res[0], &out[i], sizeof out[i]) != sizeof out[i])
+      die("result", 0);
+  waitpid(p, NULL, 0);
+  close(res[0]);
+  close(res[1]);
+  munmap(sh, 4096);
+  if (m) {
+    mmf_close(m);
+    mmf_remove(nm);
+  }
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    CPU_SET(c, &all);
+  sched_setaffinity(0, sizeof all, &all);
+}
+
+static void wake_report(const char *what, enum wk_kind k, double limit) {
+  int n = quick ? 300 : 2000;
+  double *v = malloc(sizeof *v * (size_t)n);
+  double p50[16], p99[16];
+  for (int i = 0; i < reps; i++) {
+    wake_lat(k, n, v);
+    p50[i] = pct(v, n, 0.5);
+    p99[i] = pct(v, n, 0.99);
+  }
+  free(v);
+  char w[96];
+  snprintf(w, sizeof w, "%s p50", what);
+  report("events", w, "us", stats(p50, reps), false, limit, 0, NULL);
+  snprintf(w, sizeof w, "%s p99", what);
+  report("events", w, "us", stats(p99, reps), false, 0, 0, NULL);
+  if (k == WK_FUTEX)
+    wake_futex_p50 = stats(p50, reps).med;
+}
+
+/* A process polling the map `name` (acking each content or never) until
+ * killed; returns its pid once its descriptor exists. */
+static pid_t poller(const char *name, bool ack) {
+  int ok[2];
+  if (pipe(ok) < 0)
+    die("pipe", 0);
+  pid_t p = fork();
+  if (p == 0) {
+    mmf_t *m;
+    if (mmf_open(name, 0, &m) < 0)
+      _exit(1);
+    int fd = mmf_event_fd(m);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    mmf_event_ack(m, NULL);
+    if (write(ok[1], "r", 1) != 1)
+      _exit(1);
+    for (;;)
+      if (epoll_wait(ep, &ev, 1, -1) == 1 && ack)
+        mmf_event_ack(m, NULL);
+      else if (!ack)
+        pause();
+  }
+  char c;
+  if (read(ok[0], &c, 1) != 1)
+    die("poller", 0);
+  close(ok[0]);
+  close(ok[1]);
+  return p;
+}
+
+static void events(void) {
+  section("9. event loops: waking a sleeping reader on another CPU, one way");
+  if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+    wake_report("2 CPUs: raw futex wake-up", WK_FUTEX, 0);
+    wake_report("2 CPUs: mmf_write -> mmf_wait", WK_WAIT, wake_futex_p50);
+    wake_report("2 CPUs: mmf_write -> epoll_wait(mmf_event_fd)", WK_EPOLL,
+                wake_futex_p50);
+  }
+  /* The writer's hot path: nobody polls, a poller whose descriptor is
+   * readable (it never acknowledges), a poller acknowledging each one. */
+  const char *nm = mapname("evhot");
+  mmf_t *m;
+  if (mmf_create(nm, 64, 0, 0, &m) < 0)
+    die("create", 0);
+  const char *what[] = {"64 B write+read, nobody polls",
+                        "64 B write+read, a poller elsewhere (idle)",
+                        "64 B write+read, a poller acking each content"};
+  double base = 0;
+  for (int c = 0; c < 3; c++) {
+    pid_t p = c ? poller(nm, c == 2) : 0;
+    double v[16];
+    for (int i = 0; i < reps; i++)
+      v[i] = per_op(op_write_read, m, 64) * 1e9;
+    struct stat3 s = stats(v, reps);
+    report("events", what[c], "ns", s, false, base, 0, NULL);
+    if (!c)
+      base = s.med;
+    if (p) {
+      kill(p, SIGKILL);
+      waitpid(p, NULL, 0);
+    }
+  }
+  mmf_close(m);
+  mmf_remove(nm);
+}
+
 int main(int argc, char **argv) {
   const char *json_path = NULL, *plot = NULL;
   for (int i = 1; i < argc; i++) {
@@ -999,9 +1186,10 @@ int main(int argc, char **argv) {
   printf("mmf %s benchmark, %d repetitions each (median [min - max]); "
          "÷limit and ÷best peer: >1 is better\n",
          mmf_version(), reps);
-  void (*sections[])(void) = {steady,        streams, oneshot,  pingpongs,
-                              whole_process, scan,    creation, appends};
-  for (int i = 0; i < 8; i++)
+  void (*sections[])(void) = {steady,    streams,       oneshot,
+                              pingpongs, whole_process, scan,
+                              creation,  appends,       events};
+  for (int i = 0; i < 9; i++)
     if (!only || only == i + 1)
       sections[i]();
   if (plot)

@@ -1000,6 +1000,155 @@ MMF_EXPORT const char *mmf_strerror(int code);
  */
 MMF_EXPORT const char *mmf_version(void);
 
+/*
+ * mmf_event_fd, mmf_event_ack - a descriptor to poll for a new content
+ *
+ * mmf_event_fd() gives a descriptor (since 1.1) that poll(2), epoll(7) and
+ * select(2) report readable while the map holds a content newer than the
+ * one last acknowledged with mmf_event_ack(); mmf maps only.  The first
+ * call on a handle makes it (an eventfd, O_CLOEXEC and non-blocking); later
+ * calls return the same one.  The handle owns it: never close it or read
+ * it yourself; mmf_close() closes it, which also takes it out of any epoll
+ * set.  Before the first acknowledgement the acknowledged seq is 0, so a
+ * map that holds a content polls readable at once: call mmf_event_ack()
+ * right after mmf_event_fd() for "from now on".
+ *
+ * mmf_event_ack() stores the current seq in *@ret_seq and makes the
+ * descriptor unreadable until a newer content is published.  Read the
+ * content after acknowledging (its seq is then *@ret_seq or newer), so
+ * that nothing published meanwhile is missed.
+ *
+ * No wake-up is lost: a content published at any moment after an
+ * acknowledgement makes the descriptor readable, until the next one.  It
+ * stays readable until mmf_event_ack(), however many contents came
+ * meanwhile (they count as one).  It works wherever mmf_wait() does:
+ * another PID namespace sharing /dev/shm, another user with read
+ * permission, a read-only handle, /proc mounted hidepid; with mmf_wait()'s
+ * latency caveat for a read-only handle (a change seen within 10 ms).
+ *
+ * Cost: a library thread per 127 polled handles of the process (started
+ * with the first, ended with the last; it takes no signal and has a 256 KiB
+ * stack) sleeps in futex_waitv(2) on the maps' futex words and signals the
+ * descriptors.  A writer pays a FUTEX_WAKE only while some descriptor waits
+ * for its map's next content, at most once per acknowledgement; writers of
+ * maps nobody polls pay nothing.  A wake-up costs the poller about what a
+ * futex wake-up costs plus an eventfd write.  Where the kernel lacks
+ * futex_waitv (before Linux 5.16) each polled handle gets a thread of its
+ * own.  The thread holds no descriptor of the map: a transient map goes
+ * when its handles do, polled or not.
+ *
+ * After fork(), the child has none of the threads and its copies of the
+ * descriptors are closed (a child's epoll set loses them): a child that
+ * polls calls mmf_event_fd() again for a descriptor of its own.
+ *
+ * @m: the handle of an mmf map.
+ * @ret_seq: (mmf_event_ack) receives the seq acknowledged; may be NULL.
+ *
+ * Returns: mmf_event_fd() returns the descriptor (0 or more),
+ * mmf_event_ack() returns 0; both a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW      @m is a raw map or a mapped file.
+ *   -MMF_ECORRUPT  a peer shrank the object (the descriptor then stays
+ *                  readable for good).
+ *   -EINVAL        (mmf_event_ack) @m has no descriptor: mmf_event_fd()
+ *                  was not called.
+ *   -EMFILE        (mmf_event_fd) no descriptor left, or more than 32512
+ *                  polled handles.
+ *   -ENOMEM        (mmf_event_fd) the thread could not be started.
+ *
+ * Thread safety: MT-Safe, but mmf_close() must come after every other
+ *   thread's use of the handle and of its descriptor.
+ */
+MMF_EXPORT int mmf_event_fd(mmf_t *m);
+MMF_EXPORT int mmf_event_ack(mmf_t *m, uint64_t *ret_seq);
+
+/*
+ * mmf_wait_any - wait for a newer content on any of several maps
+ *
+ * Waits (since 1.1) until any of the @n maps holds a content newer than
+ * its entry of @after_seqs, and returns at once if one does already.  It
+ * spins for about 20 us, then, without @cancel_fd and for up to 127 maps,
+ * sleeps in futex_waitv(2) in the calling thread (a wake-up costs what
+ * mmf_wait()'s does); with @cancel_fd, or more maps, the library's threads
+ * (see mmf_event_fd()) watch the maps and the caller sleeps in poll(2),
+ * which costs a second wake-up.  It needs no event descriptor and leaves
+ * those of the maps untouched; it allocates a few dozen bytes per map for
+ * the call.  A signal does not end the wait.
+ *
+ * @maps: @n handles of mmf maps.
+ * @after_seqs: the seq the caller has seen of each map.
+ * @n: how many maps, 1 to 32512.
+ * @cancel_fd: -1, or a descriptor of the caller's (an eventfd, the read
+ *   end of a pipe) whose becoming readable, or reporting an error or
+ *   hang-up, ends the wait with -ECANCELED; the library never reads it.
+ * @timeout_ms: the most milliseconds to wait; -1 waits without limit, 0
+ *   only checks.
+ * @ret_index: receives the index in @maps of the first map with a newer
+ *   content; may be NULL.
+ * @ret_seq: receives that map's seq; may be NULL.
+ *
+ * Returns: 0 when a map has a newer content, a negative error code on
+ * failure.
+ *
+ * Errors:
+ *   -ETIMEDOUT     @timeout_ms passed with no newer content.
+ *   -ECANCELED     @cancel_fd became readable.
+ *   -EINVAL        @maps or @after_seqs is NULL, a map is NULL, @n is 0 or
+ *                  above 32512.
+ *   -MMF_ERAW      a map is raw or a mapped file.
+ *   -MMF_ECORRUPT  a peer shrank an object.
+ *   -ENOMEM        no memory, or no thread could be started.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_wait_any(mmf_t *const *maps, const uint64_t *after_seqs,
+                            size_t n, int cancel_fd, int timeout_ms,
+                            size_t *ret_index, uint64_t *ret_seq);
+
+/*
+ * mmf_write_seq, mmf_append_seq, mmf_write_at_seq, mmf_write_commit_seq,
+ * mmf_write_fd_seq - publish and learn the seq published
+ *
+ * mmf_write(), mmf_append(), mmf_write_at(), mmf_write_commit() and
+ * mmf_write_fd() (since 1.1), which also store the seq of the content this
+ * very call published, so that "publish, then wait for the answer to it"
+ * is mmf_write_seq(m, ..., &seq) then mmf_wait(m, seq, ...).  The seq
+ * belongs to the call: other threads writing through the same handle at
+ * the same time do not change it.  Same contract, errors and cost as the
+ * calls they stand for; the plain calls cost nothing more for them.
+ *
+ * @m: the handle.
+ * @data: the bytes to publish, as the plain call takes them.
+ * @len: how many bytes, as the plain call takes it.
+ * @sep: (mmf_append_seq) the separator, as mmf_append() takes it.
+ * @sep_len: (mmf_append_seq) its length.
+ * @offset: (mmf_write_at_seq) where the bytes go, as mmf_write_at().
+ * @w: (mmf_write_commit_seq) the open loan.
+ * @fd: (mmf_write_fd_seq) the descriptor read, as mmf_write_fd().
+ * @ret_len: (mmf_write_fd_seq) receives the bytes published; may be NULL.
+ * @ret_seq: receives the seq published (0 for a raw map or a file, which
+ *   publish none); may be NULL; untouched on failure.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   any error of the call it stands for.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_write_seq(mmf_t *m, const void *data, size_t len,
+                             uint64_t *ret_seq);
+MMF_EXPORT int mmf_append_seq(mmf_t *m, const void *data, size_t len,
+                              const void *sep, size_t sep_len,
+                              uint64_t *ret_seq);
+MMF_EXPORT int mmf_write_at_seq(mmf_t *m, size_t offset, const void *data,
+                                size_t len, uint64_t *ret_seq);
+MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
+                                    size_t len, uint64_t *ret_seq);
+MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
+                                uint64_t *ret_seq);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,7 +40,7 @@ has() { # description, word expected among the replies, words...
   if comp "$@" | grep -qxF -- "$want"; then echo "ok $n - $what"; else
     failed=$((failed + 1)); echo "not ok $n - $what"; echo "# no '$want' in: $(comp "$@" | tr '\n' '|')"; fi
 }
-echo "1..12"
+echo "1..15"
 check "a file name with a space is one word" $'a b.txt' mmf cat "a "
 check "file names: all that match" $'a b.txt\nabc.txt' mmf cat a
 check "a map name with a space is one word" "mmftest-comp$$ x" mmf info "mmftest-comp$$ "
@@ -52,6 +52,9 @@ has "lock NAME -- offers commands" "echo" mmf lock X -- ec
 check "lock NAME -- CMD offers files" $'a b.txt\nabc.txt' mmf lock X -- cat a
 check "save NAME offers files for FILE" $'a b.txt\nabc.txt' mmf save X a
 has "read offers --follow" "--follow" mmf read --fo
+check "read takes one name without --follow" "" mmf read A ""
+has "read --follow takes several names" "mmftest-comp$$-y" mmf read --follow A "mmftest-comp$$-"
+has "wait takes several names" "mmftest-comp$$-y" mmf wait A "mmftest-comp$$-"
 mkfifo "/dev/shm/mmftest-comp$$-fifo"
 check "no FIFO among map names" "" mmf info "mmftest-comp$$-fi"
 rm -f "/dev/shm/mmftest-comp$$-fifo"

@@ -120,17 +120,19 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         )
     }
     'Wait-MemoryMappedFile' = @{
-        Synopsis    = 'Waits until the memory-mapped file holds a content newer than -After; returns its seq.'
-        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Not in the original module.'
+        Synopsis    = 'Waits until a memory-mapped file (or any of several) holds a content newer than -After; returns its seq.'
+        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Given several maps (-MemoryMappedFile $a, $b), it returns when any of them changes, with an object that says which (MemoryMappedFile, Name, Index, Seq); Ctrl+C ends that wait. To react to changes without waiting at all, $map.GetWatcher() gives an object whose Changed event (Register-ObjectEvent) and WaitHandle a thread of the module raises at each new content. Not in the original module.'
         Parameters  = @{
-            MemoryMappedFile = 'The map.'
-            After            = 'Wait for a seq greater than this.'
+            MemoryMappedFile = 'The map, or several maps: then the first that changes is returned.'
+            After            = 'Wait for a seq greater than this (for each map, when several).'
             TimeoutSeconds   = 'Give up after this many seconds with an error (default: wait without limit).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value; -After by property name.')
-        Outputs     = @('System.UInt64', 'The seq of the newer content. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
+        Outputs     = @('System.UInt64', 'The seq of the newer content, for one map; for several, an Mmf.MapChange object with MemoryMappedFile, Name, Index (in the list given) and Seq. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
         Examples    = @(
             @{ Code = '$seq = Wait-MemoryMappedFile -MemoryMappedFile $map -TimeoutSeconds 30'; Remarks = 'Waits up to 30 seconds for another process to write.' }
+            @{ Code = '$c = Wait-MemoryMappedFile $config, $jobs; "$($c.Name) is at seq $($c.Seq)"'; Remarks = 'Waits for whichever of two maps changes first.' }
+            @{ Code = '$w = $map.GetWatcher(); Register-ObjectEvent $w Changed -Action { "seq $($EventArgs.Seq)" | Out-Host }'; Remarks = 'Runs a script block at each new content, with no thread or loop of the script''s own; $w.WaitHandle can also be waited on with [Threading.WaitHandle]::WaitAny beside other handles.' }
         )
     }
     'Get-MemoryMappedFile' = @{

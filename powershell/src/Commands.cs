@@ -260,10 +260,10 @@ namespace Mmf {
     // ---- beyond the original module ----
 
     [Cmdlet(VerbsLifecycle.Wait, "MemoryMappedFile")]
-    [OutputType(typeof(ulong))]
+    [OutputType(typeof(ulong), typeof(PSObject))]
     public sealed class WaitMemoryMappedFileCommand : MmfCmdlet {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public MemoryMappedFile MemoryMappedFile { get; set; }
+        public MemoryMappedFile[] MemoryMappedFile { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public ulong After { get; set; }
@@ -272,16 +272,65 @@ namespace Mmf {
         public double TimeoutSeconds { get; set; } = -1;
 
         protected override void Process() {
-            var m = MemoryMappedFile;
-            CheckOpen(m);
-            ulong from = MyInvocation.BoundParameters.ContainsKey("After") ? After : m.Seq;
+            var maps = MemoryMappedFile;
+            foreach (var x in maps) CheckOpen(x);
+            bool after = MyInvocation.BoundParameters.ContainsKey("After");
             int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
-            ulong seq;
-            int r = Native.mmf_wait(m.Handle, from, ms, out seq);
-            if (r == -Native.ETIMEDOUT)
-                Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
-            if (r < 0) Fail(r, Message(m.Name, r), m);
-            WriteObject(seq);
+            if (maps.Length == 1) {
+                var m = maps[0];
+                ulong from = after ? After : m.Seq;
+                ulong seq;
+                int r = Native.mmf_wait(m.Handle, from, ms, out seq);
+                if (r == -Native.ETIMEDOUT)
+                    Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
+                if (r < 0) Fail(r, Message(m.Name, r), m);
+                WriteObject(seq);
+                return;
+            }
+            WaitAny(maps, after, ms);
+        }
+
+        // Several maps: the first (in order) that holds a newer content, as
+        // an object with MemoryMappedFile, Name, Index and Seq.  Waits in
+        // slices, so that Ctrl+C (Stopping) is seen.
+        void WaitAny(MemoryMappedFile[] maps, bool after, int ms) {
+            int n = maps.Length;
+            var from = new ulong[n];
+            for (int i = 0; i < n; i++) from[i] = after ? After : maps[i].Seq;
+            var raw = new IntPtr[n];
+            var added = new bool[n];
+            try {
+                for (int i = 0; i < n; i++) {
+                    maps[i].Handle.DangerousAddRef(ref added[i]);
+                    raw[i] = maps[i].Handle.DangerousGetHandle();
+                }
+                var deadline = ms < 0 ? DateTime.MaxValue : DateTime.UtcNow.AddMilliseconds(ms);
+                for (;;) {
+                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
+                    if (Stopping) return;
+                    UIntPtr index;
+                    ulong seq;
+                    int r = Native.mmf_wait_any(raw, from, (UIntPtr)n, -1, (int)Math.Max(0, Math.Min(left, 200)), out index, out seq);
+                    if (r == 0) {
+                        var m = maps[(int)(ulong)index];
+                        var o = new PSObject();
+                        o.TypeNames.Insert(0, "Mmf.MapChange");
+                        o.Properties.Add(new PSNoteProperty("MemoryMappedFile", m));
+                        o.Properties.Add(new PSNoteProperty("Name", m.Name));
+                        o.Properties.Add(new PSNoteProperty("Index", (int)(ulong)index));
+                        o.Properties.Add(new PSNoteProperty("Seq", seq));
+                        WriteObject(o);
+                        return;
+                    }
+                    if (r == -Native.ETIMEDOUT && left > 200) continue;
+                    if (r == -Native.ETIMEDOUT)
+                        Fail(r, Verb + ": none of the " + n + " maps changed within the timeout", maps[0]);
+                    Fail(r, Message(maps[0].Name, r), maps[0]);
+                }
+            } finally {
+                for (int i = 0; i < n; i++)
+                    if (added[i]) maps[i].Handle.DangerousRelease();
+            }
         }
     }
 

@@ -18,6 +18,7 @@ namespace Mmf {
         readonly MapHandle alias;
         IDisposable ownedStream;
         SafeMemoryMappedFileHandle safe;
+        MapWatcher watcher;
         int disposed;
 
         public string Name { get; private set; }
@@ -66,6 +67,18 @@ namespace Mmf {
                     }
                     return safe;
                 }
+            }
+        }
+
+        // The map's watcher: a .NET event (Changed) and a WaitHandle raised
+        // by a thread of the module at each new content, for
+        // Register-ObjectEvent; one per map (later calls return it until it
+        // is disposed), disposed with the map.  mmf maps only.
+        public MapWatcher GetWatcher() {
+            CheckOpen();
+            lock (this) {
+                if (watcher == null || watcher.IsDisposed) watcher = new MapWatcher(this, handle);
+                return watcher;
             }
         }
 
@@ -118,6 +131,9 @@ namespace Mmf {
         // disposed, as .NET's views keep theirs.
         public void Dispose() {
             if (System.Threading.Interlocked.Exchange(ref disposed, 1) != 0) return;
+            MapWatcher w;
+            lock (this) w = watcher;
+            if (w != null) w.Dispose();
             if (ownedStream != null) ownedStream.Dispose();
             handle.Dispose();
             if (alias != null) alias.Dispose();

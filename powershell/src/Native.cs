@@ -93,6 +93,7 @@ namespace Mmf {
             ETOOBIG = 4005, ERAW = 4006, ESTUCK = 4007, EOVERTAKEN = 4009, EREADONLY = 4010, ENOTREG = 4011,
             EOWNER = 4012, ENOWATCHER = 4013;
         public const int ReadWhole = 2;
+        public const int ECANCELED = 125;
 
         [DllImport(Lib)] public static extern int mmf_create([MarshalAs(UnmanagedType.LPUTF8Str)] string name, UIntPtr capacity, int flags, uint mode, out IntPtr ret);
         [DllImport(Lib)] public static extern int mmf_open([MarshalAs(UnmanagedType.LPUTF8Str)] string name, int flags, out IntPtr ret);
@@ -113,6 +114,9 @@ namespace Mmf {
         [DllImport(Lib)] public static extern IntPtr mmf_data(MapHandle m);
         [DllImport(Lib)] public static extern int mmf_fd(MapHandle m);
         [DllImport(Lib)] public static extern int mmf_wait(MapHandle m, ulong after, int timeoutMs, out ulong seq);
+        [DllImport(Lib)] public static extern int mmf_wait_any(IntPtr[] maps, ulong[] after, UIntPtr n, int cancelFd, int timeoutMs, out UIntPtr index, out ulong seq);
+        [DllImport(Lib)] public static extern int mmf_event_fd(MapHandle m);
+        [DllImport(Lib)] public static extern int mmf_event_ack(MapHandle m, out ulong seq);
         [DllImport(Lib)] public static extern int mmf_info([MarshalAs(UnmanagedType.LPUTF8Str)] string name, IntPtr info);
         [DllImport(Lib)] public static extern int mmf_list(out IntPtr list, out UIntPtr count);
         [DllImport(Lib)] static extern IntPtr mmf_strerror(int code);

@@ -61,7 +61,8 @@ struct verb {
 
 /* The files of the CLI, from the top down; each calls only those below it
  * (commands.c and guard.c side by side):
- *   main.c -> verbs.c -> commands.c -> guard.c, output.c -> msg.c -> text.c
+ *   main.c -> verbs.c -> commands.c -> watch.c, guard.c, output.c -> msg.c
+ *   -> text.c (verbs.c calls watch.c's cmd_wait too)
  * and main.c -> args.c -> msg.c, main.c -> guard.c (signals_save). */
 
 /* verbs.c: the table, ended by a zeroed entry. */
@@ -84,6 +85,16 @@ int cmd_remove(const struct verb *v, const struct opts *o);
 int cmd_info(const struct verb *v, const struct opts *o);
 int cmd_list(const struct verb *v, const struct opts *o);
 int cmd_cat(const struct verb *v, const struct opts *o);
+
+/* watch.c: the verbs and modes that watch maps for new contents (wait,
+ * read --wait, read --follow), over one map or several. */
+/* Wait for a content newer than --after's seq (default: the current one),
+ * within --timeout; fills *ret_seq (may be NULL).  An exit status. */
+int wait_newer(const char *verb, const char *name, mmf_t *m,
+               const struct opts *o, uint64_t *ret_seq);
+/* mmf read --follow over the maps named by o->args (m: the first, open);
+ * with several, each output is prefixed by its map's name. */
+int read_follow(const struct verb *v, mmf_t *m, const struct opts *o);
 
 /* guard.c: run cmd (argv, NULL-ended) in a guard process that shares the
  * caller's locked handle and kills the command and all it started if mmf
@@ -111,9 +122,11 @@ int print_range(const char *verb, const char *name, mmf_t *m,
                 const struct opts *o, const char *what, bool by_reference);
 void json_string(FILE *f, const char *s);
 /* A content as JSON: {"seq":N,"length":N,"appended":B,"data":"..."}, with
- * "data_base64" instead when it is not UTF-8 text. */
-void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
-                        const uint8_t *data, size_t len);
+ * "data_base64" instead when it is not UTF-8 text; "name" first unless
+ * name is NULL. */
+void print_content_json(FILE *f, const char *name, uint64_t seq,
+                        uint64_t length, bool appended, const uint8_t *data,
+                        size_t len);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
   pid_t pids[64];
@@ -126,10 +139,10 @@ void print_info_table(FILE *f, const struct mmf_info *in,
                       const struct holders *h, bool bytes);
 void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
                       bool bytes);
-/* write --json: {"name", "length" (bytes written), "seq" (the map's seq
- * just after: another writer may have published since; null for raw
- * maps)}. */
-void print_written_json(FILE *f, mmf_t *m, const char *name, uint64_t len);
+/* write --json: {"name", "length" (bytes written), "seq" (the seq this
+ * write published; null for raw maps)}. */
+void print_written_json(FILE *f, const char *name, uint64_t len, bool raw,
+                        uint64_t seq);
 /* wait --json: {"name", "seq"}. */
 void print_wait_json(FILE *f, const char *name, uint64_t seq);
 /* save --json: {"name", "file", "length" (the file's size, null if it

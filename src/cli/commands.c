@@ -109,7 +109,7 @@ static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
 
 /* A regular file on stdin goes straight into the unpublished slot. */
 static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
-                            uint64_t cap) {
+                            uint64_t cap, uint64_t *ret_seq) {
   if (size > cap)
     return fail("write", name,
                 "%llu bytes do not fit the %llu-byte capacity; nothing was "
@@ -118,7 +118,7 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
   /* The kernel copies the file into the map: no page of it is faulted in
    * here. */
   size_t done;
-  int r = mmf_write_fd(m, STDIN_FILENO, (size_t)size, &done);
+  int r = mmf_write_fd_seq(m, STDIN_FILENO, (size_t)size, &done, ret_seq);
   if (r == -MMF_ETOOBIG || r == -MMF_ESTUCK || r == -MMF_EREADONLY ||
       r == -MMF_ECORRUPT || r == -ENOSPC || r == -MMF_ENAME)
     return fail_code("write", name, r);
@@ -176,9 +176,10 @@ int cmd_write(const struct verb *v, const struct opts *o) {
         S_ISREG(in.st_mode)) {
       off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
       uint64_t size = (uint64_t)in.st_size - (pos > 0 ? (uint64_t)pos : 0);
-      rc = write_file_stdin(m, name, size, st.capacity);
+      uint64_t seq = 0;
+      rc = write_file_stdin(m, name, size, st.capacity, &seq);
       if (rc == EXIT_OK && (o->given & OPT_JSON))
-        print_written_json(stdout, m, name, size);
+        print_written_json(stdout, name, size, false, seq);
       mmf_close(m);
       return rc;
     }
@@ -199,10 +200,11 @@ int cmd_write(const struct verb *v, const struct opts *o) {
       goto out;
     }
   }
+  uint64_t seq = 0;
   if (append)
-    r = mmf_append(m, data, len, o->sep, strlen(o->sep));
+    r = mmf_append_seq(m, data, len, o->sep, strlen(o->sep), &seq);
   else
-    r = mmf_write(m, data, len);
+    r = mmf_write_seq(m, data, len, &seq);
   if (r == -MMF_ETOOBIG) {
     if (append)
       rc = fail("write", name,
@@ -217,7 +219,7 @@ int cmd_write(const struct verb *v, const struct opts *o) {
   } else if (r < 0) {
     rc = fail_code("write", name, r);
   } else if (o->given & OPT_JSON) {
-    print_written_json(stdout, m, name, len);
+    print_written_json(stdout, name, len, st.raw, seq);
   }
 out:
   free(data);
@@ -226,109 +228,6 @@ out:
 }
 
 /* ---- read / wait ---- */
-
-/* Wait for a content newer than --after's seq (default: the current one),
- * within --timeout; fills *ret_seq.  Returns an exit status. */
-static int wait_newer(const char *verb, const char *name, mmf_t *m,
-                      const struct opts *o, uint64_t *ret_seq) {
-  uint64_t after = o->after;
-  if (!(o->given & OPT_AFTER)) {
-    struct mmf_stat st;
-    int r = mmf_stat(m, &st);
-    if (r < 0)
-      return fail_code(verb, name, r);
-    after = st.seq;
-  }
-  int r = mmf_wait(m, after, o->timeout_ms, ret_seq);
-  if (r == -ETIMEDOUT) {
-    fail(verb, name, "no content newer than seq %llu within the timeout",
-         (unsigned long long)after);
-    return EXIT_TIMEOUT;
-  }
-  if (r == -MMF_ERAW)
-    return fail(verb, name, "waiting needs an mmf map; this one is raw");
-  if (r < 0)
-    return fail_code(verb, name, r);
-  return EXIT_OK;
-}
-
-/* mmf read --follow: the content, then each later one as it is published:
- * only the appended bytes when it extends the one printed, else all of it
- * (and a line on stderr, since appends before it may have been missed). */
-static int read_follow(const char *name, mmf_t *m, const struct opts *o) {
-  bool json = o->given & OPT_JSON;
-  uint64_t seq = 0, len = 0;
-  size_t cap = 1 << 16;
-  uint8_t *buf = malloc(cap);
-  if (!buf)
-    return fail("read", name, "out of memory");
-  int64_t deadline = -1;
-  if (o->timeout_ms >= 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + o->timeout_ms;
-  }
-  bool first = true;
-  int rc = EXIT_OK;
-  for (;;) {
-    size_t got;
-    uint64_t now;
-    int r = mmf_read_since(m, seq, len, buf, cap, &got, &now);
-    if (r == -ENOBUFS) {
-      uint8_t *bigger = realloc(buf, got);
-      if (!bigger) {
-        rc = fail("read", name, "out of memory for %zu bytes", got);
-        break;
-      }
-      buf = bigger;
-      cap = got;
-      continue;
-    }
-    if (r < 0) {
-      rc = fail_code("read", name, r);
-      break;
-    }
-    bool whole = r == MMF_READ_WHOLE || first;
-    if (r == MMF_READ_WHOLE && !first) {
-      fail("read", name,
-           "the content was replaced (seq %llu); printing it whole "
-           "(anything appended just before may be missed)",
-           (unsigned long long)now);
-    }
-    len = whole ? got : len + got;
-    if (now != seq || first) {
-      if (json) {
-        print_content_json(stdout, now, len, !whole, buf, got);
-        fflush(stdout);
-      } else if (got && (r = write_out(buf, got)) < 0) {
-        rc = fail("read", name, "writing standard output: %s", strerror(-r));
-        break;
-      }
-      if (o->given & OPT_SEQ)
-        fprintf(stderr, "seq %llu\n", (unsigned long long)now);
-    }
-    seq = now;
-    first = false;
-    int wait_ms = -1;
-    if (deadline >= 0) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      int64_t left = deadline - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-      if (left <= 0)
-        break; /* the time asked for is up: a normal end */
-      wait_ms = (int)left;
-    }
-    r = mmf_wait(m, seq, wait_ms, NULL);
-    if (r == -ETIMEDOUT)
-      break;
-    if (r < 0) {
-      rc = fail_code("read", name, r);
-      break;
-    }
-  }
-  free(buf);
-  return rc;
-}
 
 /* The content through a copy in memory; with a final newline added if
  * `newline` and it has none.  0 or a negative code. */
@@ -355,6 +254,8 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     return usage_error(v, "--timeout goes with --wait or --follow");
   if (wait && follows)
     return usage_error(v, "--wait and --follow do not go together");
+  if (o->nargs > 1 && !follows)
+    return usage_error(v, "several maps are read with --follow only");
   mmf_t *m;
   /* A handle that may write (where the caller may: otherwise it is opened
    * read-only all the same) takes its turn at the writers' lock when
@@ -387,7 +288,7 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     return rc;
   }
   if (follows) {
-    rc = read_follow(name, m, o);
+    rc = read_follow(v, m, o);
     mmf_close(m);
     return rc;
   }
@@ -406,7 +307,7 @@ int cmd_read(const struct verb *v, const struct opts *o) {
       return fail_code("read", name, r);
     }
     if (o->given & OPT_JSON)
-      print_content_json(stdout, seq, len, false, data, len);
+      print_content_json(stdout, NULL, seq, len, false, data, len);
     else if ((r = write_out(data, len)) < 0)
       rc = fail("read", name, "writing standard output: %s", strerror(-r));
     if (o->given & OPT_SEQ)
@@ -439,25 +340,6 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     rc = fail_code("read", name, r);
   else if (r < 0)
     rc = fail("read", name, "writing standard output: %s", mmf_strerror(r));
-  mmf_close(m);
-  return rc;
-}
-
-int cmd_wait(const struct verb *v, const struct opts *o) {
-  const char *name = o->args[0];
-  mmf_t *m;
-  int r = mmf_open(name, 0, &m);
-  if (r == -MMF_ENOTMMF)
-    return fail("wait", name, "waiting needs an mmf map; this one is raw");
-  if (r < 0)
-    return fail_map(v, name, r);
-  uint64_t seq = 0;
-  int rc = wait_newer("wait", name, m, o, &seq);
-  if (rc == EXIT_OK && (o->given & OPT_JSON))
-    print_wait_json(stdout, name, seq);
-  else if (rc == EXIT_OK) {
-    printf("%llu\n", (unsigned long long)seq);
-  }
   mmf_close(m);
   return rc;
 }

@@ -258,13 +258,13 @@ void print_list_table(FILE *f, const struct mmf_info *list, size_t n,
   }
 }
 
-void print_written_json(FILE *f, mmf_t *m, const char *name, uint64_t len) {
-  struct mmf_stat st;
+void print_written_json(FILE *f, const char *name, uint64_t len, bool raw,
+                        uint64_t seq) {
   fputs("{\"name\":", f);
   json_string(f, name);
   fprintf(f, ",\"length\":%llu,\"seq\":", (unsigned long long)len);
-  if (mmf_stat(m, &st) == 0 && !st.raw)
-    fprintf(f, "%llu}\n", (unsigned long long)st.seq);
+  if (!raw)
+    fprintf(f, "%llu}\n", (unsigned long long)seq);
   else
     fputs("null}\n", f);
 }
@@ -340,9 +340,16 @@ static void base64(FILE *f, const uint8_t *p, size_t n) {
   }
 }
 
-void print_content_json(FILE *f, uint64_t seq, uint64_t length, bool appended,
-                        const uint8_t *data, size_t len) {
-  fprintf(f, "{\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
+void print_content_json(FILE *f, const char *name, uint64_t seq,
+                        uint64_t length, bool appended, const uint8_t *data,
+                        size_t len) {
+  fputc('{', f);
+  if (name) {
+    fputs("\"name\":", f);
+    json_string(f, name);
+    fputc(',', f);
+  }
+  fprintf(f, "\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
           (unsigned long long)seq, (unsigned long long)length,
           appended ? "true" : "false");
   /* Text only if it is UTF-8 without NUL: JSON strings carry no NUL that

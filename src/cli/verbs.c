@@ -99,10 +99,10 @@ const struct verb mmf_verbs[] = {
     {"read", cmd_read,
      OPT_WAIT | OPT_AFTER | OPT_TIMEOUT | OPT_OFFSET | OPT_LENGTH |
          OPT_NAME_HEX | OPT_FOLLOW | OPT_JSON | OPT_SEQ,
-     1, 1, "print a map's content",
+     1, -1, "print a map's content",
      "mmf read NAME [--wait [--after SEQ]] [--timeout SECONDS] [--json] "
      "[--seq]\n"
-     "       mmf read NAME --follow [--timeout SECONDS] [--json] [--seq]\n"
+     "       mmf read NAME... --follow [--timeout SECONDS] [--json] [--seq]\n"
      "       mmf read RAWNAME [--offset N] [--length N]",
      "Write the content to standard output exactly as stored (on a terminal,\n"
      "with a newline after it if it has none).  --wait first\n"
@@ -114,15 +114,20 @@ const struct verb mmf_verbs[] = {
      "stderr); --timeout ends it (exit 0).  --json prints one object per\n"
      "content: seq, length, appended, and data (or data_base64).  --seq\n"
      "prints 'seq N' on stderr for each content printed, so that\n"
-     "'--wait --after N' loops chain exactly.\n\n"
+     "'--wait --after N' loops chain exactly.  --follow takes several maps:\n"
+     "then each line printed starts with 'NAME: ' (and --json adds "
+     "\"name\").\n\n"
      "examples:\n  mmf read Test | jq .\n  mmf read Test --wait --timeout "
-     "10\n  mmf read Log --follow\n"},
-    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT | OPT_JSON, 1, 1,
+     "10\n  mmf read Log --follow\n  mmf read A B --follow\n"},
+    {"wait", cmd_wait, OPT_AFTER | OPT_TIMEOUT | OPT_JSON, 1, -1,
      "wait for a newer content and print its seq",
-     "mmf wait NAME [--after SEQ] [--timeout SECONDS]",
+     "mmf wait NAME... [--after SEQ] [--timeout SECONDS] [--json]",
      "Sleep until the map's content is newer than SEQ (default: the current\n"
-     "one), then print the new seq.  Uses no CPU while waiting; exit 3 when\n"
-     "--timeout passes.\n\nexample:\n  mmf wait Test --timeout 5\n"},
+     "one), then print the new seq.  With several maps, return when any of\n"
+     "them changes and print 'NAME SEQ' of the first that did (--after\n"
+     "applies to each).  Uses no CPU while waiting; exit 3 when --timeout\n"
+     "passes.  --json prints {\"name\", \"seq\"}.\n\n"
+     "examples:\n  mmf wait Test --timeout 5\n  mmf wait A B C\n"},
     {"lock", cmd_lock, OPT_TIMEOUT, 2, -1,
      "run a command holding the map's lock",
      "mmf lock NAME [--timeout SECONDS] -- COMMAND [ARG...]",

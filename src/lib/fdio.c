@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len) {
+static int write_fd_locked(struct mmf *m, int fd, size_t len, size_t *ret_len,
+                           uint64_t *ret_seq) {
   struct mmf_write_loan w;
   int r = mmf_write_begin(m, len, &w);
   if (r < 0)
@@ -22,23 +23,33 @@ static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len) {
     mmf_write_abort(m, &w);
     return r;
   }
-  if ((r = mmf_write_commit(m, &w, done)) < 0)
+  if ((r = mmf__write_commit(m, &w, done, ret_seq)) < 0)
     return r;
   if (ret_len)
     *ret_len = done;
   return 0;
 }
 
-MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
+                    uint64_t *ret_seq) {
   if (!m || fd < 0)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
   /* read() with the writers' lock held: deferred, not cancelled there. */
   int c = mmf__os_cancel_off();
-  int r = write_fd(m, fd, len, ret_len);
+  int r = write_fd_locked(m, fd, len, ret_len, ret_seq);
   mmf__os_cancel_restore(c);
   return r;
+}
+
+MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
+  return write_fd(m, fd, len, ret_len, NULL);
+}
+
+MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
+                                uint64_t *ret_seq) {
+  return write_fd(m, fd, len, ret_len, ret_seq);
 }
 
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,

@@ -64,7 +64,7 @@ static void reg_child(void) {
 }
 
 static void reg_install(void) {
-  (void)mmf__os_atfork(reg_prepare, reg_parent, reg_child);
+  mmf__os_atfork(reg_prepare, reg_parent, reg_child);
 }
 
 int mmf__holders_life(struct mmf *m) {

@@ -175,6 +175,10 @@ int mmf__holder_pids(struct mmf *m, pid_t *pids, size_t cap, size_t *ret_count,
 /* The writers' lock (recovering after a dead writer): 0, -MMF_ESTUCK. */
 int mmf__writers_lock(struct mmf *m);
 void mmf__writers_unlock(struct mmf *m);
+/* mmf_write_commit(), which also stores the seq it published in *ret_seq
+ * (may be NULL). */
+int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
+                      uint64_t *ret_seq);
 
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The public handle: create, open, close, remove and describe maps. */
+#include "events.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -259,6 +260,8 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
 MMF_EXPORT void mmf_close(mmf_t *m) {
   if (!m)
     return;
+  /* Its event descriptor first: then no thread looks at the mapping. */
+  mmf__events_forget(m);
   if (m->kind == MMF_KIND_MMF)
     mmf__holders_leave(m); /* its locks, its mapping, its id */
   mmf__handle_free(m);

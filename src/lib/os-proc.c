@@ -139,12 +139,6 @@ unsigned long mmf__os_forks(void) {
   return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
-int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
-                   void (*child)(void)) {
-  int e = pthread_atfork(prepare, parent, child);
-  return e ? -e : 0;
-}
-
 int mmf__os_cancel_off(void) {
   int old = PTHREAD_CANCEL_ENABLE;
   (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);

@@ -137,9 +137,6 @@ unsigned long mmf__os_forks(void);
  * points (read, fallocate, pwrite...): the old state, to restore. */
 int mmf__os_cancel_off(void);
 void mmf__os_cancel_restore(int old);
-/* pthread_atfork: 0 or a negative error. */
-int mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
-                   void (*child)(void));
 /* Start the watcher that removes `base` in dirfd once no handle holds the
  * object fd any more; returns once it runs on its own. */
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
@@ -160,5 +157,33 @@ void mmf__os_sleep_us(int us);
 void mmf__os_sleep_ms(int ms);
 /* A random number, from the kernel where it can. */
 uint32_t mmf__os_random32(void);
+
+/* ---- os-events.c: futex_waitv, eventfd, a thread of the library's own ---- */
+struct mmf__waiter {
+  _Atomic uint32_t *word;
+  uint32_t val;
+  bool priv; /* a word in private memory (FUTEX_PRIVATE_FLAG) */
+};
+/* Sleep until one of the n words no longer holds its value, a wake-up, or
+ * timeout_ms (-1: none).  The index woken, -EAGAIN (a word differed),
+ * -ETIMEDOUT, -EINTR, -EFAULT, or -ENOSYS (no futex_waitv: Linux < 5.16).
+ * n == 0 probes: -EINVAL where the call exists. */
+int mmf__os_futex_waitv(const struct mmf__waiter *w, unsigned n,
+                        int timeout_ms);
+/* Wake every sleeper on a word of private memory. */
+void mmf__os_futex_wake_private(_Atomic uint32_t *w);
+/* A non-blocking, close-on-exec eventfd. */
+int mmf__os_eventfd(int *ret_fd);
+/* Make it readable / read it empty. */
+void mmf__os_eventfd_signal(int fd);
+void mmf__os_eventfd_drain(int fd);
+/* Start fn(arg) in a detached thread that takes no signal. */
+int mmf__os_thread_start(void *(*fn)(void *), void *arg);
+/* Is fd_a / fd_b (-1: none) readable within timeout_ms (-1: no limit)?
+ * A mask (1: a, 2: b), 0 on timeout, or -errno (-EINTR included). */
+int mmf__os_poll_in(int fd_a, int fd_b, int timeout_ms);
+/* pthread_atfork, once per process. */
+void mmf__os_atfork(void (*prepare)(void), void (*parent)(void),
+                    void (*child)(void));
 
 #endif

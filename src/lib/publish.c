@@ -214,7 +214,7 @@ static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
 /* Fill the unpublished slot with the current content (when `append`, else
  * nothing), sep and data, and publish it. */
 static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
-                   const void *data, size_t len) {
+                   const void *data, size_t len, uint64_t *ret_seq) {
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -276,34 +276,83 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     memcpy(dst + old_len + sep_len, data, len);
   slot_close_and_publish(m, s, odd, total, seq + 1, chain);
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = seq + 1;
   return 0;
 }
 
-MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
+/* The publishing calls take the seq they publish as an out-parameter of
+ * the caller's (NULL for the plain calls): per call, whatever other threads
+ * of the handle do.  Raw maps and files publish no seq: 0. */
+static int write_whole(struct mmf *m, const void *data, size_t len,
+                       uint64_t *ret_seq) {
   if (!m || (!data && len))
     return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, 0, data, len);
+  if (m->kind != MMF_KIND_MMF) {
+    int r = write_raw(m, 0, data, len);
+    if (r == 0 && ret_seq)
+      *ret_seq = 0;
+    return r;
+  }
   /* The writers' lock is held across fallocate/pwrite: a cancelled thread
    * would leave it held by a live handle. */
   int c = mmf__os_cancel_off();
-  int r = publish(m, false, NULL, 0, data, len);
+  int r = publish(m, false, NULL, 0, data, len, ret_seq);
+  mmf__os_cancel_restore(c);
+  return r;
+}
+
+MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
+  return write_whole(m, data, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_seq(mmf_t *m, const void *data, size_t len,
+                             uint64_t *ret_seq) {
+  return write_whole(m, data, len, ret_seq);
+}
+
+static int append(struct mmf *m, const void *data, size_t len, const void *sep,
+                  size_t sep_len, uint64_t *ret_seq) {
+  if (!m || (!data && len) || (!sep && sep_len))
+    return -EINVAL;
+  int c = mmf__os_cancel_off();
+  int r = publish(m, true, sep, sep_len, data, len, ret_seq);
   mmf__os_cancel_restore(c);
   return r;
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
                           const void *sep, size_t sep_len) {
-  if (!m || (!data && len) || (!sep && sep_len))
-    return -EINVAL;
+  return append(m, data, len, sep, sep_len, NULL);
+}
+
+MMF_EXPORT int mmf_append_seq(mmf_t *m, const void *data, size_t len,
+                              const void *sep, size_t sep_len,
+                              uint64_t *ret_seq) {
+  return append(m, data, len, sep, sep_len, ret_seq);
+}
+
+static int write_at_locked(struct mmf *m, size_t offset, const void *data,
+                           size_t len, uint64_t *ret_seq);
+
+static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
+                    uint64_t *ret_seq) {
   int c = mmf__os_cancel_off();
-  int r = publish(m, true, sep, sep_len, data, len);
+  int r = write_at_locked(m, offset, data, len, ret_seq);
   mmf__os_cancel_restore(c);
   return r;
 }
 
-static int write_at(struct mmf *m, size_t offset, const void *data,
-                    size_t len) {
+static int write_at_locked(struct mmf *m, size_t offset, const void *data,
+                           size_t len, uint64_t *ret_seq) {
+  if (!m || (!data && len))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF) {
+    int r = write_raw(m, offset, data, len);
+    if (r == 0 && ret_seq)
+      *ret_seq = 0;
+    return r;
+  }
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -343,19 +392,19 @@ static int write_at(struct mmf *m, size_t offset, const void *data,
   slot_close_and_publish(m, s, odd, total, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = mmf__state_seq(state) + 1;
   return 0;
 }
 
 MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
                             size_t len) {
-  if (!m || (!data && len))
-    return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return write_raw(m, offset, data, len);
-  int c = mmf__os_cancel_off();
-  int r = write_at(m, offset, data, len);
-  mmf__os_cancel_restore(c);
-  return r;
+  return write_at(m, offset, data, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_at_seq(mmf_t *m, size_t offset, const void *data,
+                                size_t len, uint64_t *ret_seq) {
+  return write_at(m, offset, data, len, ret_seq);
 }
 
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not
@@ -394,8 +443,8 @@ static bool loan_ok(struct mmf *m, const struct mmf_write_loan *w) {
              w->priv_[1];
 }
 
-MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
-                                size_t len) {
+int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
+                      uint64_t *ret_seq) {
   if (!m || !w || len > w->size)
     return -EINVAL;
   int r = mmf__check_size(m, false);
@@ -409,7 +458,19 @@ MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
                          mmf__state_seq(state) + 1);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);
+  if (ret_seq)
+    *ret_seq = mmf__state_seq(state) + 1;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_commit(mmf_t *m, struct mmf_write_loan *w,
+                                size_t len) {
+  return mmf__write_commit(m, w, len, NULL);
+}
+
+MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
+                                    size_t len, uint64_t *ret_seq) {
+  return mmf__write_commit(m, w, len, ret_seq);
 }
 
 MMF_EXPORT void mmf_write_abort(mmf_t *m, struct mmf_write_loan *w) {

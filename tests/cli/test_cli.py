@@ -713,8 +713,108 @@ class Follow(Base):
         rc, out, err = run("read", n, "--follow", "--wait")
         self.assertEqual(rc, 2)
 
+    def test_follow_several_maps_prefixes_each_line(self):
+        a, b = name("fa"), name("fb")
+        for n in (a, b):
+            self.ok("new", n, "--size", "1K")
+        self.ok("write", a, "one")
+        p = subprocess.Popen([*WRAP, MMF, "read", a, b, "--follow", "--timeout",
+                              "120", "--seq"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3 * SLOW)
+        self.ok("write", b, "two\nlines")
+        time.sleep(0.3 * SLOW)
+        self.ok("write", a, "--append", "more")
+        time.sleep(1.0 * SLOW)
+        p.terminate()
+        out, err = p.communicate(timeout=30)
+        # b's empty content at first prints nothing; a's append continues
+        # the line the prefix ended.
+        self.assertEqual(out.decode(), "%s: one\n%s: two\n%s: lines\n%s: more\n"
+                         % (a, b, b, a))
+        # (valgrind's lines aside: it says it lacks futex_waitv)
+        self.assertEqual([l for l in err.decode().splitlines()
+                          if l.startswith((a + ": seq", b + ": seq"))],
+                         ["%s: seq 1" % a, "%s: seq 0" % b, "%s: seq 1" % b,
+                          "%s: seq 2" % a])
+
+    def test_follow_several_maps_json_names_them(self):
+        a, b = name("fa"), name("fb")
+        for n in (a, b):
+            self.ok("new", n, "--size", "1K")
+            self.ok("write", n, "x" + n[-1])
+        out = self.ok("read", a, b, "--follow", "--json", "--timeout", "0.2")
+        rows = [json.loads(l) for l in out.decode().splitlines()]
+        self.assertEqual([(r["name"], r["seq"], r["data"]) for r in rows],
+                         [(a, 1, "x" + a[-1]), (b, 1, "x" + b[-1])])
+        # One map: no name, as before.
+        row = json.loads(self.ok("read", a, "--follow", "--json",
+                                 "--timeout", "0.1"))
+        self.assertNotIn("name", row)
+
+    def test_several_maps_need_follow(self):
+        a, b = name("fa"), name("fb")
+        for n in (a, b):
+            self.ok("new", n, "--size", "1K")
+        rc, out, err = run("read", a, b)
+        self.assertEqual((rc, out), (2, b""))
+        self.assertIn("--follow", err)
+        rc, out, err = run("read", a, "nosuchmap-ev", "--follow", "--timeout", "0.1")
+        self.assertEqual((rc, out), (1, b""))
+        self.assertIn("nosuchmap-ev", err)
+
 
 class Coordination(Base):
+    def test_write_json_reports_the_seq_it_published(self):
+        n = name("ws")
+        self.ok("new", n, "--size", "1K")
+        f = os.path.join(tempfile.mkdtemp(), "in")
+        with open(f, "wb") as fh:
+            fh.write(b"from a file")
+        with open(f, "rb") as fh:
+            p = subprocess.run([*WRAP, MMF, "write", n, "--json"], stdin=fh,
+                               capture_output=True, timeout=30)
+        self.assertEqual((p.returncode, json.loads(p.stdout)["seq"]), (0, 1))
+        w = json.loads(self.ok("write", n, "--append", "x", "--json"))
+        self.assertEqual(w["seq"], 2)
+        # Writers at once: each reports its own publication, never another's.
+        procs = [subprocess.Popen(
+            ["sh", "-c", 'for i in 1 2 3 4 5 6 7 8 9 10; do "$@" || exit 1; done',
+             "sh", *WRAP, MMF, "write", n, "w", "--json"],
+            stdout=subprocess.PIPE) for _ in range(4)]
+        seqs = []
+        for p in procs:
+            out, _ = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0)
+            seqs += [json.loads(l)["seq"] for l in out.decode().splitlines()]
+        self.assertEqual(sorted(seqs), list(range(3, 43)))
+
+    def test_wait_several_maps_names_the_one_that_changed(self):
+        a, b, c = name("wa"), name("wb"), name("wc")
+        for n in (a, b, c):
+            self.ok("new", n, "--size", "1K")
+        self.ok("write", b, "old")
+        p = subprocess.Popen([*WRAP, MMF, "wait", a, b, c, "--timeout", "10"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.3 * SLOW)
+        self.ok("write", c, "go")
+        out, err = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out), (0, ("%s 1\n" % c).encode()))
+        self.assertEqual(self.ok("wait", a, b, "--after", "0"),
+                         ("%s 1\n" % b).encode())
+        w = json.loads(self.ok("wait", a, b, c, "--after", "0", "--json"))
+        self.assertEqual(w, {"name": b, "seq": 1})
+        t0 = time.monotonic()
+        rc, out, err = run("wait", a, b, c, "--timeout", "0.3")
+        self.assertEqual((rc, out), (3, b""))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        self.assertIn("timeout", err)
+        raw = name("wr")
+        self.ok("new", raw, "--size", "16", "--raw")
+        rc, out, err = run("wait", a, raw, "--timeout", "0.1")
+        self.assertEqual(rc, 1)
+        self.assertIn("raw", err)
+
     def test_wait_timeout_and_wake(self):
         n = name()
         self.ok("new", n, "--size", "1K")

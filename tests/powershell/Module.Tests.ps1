@@ -677,6 +677,69 @@ Describe 'Wait-MemoryMappedFile' {
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $m.Dispose()
     }
+    It 'waits on several maps and says which changed, with its seq' {
+        $a = New-MemoryMappedFile (Fresh 'wa') 100
+        $b = New-MemoryMappedFile (Fresh 'wb') 100
+        $c = New-MemoryMappedFile (Fresh 'wc') 100
+        & mmf write $b.Name 'old'
+        $cn = $c.Name
+        $job = Start-ThreadJob { Start-Sleep -Milliseconds 300; & mmf write $using:cn 'go' }
+        $r = Wait-MemoryMappedFile $a, $b, $c -TimeoutSeconds 10
+        $job | Wait-Job | Remove-Job
+        $r.Name | Should -Be $c.Name
+        $r.Index | Should -Be 2
+        $r.Seq | Should -Be 1
+        $r.MemoryMappedFile | Should -Be $c
+        (Wait-MemoryMappedFile $a, $b -After 0).Name | Should -Be $b.Name
+        Wait-MemoryMappedFile $a, $c -TimeoutSeconds 0.3 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $a.Dispose(); $b.Dispose(); $c.Dispose()
+    }
+}
+
+Describe 'GetWatcher: a map''s changes as a .NET event and a WaitHandle' {
+    It 'raises Changed for Register-ObjectEvent at each new content, from no thread of the script' {
+        $m = New-MemoryMappedFile (Fresh 'watch') 100
+        & mmf write $m.Name 'before'
+        $w = $m.GetWatcher()
+        $w.Seq | Should -Be 1
+        $m.GetWatcher() | Should -Be $w
+        $id = 'mmf-watch-' + [guid]::NewGuid()
+        Register-ObjectEvent -InputObject $w -EventName Changed -SourceIdentifier $id
+        & mmf write $m.Name 'one'
+        $e = Wait-Event -SourceIdentifier $id -Timeout 10
+        $e | Should -Not -BeNullOrEmpty
+        $e.SourceEventArgs.Seq | Should -Be 2
+        $e.SourceEventArgs.Name | Should -Be $m.Name
+        $e | Remove-Event
+        & mmf write $m.Name 'two'
+        $e = Wait-Event -SourceIdentifier $id -Timeout 10
+        $e.SourceEventArgs.Seq | Should -Be 3
+        $e | Remove-Event
+        Unregister-Event -SourceIdentifier $id
+        $w.Seq | Should -Be 3
+        $m.Dispose()
+        $w.IsDisposed | Should -BeTrue
+    }
+    It 'sets its WaitHandle at a new content, and not before' {
+        $m = New-MemoryMappedFile (Fresh 'wh') 100
+        $w = $m.GetWatcher()
+        $w.WaitHandle.WaitOne(200) | Should -BeFalse
+        & mmf write $m.Name 'x'
+        $w.WaitHandle.WaitOne(10000) | Should -BeTrue
+        $w.Seq | Should -Be 1
+        $w.Dispose()
+        $m.GetWatcher() | Should -Not -Be $w
+        $m.Dispose()
+    }
+    It 'refuses a raw map' {
+        $n = Fresh 'wraw'
+        & mmf new $n --size 16 --raw
+        $m = Open-MemoryMappedFile $n
+        { $m.GetWatcher() } | Should -Throw '*raw*'
+        $m.Dispose()
+        & mmf remove $n
+    }
 }
 
 Describe 'Get-MemoryMappedFile' {
@@ -745,7 +808,7 @@ Describe 'issue 19 item 3: only the map and the string take pipeline input by va
             foreach ($p in $c.Parameters.Values) {
                 $byValue = @($p.Attributes | Where-Object { $_ -is [Parameter] -and $_.ValueFromPipeline }).Count -gt 0
                 if ($byValue) {
-                    ($p.ParameterType.Name -in 'MemoryMappedFile', 'String', 'MapName') | Should -BeTrue -Because "$($c.Name) -$($p.Name)"
+                    ($p.ParameterType.Name -in 'MemoryMappedFile', 'MemoryMappedFile[]', 'String', 'MapName') | Should -BeTrue -Because "$($c.Name) -$($p.Name)"
                 }
             }
         }
