@@ -29,14 +29,22 @@
  *    (the one exception, -ENOBUFS, says so where it applies).
  *  - Failed calls change nothing: no map is created, written or removed.
  *  - A handle (mmf_t) may be used by several threads of one process at once,
- *    except that mmf_close() must be the last call on it.  Several processes
+ *    except that mmf_close() must be the last call on it.  A call that holds
+ *    the writers' lock defers pthread_cancel() until it has let go (a
+ *    zero-copy loan is the caller's: pthread_cleanup_push() an
+ *    mmf_write_abort() between begin and commit).  Several processes
  *    may open the same map, each with its own handle.  Locks belong to the
- *    handle, not to a thread (see mmf_lock).  A child made by fork() shares
- *    its parent's handles: the child may use them, and its mmf_close() only
- *    releases its copy (the parent keeps its locks and its hold); a parent
- *    that closes a handle after forking leaves the handle's locks to the
- *    child, and they are free once neither holds the handle (the next
- *    locker is told MMF_LOCK_ABANDONED).
+ *    handle, not to a thread (see mmf_lock).  A child made by fork() gets
+ *    a copy of its parent's handles that holds nothing: a child keeps no
+ *    parent's handle (nor its locks) alive.  The child may use the copy: the
+ *    first lock it takes (a write, mmf_lock) gives the copy an id of its
+ *    own, and from then on it is a holder like any other; locks the parent
+ *    held at the fork stay the parent's.  The child's mmf_close() only
+ *    releases its copy.  (The handle's liveness is a second descriptor of
+ *    its own, never mapped, which the child closes at the fork: each handle
+ *    costs two descriptors.  Without /proc it is opened by the map's name;
+ *    where that fails too, it is the handle's descriptor and a child shares
+ *    the parent's hold until both have closed it; see docs/FORMAT.md.)
  *  - Whether a process holds a map or a lock is known from the kernel (an
  *    open-file-description lock per handle), so it holds across PID
  *    namespaces, other users and /proc mounted hidepid, with no limit on the
@@ -165,7 +173,8 @@ struct mmf_stat {
   unsigned holders;      /* open handles of the map, any process (mmf maps) */
   pid_t lock_pid;        /* process holding the user lock: 0 if free, -1 if
                             held from a process not visible here (another PID
-                            namespace, or /proc mounted hidepid) */
+                            namespace, or /proc mounted hidepid) or the
+                            lookup's bound was reached (mmf_holders) */
   uint64_t object_size;  /* bytes of the underlying object or file */
   uint64_t reserved_[6]; /* zero; later fields take this room (ABI) */
 };
@@ -305,8 +314,12 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret);
  * Unmaps the map, closes the handle's descriptor and, if the handle held
  * the user lock (mmf_lock()) or a zero-copy loan, releases it; an open loan
  * publishes nothing.  For an MMF_TRANSIENT map, the last close of the last
- * live holder removes the name.  A child made by fork() that shares the
- * handle keeps the map and the handle's locks until it closes its copy.
+ * live holder removes the name (a read-only handle that may not remove it
+ * waits, at most 1 s, for mmf-watch to; with the watcher dead too, another
+ * user's read-only last close leaves the name to the next opener or
+ * mmf_list()).  A child made by fork() keeps neither the
+ * map nor the handle's locks (see "fork()" above), unless its copy took a
+ * lock of its own, which it keeps until it closes that copy.
  *
  * @m: the handle, or NULL (then nothing is done).
  *
@@ -441,7 +454,10 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
  * retries, and after a few overtaken tries it waits once for the current
  * writer (a handle that may write), or backs off (a read-only handle), so
  * it completes.  From a raw map or a file it copies all mmf_size() bytes,
- * with seq 0.
+ * with seq 0.  A length a peer wrote over pages no writer reserved cannot
+ * fault the copy: bytes the handle does not know backed are read with
+ * pread(2) (holes read as zeros, nothing is allocated; see
+ * docs/SECURITY.md).
  *
  * @m: the handle.
  * @buf: where the content goes; may be NULL when @cap is 0.
@@ -557,13 +573,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
 /*
  * mmf_read_fd - write the current content to a file descriptor
  *
- * Writes the current content of the mmf map @m, whole, to @fd.  To a
- * regular file the kernel copies it from the map (copy_file_range(2)),
- * starting at the file's current offset; if a writer overtook the copy, the
- * file is cut back and the copy made again, so that the file ends up
- * holding one whole content.  To anything else (a pipe, a terminal) the
- * content is first copied into private memory, because bytes written there
- * cannot be taken back.
+ * Writes the current content of the mmf map @m, whole, to @fd, from its
+ * current offset on (which then moves past the content).  The kernel first
+ * copies the content into a snapshot (a memfd; where it cannot, private
+ * memory), checks that no writer overtook it, and only then writes it to
+ * @fd (copy_file_range(2) or sendfile(2); write(2) from private memory):
+ * only bytes of one whole content ever reach @fd.  A regular file is never
+ * truncated: its bytes past the content's end stay as they were.  If the
+ * call fails or the caller is killed midway, @fd holds, from the offset
+ * on, a prefix of that one content followed by what was there before,
+ * never bytes of two contents.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -574,8 +593,8 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_read(), write(2), copy_file_range(2) or
- *   ftruncate(2).
+ *   any error of mmf_read(), memfd_create(2), write(2), sendfile(2) or
+ *   copy_file_range(2).
  *
  * Thread safety: MT-Safe.
  */
@@ -656,9 +675,10 @@ MMF_EXPORT size_t mmf_size(mmf_t *m);
  *
  * Returns the descriptor of @m (close-on-exec), for fstat(2), or to let a
  * child process inherit the map by clearing FD_CLOEXEC before it execs.
- * The handle keeps owning it: never close it.  A child that inherits it
- * shares the handle's claim on the map: a transient map stays until the
- * child, too, has closed it or exited.
+ * The handle keeps owning it: never close it.  It carries no claim on the
+ * map (the handle's liveness is on a descriptor of its own): a child that
+ * inherits it can read and write the object, but keeps neither the handle
+ * nor a transient map alive.
  *
  * @m: the handle.
  *
@@ -796,7 +816,10 @@ MMF_EXPORT int mmf_unlock(mmf_t *m);
  *
  * mmf_read_begin() fills *@ret with the published content in place (data,
  * len, seq; no copy).  After looking at it, mmf_read_end() tells whether
- * what was seen stayed valid.  Nothing is held between the two.
+ * what was seen stayed valid.  Nothing is held between the two.  The view
+ * trusts the length: a peer that may write can set one over pages nobody
+ * reserved, and touching those faults (SIGBUS on a full store); copy with
+ * mmf_read() where writers are not trusted.
  *
  * @m: the handle of an mmf map.
  * @size: (mmf_write_begin) the room asked for, at most the capacity.
@@ -902,8 +925,10 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
  *
  * Finds the processes that hold the mmf map @name, as this PID namespace
  * sees them.  The handles are counted by the kernel (mmf_info()'s holders),
- * their pids found the way lsof(8) finds them.  A child made by fork() that
- * shares a handle is listed with its parent.
+ * their pids found in /proc/PID/fdinfo (no foreign descriptor is stat()ed,
+ * so a hung file system cannot hang the caller; at most 2 s or 2^20
+ * descriptors are read).  A child made by fork() is
+ * listed once its copy of a handle took a lock.
  *
  * @name: a shared-memory name or a file path, as for mmf_create().
  * @ret_pids: receives up to @cap distinct pids, ascending; may be NULL when
@@ -918,6 +943,8 @@ MMF_EXPORT int mmf_info(const char *name, struct mmf_info *ret);
  *
  * Errors:
  *   -MMF_ERAW  the object is not an mmf map.
+ *   -ETIMEDOUT the lookup's bound was reached (a host with very many
+ *              descriptors, or a slow /proc).
  *   any error of mmf_open().
  *
  * Thread safety: MT-Safe.

@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Contents to and from file descriptors: mmf_write_fd fills a write loan
  * from a descriptor, mmf_read_fd sends the published content to one.  The
- * kernel copies where it can (copy_file_range, a memfd snapshot and
- * sendfile), so that no page of the map is faulted in here; a copy a writer
- * overtook is undone and made again. */
+ * kernel copies where it can (a memfd snapshot, then copy_file_range or
+ * sendfile), so that no page of the map is faulted in here; a snapshot a
+ * writer overtook is dropped and made again, before anything is sent. */
 #include "internal.h"
 #include "slot.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
-                    uint64_t *ret_seq) {
-  if (!m || fd < 0)
-    return -EINVAL;
-  if (m->kind != MMF_KIND_MMF)
-    return -MMF_ERAW;
+static int write_fd_locked(struct mmf *m, int fd, size_t len, size_t *ret_len,
+                           uint64_t *ret_seq) {
   struct mmf_write_loan w;
   int r = mmf_write_begin(m, len, &w);
   if (r < 0)
@@ -32,6 +28,19 @@ static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
   if (ret_len)
     *ret_len = done;
   return 0;
+}
+
+static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
+                    uint64_t *ret_seq) {
+  if (!m || fd < 0)
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  /* read() with the writers' lock held: deferred, not cancelled there. */
+  int c = mmf__os_cancel_off();
+  int r = write_fd_locked(m, fd, len, ret_len, ret_seq);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
@@ -52,37 +61,14 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
   int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
-  int64_t start;
-  if (mmf__os_regular(fd, &start)) {
-    /* The kernel copies from the map's file; if a writer overtook the
-     * copy, cut the file back and copy again. */
-    for (unsigned tries = 0; tries < MMF__READ_TRIES; tries++) {
-      unsigned s;
-      uint64_t g, len, seq;
-      r = mmf__slot_published(m, false, &s, &g, &len, &seq);
-      if (r == -EAGAIN)
-        continue;
-      if (r < 0)
-        return r;
-      r = mmf__os_copy_out(m->fd, mmf__slot_off(m, s), fd, len);
-      if (r == -EXDEV)
-        break; /* not in the kernel here: copy through memory */
-      if (r < 0)
-        return r;
-      if (mmf__slot_unchanged(m, s, g)) {
-        if (ret_len)
-          *ret_len = len;
-        if (ret_seq)
-          *ret_seq = seq;
-        return 0;
-      }
-      if ((r = mmf__os_truncate_and_seek(fd, start)) < 0)
-        return r;
-    }
-  }
-  /* Into a pipe, a terminal, /dev/null: a snapshot the kernel makes (a
-   * memfd filled from the map's file: no page faulted in here, which on
-   * some machines costs more than the copy), checked whole, then sent. */
+  /* Whatever the destination, only a whole content checked beforehand
+   * reaches it: the kernel snapshots the slot (a memfd filled from the
+   * map's file: no page faulted in here, which on some machines costs more
+   * than the copy), the slot's gen is checked, and only then are the bytes
+   * sent.  A regular file is never cut: bytes past the content's end stay
+   * as they were, and a caller killed midway leaves a prefix of one
+   * content, never a mix of two. */
+  bool regular = mmf__os_regular(fd, &(int64_t){0});
   for (unsigned tries = 0; tries < MMF__READ_TRIES; tries++) {
     unsigned s;
     uint64_t g, len, seq;
@@ -101,7 +87,9 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
       mmf__os_close(snap);
       continue;
     }
-    r = mmf__os_send(snap, fd, len);
+    r = regular ? mmf__os_copy_out(snap, 0, fd, len) : -EXDEV;
+    if (r == -EXDEV)
+      r = mmf__os_send(snap, fd, len);
     mmf__os_close(snap);
     if (r == -EXDEV)
       break;

@@ -9,12 +9,13 @@
 struct mmf *mmf__handle_new(void) {
   struct mmf *m = calloc(1, sizeof *m);
   if (m)
-    m->fd = -1;
+    m->fd = m->life = -1;
   return m;
 }
 
 void mmf__handle_free(struct mmf *m) {
   mmf__os_unmap(m->base, m->map_len);
+  mmf__holders_forget(m);
   mmf__os_close(m->fd); /* drops every kernel lock of the handle */
   free(m);
 }

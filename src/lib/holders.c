@@ -19,11 +19,121 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define ID_RANGE ((uint64_t)MMF__ID_MASK) /* ids 1 .. MMF__ID_MASK */
 
+/* ---- lives, and fork ----
+ * A handle's id lock is held by an open file of its own that is never
+ * mapped: a mapping, like a descriptor, keeps its open file, and a fork()
+ * copies both.  The child closes every life at once (an atfork handler:
+ * close is async-signal-safe), so a child that never touches mmf keeps no
+ * dead parent's handle alive.  A child's copy of a handle gets an id of
+ * its own when it first needs one (mmf__holders_rejoin). */
+static pthread_mutex_t rejoin_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct mmf *reg_head;
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+
+static void reg_prepare(void) {
+  pthread_mutex_lock(&rejoin_mu);
+  pthread_mutex_lock(&reg_mu);
+}
+
+static void reg_parent(void) {
+  pthread_mutex_unlock(&reg_mu);
+  pthread_mutex_unlock(&rejoin_mu);
+}
+
+static void reg_child(void) {
+  pid_t me = mmf__os_getpid();
+  for (struct mmf *m = reg_head; m; m = m->reg_next) {
+    if (m->life < 0 || m->life == m->fd)
+      continue; /* none, or no other open file could be had (no /proc) */
+    mmf__os_close(m->life);
+    m->life = -1;
+    if (atomic_load(&m->id)) {
+      atomic_store(&m->id, 0);
+      atomic_store(&m->lost_id, true);
+    }
+    atomic_store(&m->raw_locked, 0); /* free: the parent's, not ours */
+    m->opener = me;
+  }
+  reg_parent();
+}
+
+static void reg_install(void) {
+  mmf__os_atfork(reg_prepare, reg_parent, reg_child);
+}
+
+int mmf__holders_life(struct mmf *m) {
+  pthread_once(&reg_once, reg_install);
+  pthread_mutex_lock(&reg_mu);
+  int r = 0;
+  if (m->life < 0) {
+    int fd;
+    bool w = !m->readonly && !m->copy_on_write;
+    r = mmf__os_reopen(m->fd, w, -1, NULL, &fd);
+    struct mmf__where wh;
+    if (r == -ENOENT && mmf__where_open(m->name, &wh) == 0) {
+      /* No /proc: by name, if it still names this object. */
+      r = mmf__os_reopen(m->fd, w, wh.dirfd, wh.base, &fd);
+      mmf__where_close(&wh);
+    }
+    if (r == 0 || (r != -EMFILE && r != -ENFILE && r != -ENOMEM)) {
+      /* Neither (no /proc, the name gone or replaced, the mode changed
+       * since the open): the handle's own descriptor, which a fork
+       * shares, as mmf.h says. */
+      m->life = r == 0 ? fd : m->fd;
+      r = 0;
+    }
+  }
+  if (r == 0 && !m->registered) {
+    m->reg_prev = NULL;
+    m->reg_next = reg_head;
+    if (reg_head)
+      reg_head->reg_prev = m;
+    reg_head = m;
+    m->registered = true;
+  }
+  pthread_mutex_unlock(&reg_mu);
+  return r;
+}
+
+void mmf__holders_forget(struct mmf *m) {
+  if (!m->registered)
+    return;
+  pthread_mutex_lock(&reg_mu);
+  if (m->reg_prev)
+    m->reg_prev->reg_next = m->reg_next;
+  else
+    reg_head = m->reg_next;
+  if (m->reg_next)
+    m->reg_next->reg_prev = m->reg_prev;
+  m->registered = false;
+  if (m->life >= 0 && m->life != m->fd)
+    mmf__os_close(m->life);
+  m->life = -1;
+  pthread_mutex_unlock(&reg_mu);
+}
+
+int mmf__holders_rejoin(struct mmf *m) {
+  pthread_mutex_lock(&rejoin_mu);
+  int r = 0;
+  if (!atomic_load(&m->id))
+    r = atomic_load(&m->lost_id) ? mmf__holders_join(m) : -EPERM;
+  if (r == 0)
+    atomic_store(&m->lost_id, false);
+  pthread_mutex_unlock(&rejoin_mu);
+  return r;
+}
+
 int mmf__holders_join(struct mmf *m) {
+  int r = mmf__holders_life(m);
+  if (r < 0)
+    return r;
+  int fd = m->life;
   for (int tries = 0; tries < 64; tries++) {
     uint32_t id = mmf__os_random32() & MMF__ID_MASK;
     /* Not an id that a dead holder left in a lock word: we would find
@@ -35,22 +145,22 @@ int mmf__holders_join(struct mmf *m) {
     /* A handle that may write holds its id with a write lock: exclusive,
      * so the kernel itself refuses a second holder of the id.  A read-only
      * handle can take only a read lock, and looks for company after. */
-    int r = mmf__os_range_lock(m->fd, m->readonly, byte, 1);
+    r = mmf__os_range_lock(fd, m->readonly, byte, 1);
     struct mmf__held other;
     if (r == 0) {
       /* A read lock over many bytes is nobody's id (a reader of the object
        * placed it): no company. */
       if (!m->readonly ||
-          (r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) == 0 ||
+          (r = mmf__os_range_probe(fd, byte, 1, false, &other)) == 0 ||
           (r == 1 && other.len > 1 && !other.write)) {
         m->id = id;
         return 0;
       }
-      (void)mmf__os_range_unlock(m->fd, byte, 1);
+      (void)mmf__os_range_unlock(fd, byte, 1);
       if (r < 0)
         return r;
     } else if (r == -EAGAIN) {
-      if ((r = mmf__os_range_probe(m->fd, byte, 1, false, &other)) < 0)
+      if ((r = mmf__os_range_probe(fd, byte, 1, false, &other)) < 0)
         return r;
       if (r == 0)
         continue; /* it went meanwhile: draw again */
@@ -136,20 +246,29 @@ void mmf__holders_leave(struct mmf *m) {
    * share: it is dropped by closing (the caller has unmapped, and a mapping
    * holds the open file too), never by F_UNLCK, so that it goes with the
    * last reference.  Only the opening process removes a transient
-   * map, through an open file of its own. */
+   * map, through an open file of its own: one that may write if the caller
+   * may (a read-only handle of the owner), else a read-only one, which can
+   * only see that nobody is left and wait for the watcher. */
   int fresh = -1;
-  if (m->id && m->transient && !m->readonly && m->opener == mmf__os_getpid()) {
+  bool may_claim = false;
+  if (m->id && m->transient && m->opener == mmf__os_getpid()) {
     struct mmf__where w;
     if (mmf__where_open(m->name, &w) == 0) {
-      (void)mmf__os_reopen(m->fd, true, w.dirfd, w.base, &fresh);
+      may_claim = mmf__os_reopen(m->fd, true, w.dirfd, w.base, &fresh) == 0;
+      if (!may_claim)
+        (void)mmf__os_reopen(m->fd, false, w.dirfd, w.base, &fresh);
       mmf__where_close(&w);
     }
   }
+  mmf__holders_forget(m);
   mmf__os_close(m->fd);
   m->fd = -1;
   m->id = 0;
   if (fresh >= 0) {
-    (void)remove_unheld(m, fresh, true); /* the last one out removes it */
+    /* The last one out removes it; one that may not, sees nobody left
+     * and waits for the watcher (woken by our close) to. */
+    if (remove_unheld(m, fresh, may_claim) && !may_claim)
+      await_removal(m);
     mmf__os_close(fresh);
   }
 }
@@ -175,14 +294,26 @@ unsigned mmf__holders_count(struct mmf *m) {
     int p;
     /* A failed probe (no memory for a lock record) is asked again rather
      * than read as "nobody". */
-    for (int tries = 0; (p = mmf__os_range_probe(m->fd, r.lo, r.hi - r.lo + 1,
-                                                 false, &h)) < 0 &&
-                        tries < 3;
+    for (int tries = 0;
+         (p = mmf__os_range_probe(mmf__probe_fd(m), r.lo, r.hi - r.lo + 1,
+                                  false, &h)) < 0 &&
+         tries < 3;
          tries++)
       ;
     if (p != 1)
       continue;
     uint64_t at = h.start;
+    if (h.len != 1 && !h.write) {
+      /* A read lock over many ids is nobody's, and F_OFD_GETLK reports
+       * the first conflicting lock: it would hide every id behind it.
+       * Count them all from the kernel's table instead. */
+      unsigned all;
+      if (mmf__os_count_byte_locks(m->st.st_dev, m->st.st_ino, MMF__ID_BASE + 1,
+                                   MMF__ID_BASE + ID_RANGE, &all) == 0) {
+        free(stack);
+        return all;
+      }
+    }
     if (at < r.lo || at > r.hi)
       continue; /* cannot be; do not loop on it */
     live++;

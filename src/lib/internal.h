@@ -62,17 +62,22 @@ uint32_t mmf__lock_owner(struct mmf *m, _Atomic uint32_t *l);
 /* ---- handle.c: the handle ---- */
 struct mmf {
   int fd;
+  int life; /* holds the id's lock; m->fd where no other could be opened */
   enum mmf_kind kind;
   bool readonly;
-  bool copy_on_write;  /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
-  bool transient;      /* the object's mode has the sticky bit */
-  uint32_t id;         /* mmf maps: this handle's id, 0 for a probe */
+  bool copy_on_write;   /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
+  bool transient;       /* the object's mode has the sticky bit */
+  _Atomic uint32_t id;  /* mmf maps: this handle's id, 0 for a probe */
+  _Atomic bool lost_id; /* a forked child's copy: its parent's id dropped */
+  struct mmf *reg_prev, *reg_next; /* handles with a life, for fork */
+  bool registered;
   pid_t opener;        /* the process that opened it (a fork shares the rest) */
   unsigned long forks; /* mmf__os_forks() when opened */
   /* Threads share a handle: what any of them may change is atomic. */
   _Atomic bool no_reserve; /* the file system has no fallocate */
-  _Atomic bool raw_locked; /* raw map or file: this handle holds the lock */
+  _Atomic int raw_locked;  /* raw map or file: lock.c RAW_FREE, _HELD... */
   _Atomic uint64_t allocated[2]; /* bytes of each slot known allocated */
+  _Atomic uint64_t backed[2];    /* bytes of each slot seen without a hole */
   _Atomic bool broken;   /* a peer shrank the object: never touch it again */
   _Atomic bool wake_all; /* the mode lets someone read who may not write */
   uint8_t *base;         /* the whole mapping */
@@ -137,6 +142,20 @@ int mmf__holders_join(struct mmf *m);
 /* Leave: release the lock words m holds, unmap and close it; the last
  * holder of a transient map removes its name. */
 void mmf__holders_leave(struct mmf *m);
+/* The handle's life: the unmapped open file of its own that holds its
+ * id's lock (and a raw map's lock), which a fork()ed child closes at once
+ * (an atfork handler), so that no child keeps a dead handle alive.  Open
+ * it if m has none: 0 or a negative error. */
+int mmf__holders_life(struct mmf *m);
+/* Close m's life (before its descriptor closes). */
+void mmf__holders_forget(struct mmf *m);
+/* A child's copy of a handle lost its parent's id at the fork: give it
+ * one of its own.  0, or -EPERM for a handle that never had one. */
+int mmf__holders_rejoin(struct mmf *m);
+/* Where m asks about others' locks: its own are invisible from there. */
+static inline int mmf__probe_fd(const struct mmf *m) {
+  return m->life >= 0 ? m->life : m->fd;
+}
 /* Live handles (the kernel's count, m's own included). */
 unsigned mmf__holders_count(struct mmf *m);
 /* A transient map that nobody holds: remove it (if allowed); true if it was

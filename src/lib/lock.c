@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 /* Longest sleep before asking again whether the holder lives. */
 #define SLICE_MAX_MS 50
@@ -36,6 +37,13 @@ bool mmf__id_alive(struct mmf *m, uint32_t id) {
 int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
                       bool same_handle_waits) {
   uint32_t me = m->id;
+  if (!me && atomic_load(&m->lost_id)) {
+    /* A forked child's copy of the handle: an id of its own first. */
+    int r = mmf__holders_rejoin(m);
+    if (r < 0)
+      return r;
+    me = m->id;
+  }
   if (!me)
     return -EPERM;      /* a handle that only looks (mmf_info) holds no id */
   int64_t deadline = 0; /* set when first needed: not on the fast path */
@@ -152,7 +160,8 @@ void mmf__lock_release_mine(struct mmf *m) {
    * the words are left to the kernel's liveness, and the next locker takes
    * them once no process holds the handle. */
   if (m->kind != MMF_KIND_MMF || m->readonly || !m->id ||
-      m->opener != mmf__os_getpid() || m->forks != mmf__os_forks() ||
+      m->opener != mmf__os_getpid() ||
+      (m->life == m->fd && m->forks != mmf__os_forks()) ||
       mmf__check_size(m, true) < 0)
     return;
   (void)mmf__lock_release(m, &m->hdr->ulock);
@@ -169,17 +178,23 @@ uint32_t mmf__lock_owner(struct mmf *m, _Atomic uint32_t *l) {
 /* Raw maps and files have no header to keep a lock word in: their lock is
  * the kernel's open-file-description lock on byte 0.  It dies with its
  * holder too, but the next locker cannot be told, and a waiter re-tries in
- * growing sleeps of at most 50 ms. */
-static int raw_lock(struct mmf *m, int timeout_ms) {
-  if (m->readonly)
-    return -MMF_EREADONLY;
-  /* The handle's claim first: a second thread of it must not "take" the
-   * kernel lock its open file already holds. */
-  if (atomic_exchange(&m->raw_locked, true))
-    return -EDEADLK;
+ * growing sleeps of at most 50 ms.
+ *
+ * The kernel lock belongs to the handle's open file, which all its threads
+ * share: the handle's state says which thread may take or drop it.  Only
+ * HELD may be unlocked, and only FREE may start locking, so a thread
+ * waiting in raw_lock neither counts as the holder nor lets another thread
+ * of the handle "take" the lock alongside. */
+enum { RAW_FREE, RAW_WAITING, RAW_HELD, RAW_RELEASING };
+
+static void raw_cancelled(void *arg) {
+  atomic_store(&((struct mmf *)arg)->raw_locked, RAW_FREE);
+}
+
+static int raw_wait(struct mmf *m, int timeout_ms) {
   int64_t deadline = timeout_ms < 0 ? -1 : mmf__os_now_ms() + timeout_ms;
   for (int slice = 1;; slice = slice < SLICE_MAX_MS ? slice * 2 : slice) {
-    int r = mmf__os_range_lock(m->fd, false, 0, 1);
+    int r = mmf__os_range_lock(m->life, false, 0, 1);
     if (r == 0)
       return 0;
     int wait = slice;
@@ -190,12 +205,32 @@ static int raw_lock(struct mmf *m, int timeout_ms) {
       else if (left < wait)
         wait = (int)left;
     }
-    if (r != -EAGAIN) {
-      atomic_store(&m->raw_locked, false);
+    if (r != -EAGAIN)
       return r;
-    }
-    mmf__os_sleep_ms(wait);
+    mmf__os_sleep_ms(wait); /* a cancellation point: see raw_cancelled */
   }
+}
+
+static int raw_lock(struct mmf *m, int timeout_ms) {
+  if (m->readonly)
+    return -MMF_EREADONLY;
+  for (;;) {
+    int v = RAW_FREE;
+    if (atomic_compare_exchange_strong(&m->raw_locked, &v, RAW_WAITING))
+      break;
+    if (v != RAW_RELEASING)
+      return -EDEADLK; /* held, or being taken, through this handle */
+    mmf__os_yield();   /* another thread is letting go */
+  }
+  /* On the handle's life, which a forked child does not keep. */
+  int r = mmf__holders_life(m);
+  if (r == 0) {
+    pthread_cleanup_push(raw_cancelled, m);
+    r = raw_wait(m, timeout_ms);
+    pthread_cleanup_pop(0);
+  }
+  atomic_store(&m->raw_locked, r == 0 ? RAW_HELD : RAW_FREE);
+  return r;
 }
 
 MMF_EXPORT int mmf_lock(mmf_t *m, int timeout_ms) {
@@ -215,10 +250,11 @@ MMF_EXPORT int mmf_unlock(mmf_t *m) {
   if (!m)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF) {
-    if (!atomic_load(&m->raw_locked))
-      return -EPERM;
-    int r = mmf__os_range_unlock(m->fd, 0, 1);
-    atomic_store(&m->raw_locked, false);
+    int v = RAW_HELD;
+    if (!atomic_compare_exchange_strong(&m->raw_locked, &v, RAW_RELEASING))
+      return -EPERM; /* not held (a thread may still be waiting for it) */
+    int r = mmf__os_range_unlock(mmf__probe_fd(m), 0, 1);
+    atomic_store(&m->raw_locked, RAW_FREE);
     return r;
   }
   if (m->readonly)

@@ -77,12 +77,6 @@ bool mmf__os_regular(int fd, int64_t *ret_off) {
   return true;
 }
 
-int mmf__os_truncate_and_seek(int fd, int64_t off) {
-  if (ftruncate(fd, off) < 0 || lseek(fd, off, SEEK_SET) < 0)
-    return -errno;
-  return 0;
-}
-
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd) {
   int fd = memfd_create("mmf-snapshot", MFD_CLOEXEC);
   if (fd < 0)

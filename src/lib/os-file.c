@@ -277,6 +277,14 @@ int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
   return 0;
 }
 
+int mmf__os_first_hole(int fd, uint64_t off, uint64_t *ret_off) {
+  off_t h = lseek(fd, (off_t)off, SEEK_HOLE);
+  if (h < 0)
+    return -errno;
+  *ret_off = (uint64_t)h;
+  return 0;
+}
+
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
   size_t done = 0;
   while (done < len) {

@@ -56,6 +56,10 @@ int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done);
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Where the first hole at or after off begins (SEEK_HOLE; the end of the
+ * file if there is none).  A page that was never written (nor, on tmpfs,
+ * fallocated and then touched) is a hole. */
+int mmf__os_first_hole(int fd, uint64_t off, uint64_t *ret_off);
 /* Write zeros over [off, off+len): allocation where fallocate is missing. */
 int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len);
 int mmf__os_write_all(int fd, const void *p, size_t len);
@@ -91,9 +95,6 @@ int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
 /* Is fd a regular file not opened O_APPEND, and where is its offset? */
 bool mmf__os_regular(int fd, int64_t *ret_off);
-/* Truncate the file fd to `off` bytes and move its offset there: undoes a
- * copy_out that a writer overtook. */
-int mmf__os_truncate_and_seek(int fd, int64_t off);
 /* A copy of `len` bytes of `from` at `off` in a new memfd (*ret_fd), made
  * by the kernel: no page is faulted in here.  -EXDEV where it cannot. */
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);
@@ -122,11 +123,20 @@ int mmf__os_range_probe(int fd, uint64_t start, uint64_t len, bool writers_only,
 int mmf__os_lock_owners(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
                         void (*fn)(void *ctx, pid_t pid, uint64_t start),
                         void *ctx);
+/* How many one-byte OFD locks in [lo, hi] the kernel holds on the file
+ * (dev, ino), from /proc/locks, which lists every open file's, whatever
+ * its process, namespace or hidepid. */
+int mmf__os_count_byte_locks(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
+                             unsigned *ret_count);
 
 /* ---- os-proc.c: this process and the watcher ---- */
 pid_t mmf__os_getpid(void);
 /* How many fork()s this process has made since it first asked. */
 unsigned long mmf__os_forks(void);
+/* Defer pthread_cancel while a shared lock is held across cancellation
+ * points (read, fallocate, pwrite...): the old state, to restore. */
+int mmf__os_cancel_off(void);
+void mmf__os_cancel_restore(int old);
 /* Start the watcher that removes `base` in dirfd once no handle holds the
  * object fd any more; returns once it runs on its own. */
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);

@@ -294,7 +294,12 @@ static int write_whole(struct mmf *m, const void *data, size_t len,
       *ret_seq = 0;
     return r;
   }
-  return publish(m, false, NULL, 0, data, len, ret_seq);
+  /* The writers' lock is held across fallocate/pwrite: a cancelled thread
+   * would leave it held by a live handle. */
+  int c = mmf__os_cancel_off();
+  int r = publish(m, false, NULL, 0, data, len, ret_seq);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
@@ -310,7 +315,10 @@ static int append(struct mmf *m, const void *data, size_t len, const void *sep,
                   size_t sep_len, uint64_t *ret_seq) {
   if (!m || (!data && len) || (!sep && sep_len))
     return -EINVAL;
-  return publish(m, true, sep, sep_len, data, len, ret_seq);
+  int c = mmf__os_cancel_off();
+  int r = publish(m, true, sep, sep_len, data, len, ret_seq);
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
@@ -324,8 +332,19 @@ MMF_EXPORT int mmf_append_seq(mmf_t *m, const void *data, size_t len,
   return append(m, data, len, sep, sep_len, ret_seq);
 }
 
+static int write_at_locked(struct mmf *m, size_t offset, const void *data,
+                           size_t len, uint64_t *ret_seq);
+
 static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
                     uint64_t *ret_seq) {
+  int c = mmf__os_cancel_off();
+  int r = write_at_locked(m, offset, data, len, ret_seq);
+  mmf__os_cancel_restore(c);
+  return r;
+}
+
+static int write_at_locked(struct mmf *m, size_t offset, const void *data,
+                           size_t len, uint64_t *ret_seq) {
   if (!m || (!data && len))
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF) {
@@ -401,7 +420,10 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
     return -MMF_ETOOBIG;
   unsigned s;
   uint64_t odd, state;
-  if ((r = begin(m, size, &s, &odd, &state)) < 0)
+  int c = mmf__os_cancel_off(); /* begin reserves with the lock held */
+  r = begin(m, size, &s, &odd, &state);
+  mmf__os_cancel_restore(c);
+  if (r < 0)
     return r;
   ret->data = mmf__slot_data(m, s);
   ret->size = size;

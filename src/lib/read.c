@@ -31,15 +31,63 @@ static void populate(struct mmf *m, unsigned s, uint64_t len) {
     atomic_store_explicit(&m->populated[s], len, memory_order_relaxed);
 }
 
+/* Is [0, len) of slot s backed by pages (no hole), so that touching it
+ * through the mapping can neither fault in a new page nor SIGBUS on a
+ * full store?  A length a peer wrote may cover pages no writer reserved.
+ * What this handle reserved or once saw backed is trusted (one relaxed
+ * load on the hot path); past it the kernel is asked (SEEK_HOLE). */
+static bool slot_backed(struct mmf *m, unsigned s, uint64_t len) {
+  if (len <= atomic_load_explicit(&m->backed[s], memory_order_relaxed) ||
+      len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
+    return true;
+  uint64_t off = mmf__slot_off(m, s), hole;
+  if (mmf__os_first_hole(m->fd, off, &hole) < 0 || hole < off + len)
+    return false;
+  uint64_t have = hole - off < m->stride ? hole - off : m->stride;
+  atomic_store_explicit(&m->backed[s], have, memory_order_relaxed);
+  return true;
+}
+
+/* Where a copy reads slot s from: the mapping where it is backed, else the
+ * object through pread (holes read as zeros, never a fault, nothing
+ * allocated). */
+struct src {
+  const uint8_t *p; /* NULL: pread from fd at off */
+  int fd;
+  uint64_t off;
+  unsigned s;
+};
+
+static int fetch(const struct src *x, void *dst, uint64_t from, uint64_t n) {
+  if (x->p) {
+    memcpy(dst, x->p + from, n);
+    return 0;
+  }
+  size_t got;
+  int r = mmf__os_pread(x->fd, dst, n, x->off + from, &got);
+  if (r < 0)
+    return r;
+  if (got < n)
+    memset((uint8_t *)dst + got, 0, n - got);
+  return 0;
+}
+
+static struct src slot_src(struct mmf *m, unsigned s, uint64_t len) {
+  struct src x = {.fd = m->fd, .off = mmf__slot_off(m, s), .s = s};
+  if (slot_backed(m, s, len))
+    x.p = mmf__slot_data(m, s);
+  return x;
+}
+
 /* Copy the current content with `copy(ctx, src, len, seq)`, which returns 0,
  * or a negative code to stop with.  The copy is retried until whole. */
-typedef int (*copy_fn)(void *ctx, const uint8_t *src, uint64_t len,
+typedef int (*copy_fn)(void *ctx, const struct src *src, uint64_t len,
                        uint64_t seq);
 
-static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
+static int copy_nothing(void *ctx, const struct src *src, uint64_t len,
                         uint64_t seq);
 
-static int copy_since(void *ctx, const uint8_t *src, uint64_t len,
+static int copy_since(void *ctx, const struct src *src, uint64_t len,
                       uint64_t seq);
 
 /* Between tries past MMF__READ_TRIES, for a reader that cannot take the
@@ -63,18 +111,22 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
   if (r0 < 0)
     return r0;
   for (unsigned tries = 0;; tries++) {
-    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+    if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Writers keep overtaking: wait for the current one, then copy with
        * the lock held, which no writer can disturb. */
       unsigned s;
       uint64_t g, len, seq;
+      int c = mmf__os_cancel_off(); /* the copy may write(): see publish.c */
       int r = mmf__writers_lock(m);
-      if (r < 0)
-        return r;
-      r = mmf__slot_published(m, true, &s, &g, &len, &seq);
-      if (r == 0)
-        r = copy(ctx, mmf__slot_data(m, s), len, seq);
-      mmf__writers_unlock(m);
+      if (r == 0) {
+        r = mmf__slot_published(m, true, &s, &g, &len, &seq);
+        if (r == 0) {
+          struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+          r = copy(ctx, &x, len, seq);
+        }
+        mmf__writers_unlock(m);
+      }
+      mmf__os_cancel_restore(c);
       return r;
     }
     unsigned s;
@@ -84,9 +136,10 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
       /* A follower copies only a tail: neither page tables for the whole
        * nor the large-copy escalation apply to it. */
       bool tail = copy == copy_since;
-      if (copy != copy_nothing && !tail)
+      struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+      if (copy != copy_nothing && !tail && x.p)
         populate(m, s, len);
-      int c = copy(ctx, mmf__slot_data(m, s), len, seq);
+      int c = copy(ctx, &x, len, seq);
       if (mmf__slot_unchanged(m, s, g))
         return c;
       /* A large copy overtaken is costly work lost: after two of them the
@@ -113,16 +166,14 @@ struct buf_ctx {
   uint64_t seq;
 };
 
-static int copy_to_buf(void *vctx, const uint8_t *src, uint64_t len,
+static int copy_to_buf(void *vctx, const struct src *src, uint64_t len,
                        uint64_t seq) {
   struct buf_ctx *c = vctx;
   c->len = len;
   c->seq = seq;
   if (len > c->cap)
     return -ENOBUFS;
-  if (len)
-    memcpy(c->buf, src, len);
-  return 0;
+  return len ? fetch(src, c->buf, 0, len) : 0;
 }
 
 static int read_raw(struct mmf *m, void *buf, size_t cap, size_t *ret_len,
@@ -174,11 +225,11 @@ struct since_ctx {
   bool whole;
 };
 
-static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
+static int copy_since(void *vctx, const struct src *src, uint64_t len,
                       uint64_t seq) {
   struct since_ctx *c = vctx;
   /* Which slot this is, for its chain: checked with its gen afterwards. */
-  unsigned s = src == mmf__slot_data(c->m, 1);
+  unsigned s = src->s;
   uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq);
   c->seq = seq;
   c->whole =
@@ -187,9 +238,7 @@ static int copy_since(void *vctx, const uint8_t *src, uint64_t len,
   c->len = len - from;
   if (c->len > c->cap)
     return -ENOBUFS;
-  if (c->len)
-    memcpy(c->buf, src + from, c->len);
-  return 0;
+  return c->len ? fetch(src, c->buf, from, c->len) : 0;
 }
 
 MMF_EXPORT int mmf_read_since(mmf_t *m, uint64_t seq, size_t len, void *buf,
@@ -252,7 +301,7 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
   }
 }
 
-static int copy_nothing(void *ctx, const uint8_t *src, uint64_t len,
+static int copy_nothing(void *ctx, const struct src *src, uint64_t len,
                         uint64_t seq) {
   (void)src;
   uint64_t *out = ctx;
@@ -283,7 +332,7 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
   for (unsigned tries = 0;; tries++) {
     unsigned s;
     uint64_t g, len, seq;
-    if (tries >= MMF__READ_TRIES && !m->readonly && m->id) {
+    if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = mmf__writers_lock(m)) < 0)
         return r;
@@ -300,7 +349,10 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
     }
     if (r < 0)
       return r;
-    populate(m, s, len);
+    /* A view trusts the length (mmf.h says so), but filling page tables
+     * over holes would allocate them: only where backed. */
+    if (slot_backed(m, s, len))
+      populate(m, s, len);
     ret->data = mmf__slot_data(m, s);
     ret->len = len;
     ret->seq = seq;
