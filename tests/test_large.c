@@ -56,6 +56,12 @@ static size_t rss_of(int (*fn)(void *), void *arg) {
   return grew;
 }
 
+static uint64_t blocks_of(mmf_t *m) {
+  struct stat st;
+  assert_int_equal(fstat(mmf_fd(m), &st), 0);
+  return (uint64_t)st.st_blocks * 512;
+}
+
 /* ---- mmf_read_alloc under a steady appender ---- */
 
 struct ra {
@@ -110,9 +116,62 @@ static void read_alloc_follows_the_content(void **s) {
   mmf_remove(n);
 }
 
+/* ---- a fresh handle's first append ---- */
+
+/* A fresh handle's append allocates what it appends, not the content's
+ * size: with the zero head of the content made sparse again (it reads the
+ * same), an append from a new handle allocates a few pages, where one
+ * that reserved the content (or the slot) would allocate 512 MiB. */
+static void fresh_append_allocates_what_it_appends(void **s) {
+  (void)s;
+  const char *n = tname("lapp");
+  mmf_t *m;
+  size_t big = 512 * MiB;
+  assert_int_equal(mmf_create(n, GiB, 0, 0, &m), 0);
+  uint8_t *zero = calloc(1, big);
+  assert_int_equal(mmf_write(m, zero, big), 0);
+  free(zero);
+  assert_int_equal(mmf_append(m, "y", 1, NULL, 0), 0);
+  mmf_close(m);
+  /* Punch the zeros out of both slots: the content is unchanged. */
+  assert_int_equal(mmf_open(n, 0, &m), 0);
+  uint64_t align = m->hdr_size, stride = m->stride;
+  for (unsigned sl = 0; sl < 2; sl++)
+    assert_int_equal(
+        fallocate(mmf_fd(m), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t)(align + sl * stride), (off_t)(big - 4096)),
+        0);
+  mmf_close(m);
+  char rec[100];
+  memset(rec, 'a', sizeof rec);
+  assert_int_equal(mmf_open(n, 0, &m), 0);
+  uint64_t before = blocks_of(m);
+  assert_int_equal(mmf_append(m, rec, sizeof rec, NULL, 0), 0);
+  uint64_t grew = blocks_of(m) - before;
+  mmf_close(m);
+  printf("# fresh handle's 100-byte append to 512 MiB: %llu bytes allocated\n",
+         (unsigned long long)grew);
+  assert_true(grew <= 64 * 1024);
+  /* And the content is whole. */
+  assert_int_equal(mmf_open(n, MMF_READONLY, &m), 0);
+  void *d;
+  size_t len;
+  assert_int_equal(mmf_read_alloc(m, &d, &len, NULL), 0);
+  assert_int_equal(len, big + 1 + sizeof rec);
+  const uint8_t *b = d;
+  for (size_t i = 0; i < big; i += 4096)
+    assert_int_equal(b[i], 0);
+  assert_int_equal(b[big], 'y');
+  assert_memory_equal(b + big + 1, rec, sizeof rec);
+  free(d);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_alloc_follows_the_content),
+      T(fresh_append_allocates_what_it_appends),
   };
   return run_cases("large", tests, NULL, NULL);
 }

@@ -54,9 +54,17 @@ void mmf__writers_unlock(struct mmf *m) {
 /* Allocate storage for the first `len` bytes at `off` (slot s, or the raw
  * object for s == 0 of a raw map) before storing into them, so that a full
  * file system is an -ENOSPC here and not a SIGBUS in memcpy: 0, or
- * -EOPNOTSUPP where the file system has no fallocate. */
-static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+ * -EOPNOTSUPP where the file system has no fallocate.  The first `written`
+ * bytes hold what a writer stored there before (stored bytes have their
+ * storage): only the rest is allocated, so that a fresh handle's append
+ * costs what it appends, not the content's size. */
+static int allocate_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
+                          uint64_t written) {
   uint64_t done = atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
+  uint64_t page = mmf__os_page_size();
+  written &= ~(page - 1);
+  if (written > done && written <= len)
+    done = written;
   if (len <= done)
     return 0;
   if (atomic_load_explicit(&m->no_reserve, memory_order_relaxed))
@@ -72,6 +80,10 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
   return r;
 }
 
+static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+  return allocate_after(m, s, off, len, 0);
+}
+
 /* allocate() whole pages of an unpublished slot; where there is no
  * fallocate, zeros are written instead, past its first `valid` bytes (which
  * a fast append keeps, and which being written are allocated): the rest
@@ -79,7 +91,7 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
 static int reserve_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
                          uint64_t valid) {
   uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
-  int r = allocate(m, s, off, end);
+  int r = allocate_after(m, s, off, end, valid);
   if (r == -EOPNOTSUPP) {
     uint64_t done =
         atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
