@@ -534,9 +534,15 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * Publishes at most @len bytes read from @fd, from its current offset, as
  * the new content of the mmf map @m, with the guarantees of mmf_write().
  * From a regular file the kernel copies the bytes straight into the map's
- * unpublished slot (copy_file_range(2)), without faulting the map's pages
- * into this process; other descriptors are read into it.  If @fd ends
- * before @len bytes, what was read is published.
+ * unpublished slot (copy_file_range(2) on the same file system,
+ * sendfile(2) from another one), without faulting the map's pages into
+ * this process; from a pipe it moves them (splice(2)); other descriptors
+ * (terminals, sockets) are read through a 256 KiB buffer.  Storage is
+ * reserved 8 MiB at a time ahead of the bytes that fill it, so a stream
+ * costs the storage of what it brings, not of @len, and the process's
+ * memory is bounded by a constant.  If @fd ends before @len bytes, what
+ * was read is published; files whose size reads 0 (/proc, /sys) are read
+ * to their end.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
@@ -547,8 +553,8 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_write(), read(2) or copy_file_range(2); nothing is
- *   published then.
+ *   any error of mmf_write(), read(2), copy_file_range(2), sendfile(2) or
+ *   splice(2); nothing is published then.
  *
  * Thread safety: MT-Safe.
  */
@@ -1126,6 +1132,36 @@ MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
                                     size_t len, uint64_t *ret_seq);
 MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
                                 uint64_t *ret_seq);
+
+/*
+ * Large maps (libmmf 1.1): calls whose memory and time follow the bytes
+ * moved, never the capacity.
+ */
+
+/*
+ * mmf_write_fd_all - publish everything a file descriptor holds
+ *
+ * Publishes what @fd holds, from its current offset to its end, as the new
+ * content of the mmf map @m: mmf_write_fd() with the map's capacity as
+ * its length, except that a descriptor holding more than the capacity
+ * publishes nothing (one byte past the capacity is read from it to know).
+ * What the command mmf write NAME < INPUT needs, whatever INPUT is: a
+ * disk file, a pipe, a terminal (to its end of file), a /proc file; memory
+ * bounded by a constant.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to read; the caller keeps owning it.
+ * @ret_len: receives the number of bytes published; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ETOOBIG  @fd holds more than the capacity; nothing is published.
+ *   any error of mmf_write_fd().
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
 
 #ifdef __cplusplus
 }

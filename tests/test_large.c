@@ -168,10 +168,160 @@ static void fresh_append_allocates_what_it_appends(void **s) {
   mmf_remove(n);
 }
 
+/* ---- mmf_write_fd from a pipe, a disk file, /proc ---- */
+
+struct wf {
+  const char *name;
+  int fd;
+  size_t want;
+};
+
+static int write_from_fd(void *arg) {
+  struct wf *a = arg;
+  mmf_t *m;
+  size_t len = 0;
+  if (mmf_open(a->name, 0, &m) < 0)
+    return 1;
+  int r = mmf_write_fd_all(m, a->fd, &len);
+  mmf_close(m);
+  return r < 0 ? 2 : len == a->want ? 0 : 3;
+}
+
+/* 256 MiB through a pipe into a 1 GiB map: the writer's memory stays
+ * bounded (it read the stream into a buffer, or faulted the slot), and the
+ * map's storage is what the stream brought, not the capacity. */
+static void write_fd_from_a_pipe(void **s) {
+  (void)s;
+  const char *n = tname("lpipe");
+  mmf_t *m;
+  size_t big = 256 * MiB;
+  assert_int_equal(mmf_create(n, GiB, 0, 0, &m), 0);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fflush(NULL);
+  pid_t feeder = fork();
+  if (feeder == 0) {
+    close(p[0]);
+    static uint8_t chunk[65536];
+    for (size_t i = 0; i < sizeof chunk; i++)
+      chunk[i] = (uint8_t)i;
+    for (size_t done = 0; done < big; done += sizeof chunk)
+      if (write(p[1], chunk, sizeof chunk) != (ssize_t)sizeof chunk)
+        _exit(1);
+    _exit(0);
+  }
+  close(p[1]);
+  struct wf a = {n, p[0], big};
+  size_t grew = rss_of(write_from_fd, &a);
+  close(p[0]);
+  assert_int_equal(reap(feeder, 60000), 0);
+  uint64_t blocks = blocks_of(m);
+  printf("# 256 MiB from a pipe into a 1 GiB map: max RSS +%zu KiB, %llu MiB "
+         "allocated\n",
+         grew >> 10, (unsigned long long)(blocks >> 20));
+  /* The kernel moves the pipe's pages into the slot: the writer touches
+   * none of them (a read() into the mapping would fault them all in). */
+  assert_true(grew < 64 * MiB);
+  assert_true(blocks < big + 32 * MiB);
+  struct mmf_read_view v;
+  assert_int_equal(mmf_read_begin(m, &v), 0);
+  assert_int_equal(v.len, big);
+  const uint8_t *b = v.data;
+  for (size_t i = 0; i < big; i += 4099)
+    assert_int_equal(b[i], (uint8_t)(i % 65536));
+  assert_int_equal(mmf_read_end(m, &v), 0);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+/* A disk file (another file system: copy_file_range says EXDEV) is copied
+ * by the kernel, in bounded memory, into a map far larger than it. */
+static void write_fd_from_a_disk_file(void **s) {
+  (void)s;
+  const char *n = tname("ldisk");
+  char path[] = "/var/tmp/mmftest-large-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  unlink(path);
+  size_t big = 256 * MiB;
+  uint8_t *chunk = malloc(MiB);
+  for (size_t i = 0; i < MiB; i++)
+    chunk[i] = (uint8_t)(i * 7);
+  for (size_t done = 0; done < big; done += MiB)
+    assert_int_equal(write(fd, chunk, MiB), (ssize_t)MiB);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, GiB, 0, 0, &m), 0);
+  struct wf a = {n, fd, big};
+  size_t grew = rss_of(write_from_fd, &a);
+  printf("# 256 MiB from a disk file into a 1 GiB map: max RSS +%zu KiB\n",
+         grew >> 10);
+  /* The kernel copies: no page of the content in this process. */
+  assert_true(grew < 64 * MiB);
+  struct mmf_read_view v;
+  assert_int_equal(mmf_read_begin(m, &v), 0);
+  assert_int_equal(v.len, big);
+  const uint8_t *b = v.data;
+  for (size_t i = 0; i < big; i += 4099)
+    assert_int_equal(b[i], chunk[i % MiB]);
+  assert_int_equal(mmf_read_end(m, &v), 0);
+  /* More than the capacity: nothing is published. */
+  mmf_t *small;
+  const char *n2 = tname("ldisk2");
+  assert_int_equal(mmf_create(n2, big - 1, 0, 0, &small), 0);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  size_t len = 7;
+  assert_int_equal(mmf_write_fd_all(small, fd, &len), -MMF_ETOOBIG);
+  assert_int_equal(len, 7);
+  struct mmf_stat st;
+  assert_int_equal(mmf_stat(small, &st), 0);
+  assert_int_equal(st.seq, 0);
+  assert_int_equal(st.length, 0);
+  mmf_close(small);
+  mmf_remove(n2);
+  close(fd);
+  free(chunk);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+/* Files whose size reads 0 are read to their end. */
+static void write_fd_from_proc(void **s) {
+  (void)s;
+  const char *n = tname("lproc");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, MiB, 0, 0, &m), 0);
+  char want[65536];
+  int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  ssize_t wn = read(fd, want, sizeof want);
+  assert_true(wn > 0);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  size_t len = 0;
+  assert_int_equal(mmf_write_fd_all(m, fd, &len), 0);
+  close(fd);
+  assert_int_equal(len, (size_t)wn);
+  char got[65536];
+  assert_int_equal(mmf_read(m, got, sizeof got, &len, NULL), 0);
+  assert_memory_equal(got, want, (size_t)wn);
+  fd = open("/proc/version", O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(mmf_write_fd(m, fd, MiB, &len), 0);
+  close(fd);
+  assert_true(len > 10);
+  assert_int_equal(mmf_read(m, got, sizeof got, &len, NULL), 0);
+  assert_memory_equal(got, "Linux version", 13);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_alloc_follows_the_content),
       T(fresh_append_allocates_what_it_appends),
+      T(write_fd_from_a_pipe),
+      T(write_fd_from_a_disk_file),
+      T(write_fd_from_proc),
   };
   return run_cases("large", tests, NULL, NULL);
 }

@@ -160,6 +160,14 @@ void mmf__writers_unlock(struct mmf *m);
  * (may be NULL). */
 int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
                       uint64_t *ret_seq);
+/* mmf_write_begin() that allocates only the loan's first `reserve_now`
+ * bytes: the caller reserves the rest with mmf__loan_reserve() before it
+ * stores there (a stream of unknown length costs what it brings). */
+int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
+                     struct mmf_write_loan *ret);
+/* Allocate the loan's first `len` bytes (a full store: -ENOSPC). */
+int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
+                      size_t len);
 
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */

@@ -402,8 +402,8 @@ MMF_EXPORT int mmf_write_at_seq(mmf_t *m, size_t offset, const void *data,
 
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not
  * one), and the odd gen it was opened with. */
-MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
-                               struct mmf_write_loan *ret) {
+int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
+                     struct mmf_write_loan *ret) {
   if (!m || !ret)
     return -EINVAL;
   int r = writable_mmf(m);
@@ -413,13 +413,25 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
     return -MMF_ETOOBIG;
   unsigned s;
   uint64_t odd, state;
-  if ((r = begin(m, size, &s, &odd, &state)) < 0)
+  if ((r = begin(m, reserve_now < size ? reserve_now : size, &s, &odd,
+                 &state)) < 0)
     return r;
   ret->data = mmf__slot_data(m, s);
   ret->size = size;
   ret->priv_[0] = s | 2;
   ret->priv_[1] = odd;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
+                               struct mmf_write_loan *ret) {
+  return mmf__write_begin(m, size, size, ret);
+}
+
+int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
+                      size_t len) {
+  unsigned s = (unsigned)(w->priv_[0] & 1);
+  return reserve(m, s, mmf__slot_off(m, s), len < w->size ? len : w->size);
 }
 
 /* Is w a loan of m that is still open? */
