@@ -564,12 +564,18 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * mmf_read_fd - write the current content to a file descriptor
  *
  * Writes the current content of the mmf map @m, whole, to @fd.  To a
- * regular file the kernel copies it from the map (copy_file_range(2)),
- * starting at the file's current offset; if a writer overtook the copy, the
- * file is cut back and the copy made again, so that the file ends up
- * holding one whole content.  To anything else (a pipe, a terminal) the
- * content is first copied into private memory, because bytes written there
- * cannot be taken back.
+ * regular file the kernel copies it from the map (copy_file_range(2), or
+ * sendfile(2) to another file system), starting at the file's current
+ * offset; if a writer overtook the copy, the file is cut back and the copy
+ * made again, so that the file ends up holding one whole content.  To
+ * anything else (a pipe, a terminal, an O_APPEND file) the kernel first
+ * makes a snapshot of the content in an anonymous memory file
+ * (memfd_create(2): shared memory of the content's size while it is sent,
+ * none of it in this process's pages), because bytes written there cannot
+ * be taken back, then sends it (sendfile(2), else through a 256 KiB
+ * buffer).  The process's own memory is bounded by a constant, except on
+ * kernels without memfd_create(2), where the content is first copied into
+ * private memory (mmf_read_alloc()).
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -580,7 +586,7 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_read(), write(2), copy_file_range(2) or
+ *   any error of mmf_read(), write(2), copy_file_range(2), sendfile(2) or
  *   ftruncate(2).
  *
  * Thread safety: MT-Safe.
@@ -594,7 +600,11 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * Writes the content of @m (raw maps and files: all their bytes) to the
  * file at @path, atomically: the bytes go to a temporary file in the same
  * folder, which is synced and then renamed over @path, so a crash never
- * leaves a half-written file.  A new file gets the map's read and write
+ * leaves a half-written file.  The kernel copies the bytes from the map's
+ * file (as mmf_read_fd() does into a regular file: a copy that a writer
+ * overtook is made again), then fsync(2) makes them durable: the
+ * process's memory is bounded by a constant, and the time is that of cp
+ * followed by sync.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a
@@ -613,7 +623,7 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  *   -ENOENT        the folder does not exist.
  *   -EACCES        the caller may not write in the folder.
  *   -ENOSPC        the file system is full.
- *   any error of mmf_read_alloc().
+ *   any error of mmf_read_fd().
  *
  * Thread safety: MT-Safe.
  */

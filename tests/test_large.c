@@ -315,6 +315,107 @@ static void write_fd_from_proc(void **s) {
   mmf_remove(n);
 }
 
+/* ---- mmf_save and mmf_read_fd in bounded memory ---- */
+
+struct sv {
+  const char *name;
+  const char *path;
+  int fd;
+};
+
+static int save_it(void *arg) {
+  struct sv *a = arg;
+  mmf_t *m;
+  if (mmf_open(a->name, MMF_READONLY, &m) < 0)
+    return 1;
+  int r = a->path ? mmf_save(m, a->path) : mmf_read_fd(m, a->fd, NULL, NULL);
+  mmf_close(m);
+  return r < 0 ? 2 : 0;
+}
+
+static uint64_t sum_fd(int fd, size_t *ret_len) {
+  static uint8_t buf[1 << 16];
+  uint64_t h = 0;
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++)
+      h = h * 31 + buf[i];
+    len += (size_t)n;
+  }
+  *ret_len = len;
+  return h;
+}
+
+/* Saving 256 MiB to a disk file (another file system) and sending it into
+ * a pipe and an O_APPEND file cost the process a constant, not the content
+ * (mmf_save read it whole into memory). */
+static void save_and_read_fd_in_bounded_memory(void **s) {
+  (void)s;
+  const char *n = tname("lsave");
+  size_t big = 256 * MiB;
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, GiB, 0, 0, &m), 0);
+  struct mmf_write_loan w;
+  assert_int_equal(mmf_write_begin(m, big, &w), 0);
+  uint64_t want = 0;
+  for (size_t i = 0; i < big; i++) {
+    ((uint8_t *)w.data)[i] = (uint8_t)(i * 13 + (i >> 20));
+    want = want * 31 + (uint8_t)(i * 13 + (i >> 20));
+  }
+  assert_int_equal(mmf_write_commit(m, &w, big), 0);
+  char path[] = "/var/tmp/mmftest-save-XXXXXX";
+  int tfd = mkstemp(path);
+  assert_true(tfd >= 0);
+  close(tfd);
+  struct sv a = {n, path, -1};
+  size_t grew = rss_of(save_it, &a);
+  printf("# mmf_save of 256 MiB to a disk file: max RSS +%zu KiB\n",
+         grew >> 10);
+  assert_true(grew < 64 * MiB);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  size_t len;
+  assert_true(sum_fd(fd, &len) == want);
+  assert_int_equal(len, big);
+  close(fd);
+  /* Into an O_APPEND file (">>"), after what it held. */
+  fd = open(path, O_WRONLY | O_APPEND | O_TRUNC | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "", 0), 0);
+  struct sv b = {n, NULL, fd};
+  grew = rss_of(save_it, &b);
+  close(fd);
+  printf("# mmf_read_fd of 256 MiB into an O_APPEND file: max RSS +%zu KiB\n",
+         grew >> 10);
+  assert_true(grew < 64 * MiB);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(sum_fd(fd, &len) == want);
+  assert_int_equal(len, big);
+  close(fd);
+  unlink(path);
+  /* Into a pipe, read by another process. */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fflush(NULL);
+  pid_t rd = fork();
+  if (rd == 0) {
+    close(p[1]);
+    size_t l;
+    _exit(sum_fd(p[0], &l) == want && l == big ? 0 : 1);
+  }
+  close(p[0]);
+  struct sv c = {n, NULL, p[1]};
+  grew = rss_of(save_it, &c);
+  close(p[1]);
+  assert_int_equal(reap(rd, 60000), 0);
+  printf("# mmf_read_fd of 256 MiB into a pipe: max RSS +%zu KiB\n",
+         grew >> 10);
+  assert_true(grew < 64 * MiB);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_alloc_follows_the_content),
@@ -322,6 +423,7 @@ int main(void) {
       T(write_fd_from_a_pipe),
       T(write_fd_from_a_disk_file),
       T(write_fd_from_proc),
+      T(save_and_read_fd_in_bounded_memory),
   };
   return run_cases("large", tests, NULL, NULL);
 }

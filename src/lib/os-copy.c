@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -83,14 +84,21 @@ int mmf__os_read(int fd, void *buf, size_t len, size_t *ret_got) {
 
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len) {
   size_t done = 0;
+  bool kernel = true; /* copy_file_range, else sendfile */
   while (done < len) {
     loff_t o = (loff_t)(from_off + done);
-    ssize_t n = copy_file_range(from, &o, to, NULL, len - done, 0);
+    ssize_t n = kernel ? copy_file_range(from, &o, to, NULL, len - done, 0)
+                       : sendfile(to, from, &o, len - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      if (done == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                        errno == EOPNOTSUPP))
+      /* Another file system (tmpfs to a disk): sendfile writes a regular
+       * file at its offset just the same. */
+      if (done == 0 && kernel && cannot(errno)) {
+        kernel = false;
+        continue;
+      }
+      if (done == 0 && cannot(errno))
         return -EXDEV;
       return -errno;
     }
@@ -150,13 +158,30 @@ int mmf__os_send(int from, int to, size_t len) {
     ssize_t n = sendfile(to, from, &o, len - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))
-      return -EXDEV;
+    if (n < 0 && done == 0 && cannot(errno))
+      break; /* an O_APPEND file, say: through a buffer */
     if (n < 0)
       return -errno;
     if (n == 0)
       return -EIO;
     done += (size_t)n;
   }
-  return 0;
+  if (done == len)
+    return 0;
+  static const size_t buf_len = 256u << 10;
+  uint8_t *buf = malloc(buf_len);
+  if (!buf)
+    return -ENOMEM;
+  int r = 0;
+  while (r == 0 && done < len) {
+    size_t want = len - done < buf_len ? len - done : buf_len, got;
+    if ((r = mmf__os_pread(from, buf, want, done, &got)) < 0)
+      break;
+    if (got == 0)
+      r = -EIO;
+    else if ((r = mmf__os_write_all(to, buf, got)) == 0)
+      done += got;
+  }
+  free(buf);
+  return r;
 }
