@@ -194,6 +194,9 @@ struct mmf_stat {
  *                        last process that holds the map is closed, or
  *                        those processes die; the helper mmf-watch, started
  *                        here, sleeps in the kernel until then.
+ *     MMF_COMPACT        at rest the map holds one content's storage, not
+ *                        two; writes and appends copy more (see
+ *                        MMF_COMPACT).
  * @mode: permission bits, at most 0777; 0 means owner-only, 0600.  The mode
  *   is applied exactly: the umask does not narrow it.  A transient map's
  *   mode also carries the sticky bit, which only its owner can change.
@@ -205,7 +208,7 @@ struct mmf_stat {
  * Errors:
  *   -MMF_ENAME      @name is not a valid name or path.
  *   -EINVAL         @capacity is 0; @flags or @mode hold unknown bits;
- *                   @flags hold both MMF_RAW and MMF_TRANSIENT.
+ *                   @flags hold MMF_RAW with MMF_TRANSIENT or MMF_COMPACT.
  *   -MMF_ETOOBIG    @capacity is above MMF_CAPACITY_MAX.
  *   -EEXIST         the name exists (without MMF_OPEN_EXISTING).
  *   -ENOENT         a folder of the path is missing.
@@ -1147,6 +1150,32 @@ MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
  * Large maps (libmmf 1.1): calls whose memory and time follow the bytes
  * moved, never the capacity.
  */
+
+/* Creation flag (mmf_create; combines with the flags above). */
+enum {
+  /*
+   * MMF_COMPACT - a map that at rest holds about one content's worth of
+   * memory, not two.  An mmf map keeps two slots so that a reader always
+   * has a whole content while a writer fills the other one; normally both
+   * keep their pages, so a map that held a content of N bytes in each slot
+   * holds 2N of memory (a shared-memory object's pages are RAM).  Under
+   * MMF_COMPACT every publication gives back the storage of the slot it
+   * unpublishes (fallocate PUNCH_HOLE), so at rest the map holds the
+   * published content only; during a write it holds both, as any map.
+   *
+   * What it costs: each write pays fresh pages again (about 2.5 us per
+   * 4 KiB page faulted in, several times a copy of a warm page, plus the
+   * release itself), and an mmf_append() copies the whole content, not
+   * only what was appended, since the other slot no longer holds the
+   * previous one.  A reader still copying the content just unpublished
+   * (one that a writer overtook) faults zero pages back in until it
+   * retries; on a full store that fault is a SIGBUS (docs/SECURITY.md).
+   * The choice is recorded in the header, so every handle of any process
+   * honours it; releases of libmmf before 1.1 read and write such a map
+   * correctly but do not release anything.  Not with MMF_RAW (-EINVAL).
+   */
+  MMF_COMPACT = 1 << 6,
+};
 
 /*
  * mmf_write_fd_all - publish everything a file descriptor holds

@@ -416,6 +416,67 @@ static void save_and_read_fd_in_bounded_memory(void **s) {
   mmf_remove(n);
 }
 
+/* ---- MMF_COMPACT ---- */
+
+/* A compact map at rest holds one content's storage, not two; appends and
+ * writes from a handle that does not release (a release before 1.1, made
+ * here by clearing the handle's copy of the flag) keep the content right. */
+static void compact_holds_one_content(void **s) {
+  (void)s;
+  const char *n = tname("lcomp");
+  size_t big = 128 * MiB;
+  mmf_t *m, *plain;
+  assert_int_equal(mmf_create(n, GiB, MMF_COMPACT, 0, &m), 0);
+  assert_int_equal(
+      mmf_create(tname("lcompx"), 4096, MMF_RAW | MMF_COMPACT, 0, &plain),
+      -EINVAL);
+  uint8_t *buf = malloc(big);
+  memset(buf, 'a', big);
+  assert_int_equal(mmf_write(m, buf, big), 0);
+  memset(buf, 'b', big);
+  assert_int_equal(mmf_write(m, buf, big), 0);
+  uint64_t held = blocks_of(m);
+  printf("# compact map after two 128 MiB writes: %llu MiB allocated\n",
+         (unsigned long long)(held >> 20));
+  assert_true(held < big + 8 * MiB);
+  /* Appends from it and from a handle that keeps both slots. */
+  assert_int_equal(mmf_open(n, 0, &plain), 0);
+  assert_true(plain->compact);
+  plain->compact = false;
+  size_t want = big;
+  for (int i = 0; i < 6; i++) {
+    mmf_t *h = i % 2 ? plain : m;
+    assert_int_equal(mmf_append(h, "xyz", 3, NULL, 0), 0);
+    want += 3;
+  }
+  void *d;
+  size_t len;
+  assert_int_equal(mmf_read_alloc(m, &d, &len, NULL), 0);
+  assert_int_equal(len, want);
+  const uint8_t *b = d;
+  for (size_t i = 0; i < big; i += 4096)
+    assert_int_equal(b[i], 'b');
+  for (size_t i = big; i < want; i++)
+    assert_int_equal(b[i], "xyz"[(i - big) % 3]);
+  free(d);
+  /* The last append was compact's: one content again. */
+  assert_int_equal(mmf_append(m, "xyz", 3, NULL, 0), 0);
+  assert_true(blocks_of(m) < big + 8 * MiB);
+  /* A plain map keeps both. */
+  const char *n2 = tname("lcomp2");
+  mmf_t *two;
+  assert_int_equal(mmf_create(n2, GiB, 0, 0, &two), 0);
+  assert_int_equal(mmf_write(two, buf, big), 0);
+  assert_int_equal(mmf_write(two, buf, big), 0);
+  assert_true(blocks_of(two) >= 2 * big);
+  mmf_close(two);
+  mmf_remove(n2);
+  free(buf);
+  mmf_close(plain);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_alloc_follows_the_content),
@@ -424,6 +485,7 @@ int main(void) {
       T(write_fd_from_a_disk_file),
       T(write_fd_from_proc),
       T(save_and_read_fd_in_bounded_memory),
+      T(compact_holds_one_content),
   };
   return run_cases("large", tests, NULL, NULL);
 }

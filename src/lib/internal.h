@@ -66,6 +66,7 @@ struct mmf {
   bool readonly;
   bool copy_on_write;  /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
   bool transient;      /* the object's mode has the sticky bit */
+  bool compact;        /* MMF_COMPACT: release the unpublished slot */
   uint32_t id;         /* mmf maps: this handle's id, 0 for a probe */
   pid_t opener;        /* the process that opened it (a fork shares the rest) */
   unsigned long forks; /* mmf__os_forks() when opened */

@@ -258,6 +258,15 @@ int mmf__os_reserve(int fd, uint64_t off, uint64_t len) {
   return 0;
 }
 
+int mmf__os_release(int fd, uint64_t off, uint64_t len) {
+  if (len == 0)
+    return 0;
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                (off_t)len) < 0)
+    return -errno;
+  return 0;
+}
+
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done) {
   size_t done = 0;

@@ -53,6 +53,9 @@ int mmf__os_fchmod(int fd, unsigned mode);
 int mmf__os_fchown(int fd, uid_t uid, gid_t gid);
 /* Allocate [off, off+len): -EOPNOTSUPP where the file system cannot. */
 int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
+/* Give back the storage of [off, off+len) (a hole reads as zeros):
+ * -EOPNOTSUPP where the file system cannot. */
+int mmf__os_release(int fd, uint64_t off, uint64_t len);
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done);
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);

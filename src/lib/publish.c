@@ -144,6 +144,24 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   announce(m, seq);
 }
 
+/* MMF_COMPACT: after a publication, release the storage of slot `old`, the
+ * one no longer published.  It is marked first as holding no content (its
+ * seq invalid), so that no writer, of any release, takes its bytes for a
+ * content an append could extend, and a reader copying it is told it was
+ * overtaken.  A file system without hole punching keeps both contents. */
+static void release_unpublished(struct mmf *m, unsigned old) {
+  if (!m->compact)
+    return;
+  struct mmf__slot *sl = &m->hdr->slot[old];
+  uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+  uint64_t odd = slot_open(sl);
+  uint64_t end = len < m->stride ? len : m->stride;
+  end = (end + m->hdr_size - 1) & ~(m->hdr_size - 1);
+  (void)mmf__os_release(m->fd, mmf__slot_off(m, old), end);
+  atomic_store_explicit(&m->allocated[old], 0, memory_order_relaxed);
+  slot_abort(m, old, odd);
+}
+
 static int writable_mmf(struct mmf *m) {
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
@@ -205,6 +223,10 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
         (g & 1) ? MMF__SEQ_INVALID
                 : atomic_load_explicit(&h->slot[s].seq, memory_order_relaxed);
   }
+  /* In a compact map any writer may have released the slot since this
+   * handle last reserved it; under the lock, nobody can now. */
+  if (m->compact)
+    atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
   uint64_t odd = slot_open(&h->slot[s]);
   if ((r = reserve(m, s, mmf__slot_off(m, s), size)) < 0) {
     slot_abort(m, s, odd);
@@ -287,6 +309,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
   if (len)
     memcpy(dst + old_len + sep_len, data, len);
   slot_close_and_publish(m, s, odd, total, seq + 1, chain);
+  release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
     *ret_seq = seq + 1;
@@ -384,6 +407,7 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
     memcpy(dst + end, src + end, old_len - end);
   slot_close_and_publish(m, s, odd, total, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
+  release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
     *ret_seq = mmf__state_seq(state) + 1;
@@ -458,6 +482,7 @@ int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
   uint64_t state = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
   slot_close_and_publish(m, s, w->priv_[1], len, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
+  release_unpublished(m, s ^ 1);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);
   if (ret_seq)
