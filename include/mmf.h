@@ -1202,6 +1202,52 @@ enum {
  */
 MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
 
+/*
+ * mmf_footprint - the most storage a map of a capacity holds
+ *
+ * The bytes of storage a map made with mmf_create(name, @capacity, @flags)
+ * holds at most: its header and two slots of @capacity bytes (a writer
+ * fills one while readers copy the other), or under MMF_COMPACT the header
+ * and one slot (what it holds at rest; during a write it holds both), or a
+ * raw map's @capacity.  Creating costs nothing: pages come as they are
+ * written, and a shared-memory object's pages are memory.  Compare it with
+ * mmf_store_space() to warn before creating a map that cannot fit.
+ *
+ * @capacity: the capacity that mmf_create() would be given.
+ * @flags: the flags that mmf_create() would be given.
+ *
+ * Returns: the number of bytes.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT uint64_t mmf_footprint(size_t capacity, int flags);
+
+/*
+ * mmf_store_space - the free space of the store that holds a map
+ *
+ * The bytes free to unprivileged users in the store that holds, or would
+ * hold, @name (statvfs(3)): /dev/shm for a shared-memory name, the file
+ * system of the path's folder for a path.  A map whose mmf_footprint()
+ * exceeds it can still be created, but a write that needs more than the
+ * store has then fails with -ENOSPC.
+ *
+ * @name: a shared-memory name or a file path (the map need not exist).
+ * @ret_avail: receives the free bytes.
+ * @ret_total: receives the store's size in bytes; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -EINVAL     @ret_avail is NULL.
+ *   -MMF_ENAME  @name is not a valid name or path.
+ *   -ENOENT     the path's folder does not exist.
+ *   -EACCES     the caller may not look into the folder.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_store_space(const char *name, uint64_t *ret_avail,
+                               uint64_t *ret_total);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
  * behaviour, not timing. */
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 
 #include "internal.h"
 #include "util.h"
@@ -477,6 +478,29 @@ static void compact_holds_one_content(void **s) {
   mmf_remove(n);
 }
 
+/* ---- will it fit ---- */
+
+static void store_space_says_what_fits(void **s) {
+  (void)s;
+  uint64_t avail = 0, total = 0;
+  assert_int_equal(mmf_store_space("some-name", &avail, &total), 0);
+  struct statvfs sv;
+  assert_int_equal(statvfs("/dev/shm", &sv), 0);
+  assert_int_equal(total, (uint64_t)sv.f_blocks * sv.f_frsize);
+  assert_true(avail <= total && avail > 0);
+  assert_int_equal(mmf_store_space("/var/tmp/x.mmf", &avail, NULL), 0);
+  assert_int_equal(statvfs("/var/tmp", &sv), 0);
+  assert_true(avail <= (uint64_t)sv.f_blocks * sv.f_frsize);
+  assert_int_equal(mmf_store_space("/no/such/folder/x", &avail, NULL), -ENOENT);
+  assert_int_equal(mmf_store_space("bad/", &avail, NULL) < 0, 1);
+  /* A terabyte does not fit this store; both slots count. */
+  assert_true(mmf_footprint((size_t)1 << 40, 0) > total);
+  assert_int_equal(mmf_footprint(MiB, 0), 4096 + 2 * MiB);
+  assert_int_equal(mmf_footprint(MiB, MMF_COMPACT), 4096 + MiB);
+  assert_int_equal(mmf_footprint(100, MMF_RAW), 100);
+  assert_int_equal(mmf_footprint(1, 0), 3 * 4096);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_alloc_follows_the_content),
@@ -486,6 +510,7 @@ int main(void) {
       T(write_fd_from_proc),
       T(save_and_read_fd_in_bounded_memory),
       T(compact_holds_one_content),
+      T(store_space_says_what_fits),
   };
   return run_cases("large", tests, NULL, NULL);
 }

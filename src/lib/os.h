@@ -53,6 +53,8 @@ int mmf__os_fchmod(int fd, unsigned mode);
 int mmf__os_fchown(int fd, uid_t uid, gid_t gid);
 /* Allocate [off, off+len): -EOPNOTSUPP where the file system cannot. */
 int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
+/* Bytes free to unprivileged users, and in all, on dirfd's file system. */
+int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total);
 /* Give back the storage of [off, off+len) (a hole reads as zeros):
  * -EOPNOTSUPP where the file system cannot. */
 int mmf__os_release(int fd, uint64_t off, uint64_t len);
