@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -911,6 +912,206 @@ static void appends(void) {
   }
 }
 
+/* ---- 10. large maps ---- */
+
+/* Run argv (stdin from `in`, stdout to `out`, NULL: /dev/null) and give
+ * its time in s and its max RSS in KiB.  Through this program re-executed
+ * (--ru): a child made by vfork or fork is charged the RSS of the process
+ * it came from (this one holds 128 MiB of buffers), a grandchild of a
+ * fresh small process only its own. */
+static double run_ru(char *const argv[], const char *in, const char *out,
+                     long *ret_rss) {
+  char rfile[] = "/tmp/mmfbench-ru-XXXXXX";
+  int rfd = mkstemp(rfile);
+  if (rfd < 0)
+    die("mkstemp", 0);
+  close(rfd);
+  char *av[64] = {self_path, "--ru", rfile};
+  int n = 3;
+  for (int i = 0; argv[i] && n < 63; i++)
+    av[n++] = argv[i];
+  av[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (in)
+    posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  double t = now();
+  pid_t p;
+  if (posix_spawn(&p, self_path, &fa, NULL, av, environ) != 0)
+    die(argv[0], 0);
+  posix_spawn_file_actions_destroy(&fa);
+  int st;
+  waitpid(p, &st, 0);
+  t = now() - t;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    die(argv[0], 0);
+  FILE *f = fopen(rfile, "r");
+  if (!f || fscanf(f, "%ld", ret_rss) != 1)
+    die("rusage", 0);
+  fclose(f);
+  unlink(rfile);
+  return t;
+}
+
+/* --ru FILE CMD...: run CMD, write its max RSS (KiB) into FILE, exit with
+ * its status. */
+static int ru_main(const char *file, char **argv) {
+  pid_t p = fork();
+  if (p == 0) {
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int st;
+  struct rusage ru;
+  if (p < 0 || wait4(p, &st, 0, &ru) < 0)
+    return 1;
+  FILE *f = fopen(file, "w");
+  if (!f)
+    return 1;
+  fprintf(f, "%ld\n", ru.ru_maxrss);
+  fclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* One row: argv run reps times (after `before`, untimed); time and the
+ * largest max RSS. */
+struct lrow {
+  double t[16];
+  long rss;
+};
+
+static void large_row(struct lrow *r, int i, char *const argv[], const char *in,
+                      const char *out) {
+  long rss;
+  r->t[i] = run_ru(argv, in, out, &rss);
+  if (rss > r->rss)
+    r->rss = rss;
+}
+
+static void large_report(const char *what, struct lrow *r, double peer,
+                         const char *peer_name) {
+  report("large", what, "s", stats(r->t, reps), false, 0, peer, peer_name);
+  printf("  %-44s %10ld KiB max RSS\n", "", r->rss);
+  if (json)
+    fprintf(json,
+            ",\n  {\"section\":\"large\",\"what\":\"%s: max RSS\","
+            "\"unit\":\"KiB\",\"median\":%ld,\"min\":%ld,\"max\":%ld,"
+            "\"higher_is_better\":false,\"vs_limit\":0,\"vs_peer\":0,"
+            "\"peer\":\"\"}",
+            what, r->rss, r->rss, r->rss);
+}
+
+/* The C API behind each command, in a process of its own (--large-*). */
+static int large_api(const char *op, const char *name, const char *path) {
+  mmf_t *m;
+  int r;
+  if (!strcmp(op, "write")) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || mmf_open(name, 0, &m) < 0)
+      return 1;
+    r = mmf_write_fd_all(m, fd, NULL);
+    close(fd);
+  } else if (!strcmp(op, "save")) {
+    if (mmf_open(name, MMF_READONLY, &m) < 0)
+      return 1;
+    r = mmf_save(m, path);
+  } else {
+    if (mmf_open(name, MMF_READONLY, &m) < 0)
+      return 1;
+    r = mmf_read_fd(m, 1, NULL, NULL);
+  }
+  mmf_close(m);
+  return r < 0;
+}
+
+static void large(void) {
+  section("10. a 1 GiB content: write from a disk file, save, read to a file");
+  size_t big = (size_t)1 << 30;
+  const char *disk = "/var/tmp/mmfbench-large-src";
+  const char *out = "/var/tmp/mmfbench-large-out";
+  const char *shm = "/dev/shm/mmfbench-large-cp";
+  int fd = open(disk, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  for (size_t done = 0; done < big; done += STREAM)
+    if (xfer_full(fd, src_buf, STREAM, true) < 0)
+      die("source", 0);
+  fsync(fd);
+  close(fd);
+  char nn[64];
+  snprintf(nn, sizeof nn, "%s", mapname("large"));
+  char *mm = (char *)mmf_path;
+  long rss;
+  run_ru((char *[]){mm, "new", nn, "--size", "1025M", NULL}, NULL, NULL, &rss);
+  struct lrow cp = {0}, cw = {0}, aw = {0}, cps = {0}, cs = {0}, as = {0},
+              cat = {0}, cr = {0}, ar = {0};
+  for (int i = 0; i < reps; i++) {
+    large_row(&cp, i, (char *[]){"cp", (char *)disk, (char *)shm, NULL}, NULL,
+              NULL);
+    unlink(shm);
+    large_row(&cw, i, (char *[]){mm, "write", nn, NULL}, disk, NULL);
+    large_row(&aw, i,
+              (char *[]){self_path, "--large", "write", nn, (char *)disk, NULL},
+              NULL, NULL);
+    /* What a save is compared with: cp of the bytes, then sync of the
+     * copy (a save is durable). */
+    run_ru((char *[]){"cp", (char *)disk, (char *)shm, NULL}, NULL, NULL, &rss);
+    double t = now();
+    large_row(&cps, i, (char *[]){"cp", (char *)shm, (char *)out, NULL}, NULL,
+              NULL);
+    run_ru((char *[]){"sync", (char *)out, NULL}, NULL, NULL, &rss);
+    cps.t[i] = now() - t;
+    unlink(out);
+    large_row(&cs, i, (char *[]){mm, "save", nn, (char *)out, NULL}, NULL,
+              NULL);
+    unlink(out);
+    large_row(&as, i,
+              (char *[]){self_path, "--large", "save", nn, (char *)out, NULL},
+              NULL, NULL);
+    unlink(out);
+    large_row(&cat, i, (char *[]){"cat", (char *)shm, NULL}, NULL, out);
+    unlink(out);
+    unlink(shm);
+    large_row(&cr, i, (char *[]){mm, "read", nn, NULL}, NULL, out);
+    unlink(out);
+    large_row(&ar, i, (char *[]){self_path, "--large", "read", nn, "", NULL},
+              NULL, out);
+    unlink(out);
+  }
+  double pcp = stats(cp.t, reps).med, pcps = stats(cps.t, reps).med,
+         pcat = stats(cat.t, reps).med;
+  large_report("cp disk-file /dev/shm/x", &cp, 0, NULL);
+  large_report("mmf write N < disk-file", &cw, pcp, "cp");
+  large_report("mmf_write_fd_all (C API)", &aw, pcp, "cp");
+  large_report("cp /dev/shm/x file && sync file", &cps, 0, NULL);
+  large_report("mmf save N file", &cs, pcps, "cp+sync");
+  large_report("mmf_save (C API)", &as, pcps, "cp+sync");
+  large_report("cat /dev/shm/x > file", &cat, 0, NULL);
+  large_report("mmf read N > file", &cr, pcat, "cat");
+  large_report("mmf_read_fd to a file (C API)", &ar, pcat, "cat");
+  /* A fresh handle's append to the 1 GiB content (after one append, which
+   * copies the content once: a slot then holds all but the last append). */
+  mmf_t *m;
+  double ap[64];
+  int n = quick ? 10 : 50;
+  static const char rec[100];
+  if (mmf_open(nn, 0, &m) < 0 || mmf_append(m, rec, sizeof rec, NULL, 0) < 0)
+    die("append", 0);
+  mmf_close(m);
+  for (int i = 0; i < n; i++) {
+    double t = now();
+    if (mmf_open(nn, 0, &m) < 0 || mmf_append(m, rec, sizeof rec, NULL, 0) < 0)
+      die("append", 0);
+    mmf_close(m);
+    ap[i] = (now() - t) * 1e6;
+  }
+  report("large", "open + 100-byte append + close, 1 GiB", "us", stats(ap, n),
+         false, 0, 0, NULL);
+  mmf_remove(nn);
+  unlink(disk);
+}
+
 /* ---- throughput against payload size, for the plot ---- */
 
 static void sweep(const char *plot) {
@@ -1154,6 +1355,10 @@ int main(int argc, char **argv) {
       return oneshot_write(argv[i + 1], argv[i + 2]);
     if (!strcmp(argv[i], "--oneshot-read") && i + 1 < argc)
       return oneshot_read(argv[i + 1]);
+    if (!strcmp(argv[i], "--ru") && i + 2 < argc)
+      return ru_main(argv[i + 1], argv + i + 2);
+    if (!strcmp(argv[i], "--large") && i + 3 < argc)
+      return large_api(argv[i + 1], argv[i + 2], argv[i + 3]);
     if (!strcmp(argv[i], "--quick"))
       quick = true, reps = 3;
     else if (!strcmp(argv[i], "--json") && i + 1 < argc)
@@ -1186,10 +1391,10 @@ int main(int argc, char **argv) {
   printf("mmf %s benchmark, %d repetitions each (median [min - max]); "
          "÷limit and ÷best peer: >1 is better\n",
          mmf_version(), reps);
-  void (*sections[])(void) = {steady,    streams,       oneshot,
-                              pingpongs, whole_process, scan,
-                              creation,  appends,       events};
-  for (int i = 0; i < 9; i++)
+  void (*sections[])(void) = {steady,        streams, oneshot,  pingpongs,
+                              whole_process, scan,    creation, appends,
+                              events,        large};
+  for (int i = 0; i < 10; i++)
     if (!only || only == i + 1)
       sections[i]();
   if (plot)

@@ -203,6 +203,9 @@ struct mmf_stat {
  *                        last process that holds the map is closed, or
  *                        those processes die; the helper mmf-watch, started
  *                        here, sleeps in the kernel until then.
+ *     MMF_COMPACT        at rest the map holds one content's storage, not
+ *                        two; writes and appends copy more (see
+ *                        MMF_COMPACT).
  * @mode: permission bits, at most 0777; 0 means owner-only, 0600.  The mode
  *   is applied exactly: the umask does not narrow it.  A transient map's
  *   mode also carries the sticky bit, which only its owner can change.
@@ -214,7 +217,7 @@ struct mmf_stat {
  * Errors:
  *   -MMF_ENAME      @name is not a valid name or path.
  *   -EINVAL         @capacity is 0; @flags or @mode hold unknown bits;
- *                   @flags hold both MMF_RAW and MMF_TRANSIENT.
+ *                   @flags hold MMF_RAW with MMF_TRANSIENT or MMF_COMPACT.
  *   -MMF_ETOOBIG    @capacity is above MMF_CAPACITY_MAX.
  *   -EEXIST         the name exists (without MMF_OPEN_EXISTING).
  *   -ENOENT         a folder of the path is missing.
@@ -550,9 +553,15 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * Publishes at most @len bytes read from @fd, from its current offset, as
  * the new content of the mmf map @m, with the guarantees of mmf_write().
  * From a regular file the kernel copies the bytes straight into the map's
- * unpublished slot (copy_file_range(2)), without faulting the map's pages
- * into this process; other descriptors are read into it.  If @fd ends
- * before @len bytes, what was read is published.
+ * unpublished slot (copy_file_range(2) on the same file system,
+ * sendfile(2) from another one), without faulting the map's pages into
+ * this process; from a pipe it moves them (splice(2)); other descriptors
+ * (terminals, sockets) are read through a 256 KiB buffer.  Storage is
+ * reserved 8 MiB at a time ahead of the bytes that fill it, so a stream
+ * costs the storage of what it brings, not of @len, and the process's
+ * memory is bounded by a constant.  If @fd ends before @len bytes, what
+ * was read is published; files whose size reads 0 (/proc, /sys) are read
+ * to their end.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
@@ -563,8 +572,8 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_write(), read(2) or copy_file_range(2); nothing is
- *   published then.
+ *   any error of mmf_write(), read(2), copy_file_range(2), sendfile(2) or
+ *   splice(2); nothing is published then.
  *
  * Thread safety: MT-Safe.
  */
@@ -583,6 +592,10 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * call fails or the caller is killed midway, @fd holds, from the offset
  * on, a prefix of that one content followed by what was there before,
  * never bytes of two contents.
+ * The process's own memory stays bounded by a constant (a snapshot that
+ * sendfile(2) cannot send goes through a 256 KiB buffer), except on kernels
+ * without memfd_create(2), where the content is first copied into private
+ * memory (mmf_read_alloc()).
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -607,7 +620,11 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * Writes the content of @m (raw maps and files: all their bytes) to the
  * file at @path, atomically: the bytes go to a temporary file in the same
  * folder, which is synced and then renamed over @path, so a crash never
- * leaves a half-written file.  A new file gets the map's read and write
+ * leaves a half-written file.  The kernel copies the bytes from the map's
+ * file (as mmf_read_fd() does into a regular file: a copy that a writer
+ * overtook is made again), then fsync(2) makes them durable: the
+ * process's memory is bounded by a constant, and the time is that of cp
+ * followed by sync.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a
@@ -626,7 +643,7 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  *   -ENOENT        the folder does not exist.
  *   -EACCES        the caller may not write in the folder.
  *   -ENOSPC        the file system is full.
- *   any error of mmf_read_alloc().
+ *   any error of mmf_read_fd().
  *
  * Thread safety: MT-Safe.
  */
@@ -1153,6 +1170,108 @@ MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
                                     size_t len, uint64_t *ret_seq);
 MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
                                 uint64_t *ret_seq);
+
+/*
+ * Large maps (libmmf 1.1): calls whose memory and time follow the bytes
+ * moved, never the capacity.
+ */
+
+/* Creation flag (mmf_create; combines with the flags above). */
+enum {
+  /*
+   * MMF_COMPACT - a map that at rest holds about one content's worth of
+   * memory, not two.  An mmf map keeps two slots so that a reader always
+   * has a whole content while a writer fills the other one; normally both
+   * keep their pages, so a map that held a content of N bytes in each slot
+   * holds 2N of memory (a shared-memory object's pages are RAM).  Under
+   * MMF_COMPACT every publication gives back the storage of the slot it
+   * unpublishes (fallocate PUNCH_HOLE), so at rest the map holds the
+   * published content only; during a write it holds both, as any map.
+   *
+   * What it costs: each write pays fresh pages again (about 2.5 us per
+   * 4 KiB page faulted in, several times a copy of a warm page, plus the
+   * release itself), and an mmf_append() copies the whole content, not
+   * only what was appended, since the other slot no longer holds the
+   * previous one.  A reader still copying the content just unpublished
+   * (one that a writer overtook) faults zero pages back in until it
+   * retries; on a full store that fault is a SIGBUS (docs/SECURITY.md).
+   * The choice is recorded in the header, so every handle of any process
+   * honours it; releases of libmmf before 1.1 read and write such a map
+   * correctly but do not release anything.  Not with MMF_RAW (-EINVAL).
+   */
+  MMF_COMPACT = 1 << 6,
+};
+
+/*
+ * mmf_write_fd_all - publish everything a file descriptor holds
+ *
+ * Publishes what @fd holds, from its current offset to its end, as the new
+ * content of the mmf map @m: mmf_write_fd() with the map's capacity as
+ * its length, except that a descriptor holding more than the capacity
+ * publishes nothing (one byte past the capacity is read from it to know).
+ * What the command mmf write NAME < INPUT needs, whatever INPUT is: a
+ * disk file, a pipe, a terminal (to its end of file), a /proc file; memory
+ * bounded by a constant.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to read; the caller keeps owning it.
+ * @ret_len: receives the number of bytes published; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ETOOBIG  @fd holds more than the capacity; nothing is published.
+ *   any error of mmf_write_fd().
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
+
+/*
+ * mmf_footprint - the most storage a map of a capacity holds
+ *
+ * The bytes of storage a map made with mmf_create(name, @capacity, @flags)
+ * holds at most: its header and two slots of @capacity bytes (a writer
+ * fills one while readers copy the other), or under MMF_COMPACT the header
+ * and one slot (what it holds at rest; during a write it holds both), or a
+ * raw map's @capacity.  Creating costs nothing: pages come as they are
+ * written, and a shared-memory object's pages are memory.  Compare it with
+ * mmf_store_space() to warn before creating a map that cannot fit.
+ *
+ * @capacity: the capacity that mmf_create() would be given.
+ * @flags: the flags that mmf_create() would be given.
+ *
+ * Returns: the number of bytes.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT uint64_t mmf_footprint(size_t capacity, int flags);
+
+/*
+ * mmf_store_space - the free space of the store that holds a map
+ *
+ * The bytes free to unprivileged users in the store that holds, or would
+ * hold, @name (statvfs(3)): /dev/shm for a shared-memory name, the file
+ * system of the path's folder for a path.  A map whose mmf_footprint()
+ * exceeds it can still be created, but a write that needs more than the
+ * store has then fails with -ENOSPC.
+ *
+ * @name: a shared-memory name or a file path (the map need not exist).
+ * @ret_avail: receives the free bytes.
+ * @ret_total: receives the store's size in bytes; may be NULL.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -EINVAL     @ret_avail is NULL.
+ *   -MMF_ENAME  @name is not a valid name or path.
+ *   -ENOENT     the path's folder does not exist.
+ *   -EACCES     the caller may not look into the folder.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_store_space(const char *name, uint64_t *ret_avail,
+                               uint64_t *ret_total);
 
 #ifdef __cplusplus
 }

@@ -10,15 +10,52 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static int write_fd_locked(struct mmf *m, int fd, size_t len, size_t *ret_len,
-                           uint64_t *ret_seq) {
+/* Bytes reserved and copied at a time: a stream costs the storage of what
+ * it brings, not of what the loan could hold. */
+#define CHUNK ((size_t)8 << 20)
+/* The buffer of descriptors the kernel cannot copy from (terminals). */
+#define BUF ((size_t)256 << 10)
+
+/* Publish what fd holds, at most len bytes; with `whole`, fd must end
+ * there (-MMF_ETOOBIG, nothing published, if it holds more). */
+static int write_fd_locked(struct mmf *m, int fd, size_t len, bool whole,
+                           size_t *ret_len, uint64_t *ret_seq) {
   struct mmf_write_loan w;
-  int r = mmf_write_begin(m, len, &w);
+  int r = mmf__write_begin(m, len, 0, &w);
   if (r < 0)
     return r;
+  uint64_t off = mmf__slot_off(m, (unsigned)(w.priv_[0] & 1));
+  /* From a regular file on another file system the kernel copies with
+   * sendfile, which writes at a descriptor's offset: one of our own. */
+  int own = -1;
+  struct stat st;
+  if (mmf__os_fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    (void)mmf__os_reopen(m->fd, true, -1, "", &own);
+  int way = MMF__IN_RANGE;
   size_t done = 0;
-  r = mmf__os_copy_in(fd, m->fd, mmf__slot_off(m, (unsigned)(w.priv_[0] & 1)),
-                      len, w.data, &done);
+  /* Untouched (no memory) unless the kernel cannot copy from fd. */
+  void *buf = malloc(BUF);
+  if (!buf)
+    r = -ENOMEM;
+  while (r == 0 && done < len) {
+    size_t n = len - done < CHUNK ? len - done : CHUNK, got;
+    if ((r = mmf__loan_reserve(m, &w, done + n)) < 0 ||
+        (r = mmf__os_copy_in(fd, m->fd, own, off + done, n, buf, BUF, &way,
+                             &got)) < 0)
+      break;
+    done += got;
+    if (got < n)
+      break; /* the end of fd */
+  }
+  mmf__os_close(own);
+  free(buf);
+  if (r == 0 && whole && done == len) {
+    /* Full: one more byte says whether fd had more. */
+    uint8_t extra;
+    size_t got;
+    if ((r = mmf__os_read(fd, &extra, 1, &got)) == 0 && got)
+      r = -MMF_ETOOBIG;
+  }
   if (r < 0) {
     mmf_write_abort(m, &w);
     return r;
@@ -30,26 +67,30 @@ static int write_fd_locked(struct mmf *m, int fd, size_t len, size_t *ret_len,
   return 0;
 }
 
-static int write_fd(struct mmf *m, int fd, size_t len, size_t *ret_len,
-                    uint64_t *ret_seq) {
+static int write_fd(struct mmf *m, int fd, size_t len, bool whole,
+                    size_t *ret_len, uint64_t *ret_seq) {
   if (!m || fd < 0)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
     return -MMF_ERAW;
   /* read() with the writers' lock held: deferred, not cancelled there. */
   int c = mmf__os_cancel_off();
-  int r = write_fd_locked(m, fd, len, ret_len, ret_seq);
+  int r = write_fd_locked(m, fd, len, whole, ret_len, ret_seq);
   mmf__os_cancel_restore(c);
   return r;
 }
 
 MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len) {
-  return write_fd(m, fd, len, ret_len, NULL);
+  return write_fd(m, fd, len, false, ret_len, NULL);
 }
 
 MMF_EXPORT int mmf_write_fd_seq(mmf_t *m, int fd, size_t len, size_t *ret_len,
                                 uint64_t *ret_seq) {
-  return write_fd(m, fd, len, ret_len, ret_seq);
+  return write_fd(m, fd, len, false, ret_len, ret_seq);
+}
+
+MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len) {
+  return write_fd(m, fd, m ? m->capacity : 0, true, ret_len, NULL);
 }
 
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,

@@ -51,41 +51,44 @@ fail:
   return r;
 }
 
+/* The bytes of m into the new file fd, in bounded memory: the kernel
+ * copies from the map's file (a content overtaken meanwhile is cut off and
+ * copied again: mmf_read_fd); a private mapping's own bytes from memory. */
+static int save_into(struct mmf *m, int fd) {
+  if (m->kind == MMF_KIND_MMF)
+    return mmf_read_fd(m, fd, NULL, NULL);
+  if (!m->copy_on_write) {
+    int r = mmf__os_copy_out(m->fd, 0, fd, m->map_len);
+    if (r != -EXDEV)
+      return r;
+  }
+  return mmf__os_write_all(fd, m->base, m->map_len);
+}
+
 MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
   if (!m || !path || !path[0])
     return -EINVAL;
-  void *data;
-  size_t len;
   int r = mmf__check_size(m, true);
-  if (r < 0)
-    return r;
-  r = mmf_read_alloc(m, &data, &len, NULL);
   if (r < 0)
     return r;
   /* Resolve the folder and the file's own name. */
   char dir[4096];
   const char *slash = strrchr(path, '/');
   const char *base = slash ? slash + 1 : path;
-  if (!base[0]) {
-    free(data);
+  if (!base[0])
     return -EISDIR;
-  }
   if (slash) {
     size_t dl = (size_t)(slash - path);
-    if (dl >= sizeof dir) {
-      free(data);
+    if (dl >= sizeof dir)
       return -ENAMETOOLONG;
-    }
     memcpy(dir, path, dl ? dl : 1);
     dir[dl ? dl : 1] = '\0';
   } else {
     strcpy(dir, ".");
   }
   int dirfd;
-  if ((r = mmf__os_open_dir(dir, &dirfd)) < 0) {
-    free(data);
+  if ((r = mmf__os_open_dir(dir, &dirfd)) < 0)
     return r;
-  }
   /* What is there now: a regular file is replaced, keeping its mode and
    * owner; anything else (a device such as /dev/null, a FIFO, a symlink, a
    * folder) is refused, never replaced.  A new file gets the map's
@@ -123,7 +126,7 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
   if (r == 0 && exists)
     (void)mmf__os_fchown(fd, old.st_uid, old.st_gid); /* where we may */
   if (r == 0)
-    r = mmf__os_write_all(fd, data, len);
+    r = save_into(m, fd);
   if (r == 0)
     r = mmf__os_fsync(fd);
   mmf__os_close(fd);
@@ -133,6 +136,5 @@ MMF_EXPORT int mmf_save(mmf_t *m, const char *path) {
     (void)mmf__os_unlink_at(dirfd, tmp);
 out:
   mmf__os_close(dirfd);
-  free(data);
   return r;
 }

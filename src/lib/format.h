@@ -24,6 +24,9 @@ enum {
   /* Informative copy of the creator's choice; the file mode's sticky bit,
    * which only the owner can change, is what decides. */
   MMF__HF_TRANSIENT = 1u << 0,
+  /* MMF_COMPACT: writers release the slot they unpublish.  Only a cost
+   * depends on it (what a peer sets here changes no content). */
+  MMF__HF_COMPACT = 1u << 1,
 };
 
 /* Handles are named by a random 30-bit id.  Each handle holds the kernel's

@@ -67,6 +67,7 @@ struct mmf {
   bool readonly;
   bool copy_on_write;   /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
   bool transient;       /* the object's mode has the sticky bit */
+  bool compact;         /* MMF_COMPACT: release the unpublished slot */
   _Atomic uint32_t id;  /* mmf maps: this handle's id, 0 for a probe */
   _Atomic bool lost_id; /* a forked child's copy: its parent's id dropped */
   struct mmf *reg_prev, *reg_next; /* handles with a life, for fork */
@@ -179,6 +180,14 @@ void mmf__writers_unlock(struct mmf *m);
  * (may be NULL). */
 int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
                       uint64_t *ret_seq);
+/* mmf_write_begin() that allocates only the loan's first `reserve_now`
+ * bytes: the caller reserves the rest with mmf__loan_reserve() before it
+ * stores there (a stream of unknown length costs what it brings). */
+int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
+                     struct mmf_write_loan *ret);
+/* Allocate the loan's first `len` bytes (a full store: -ENOSPC). */
+int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
+                      size_t len);
 
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */

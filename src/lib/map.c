@@ -45,6 +45,9 @@ static int map_object(struct mmf *m, int flags, bool probe) {
                           &m->stride, &m->hdr_size)) < 0)
     return r;
   m->kind = MMF_KIND_MMF;
+  uint32_t hflags;
+  memcpy(&hflags, head + offsetof(struct mmf__hdr, flags), sizeof hflags);
+  m->compact = hflags & MMF__HF_COMPACT;
   /* A map made where size_t is wider may not fit this address space. */
   if (m->capacity > MMF_CAPACITY_MAX)
     return -EFBIG;
@@ -170,8 +173,9 @@ static int create_new(const struct mmf__where *w, const char *name,
   /* The sticky bit marks a transient map: only its owner can change it. */
   if ((r = mmf__os_fchmod(m->fd, mode | (transient ? S_ISVTX : 0))) < 0)
     goto fail;
-  if (!raw && (r = write_header(m->fd, capacity,
-                                transient ? MMF__HF_TRANSIENT : 0, align)) < 0)
+  uint32_t hf = (transient ? MMF__HF_TRANSIENT : 0) |
+                ((flags & MMF_COMPACT) ? MMF__HF_COMPACT : 0);
+  if (!raw && (r = write_header(m->fd, capacity, hf, align)) < 0)
     goto fail;
   /* A transient map is held before it has a name, so that nobody ever
    * sees it with no holder. */
@@ -210,8 +214,10 @@ static bool reap_orphan(const struct mmf__where *w, const char *name) {
 
 MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
                           unsigned mode, mmf_t **ret) {
-  if (!ret || (flags & ~(MMF_OPEN_EXISTING | MMF_RAW | MMF_TRANSIENT)) ||
-      ((flags & MMF_RAW) && (flags & MMF_TRANSIENT)) || mode > 0777)
+  if (!ret ||
+      (flags & ~(MMF_OPEN_EXISTING | MMF_RAW | MMF_TRANSIENT | MMF_COMPACT)) ||
+      ((flags & MMF_RAW) && (flags & (MMF_TRANSIENT | MMF_COMPACT))) ||
+      mode > 0777)
     return -EINVAL;
   int kind = mmf__name_classify(name);
   if (kind < 0)

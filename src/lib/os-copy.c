@@ -6,52 +6,99 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
-                    size_t *ret_done) {
+/* Errors that say "not this way" rather than "this failed". */
+static bool cannot(int e) {
+  return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP ||
+         e == EBADF || e == ESPIPE;
+}
+
+int mmf__os_copy_in(int from, int to, int to_own, uint64_t to_off, size_t len,
+                    void *buf, size_t buf_len, int *way, size_t *ret_done) {
   size_t done = 0;
-  bool kernel = true;
   while (done < len) {
+    int how = *way & ~MMF__IN_WORKED;
     ssize_t n;
-    if (kernel) {
+    if (how == MMF__IN_RANGE) {
       loff_t o = (loff_t)(to_off + done);
       n = copy_file_range(from, NULL, to, &o, len - done, 0);
-      if (n < 0 &&
-          (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-           errno == EOPNOTSUPP || errno == EBADF) &&
-          done == 0) {
-        kernel = false; /* a pipe or a terminal: read it */
-        continue;
-      }
+    } else if (how == MMF__IN_SENDFILE) {
+      /* sendfile writes at the target's offset: a description of the
+       * caller's own, so that nobody else's offset moves. */
+      if (lseek(to_own, (off_t)(to_off + done), SEEK_SET) < 0)
+        return -errno;
+      n = sendfile(to_own, from, NULL, len - done);
+    } else if (how == MMF__IN_SPLICE) {
+      /* A pipe: its pages move into the file in the kernel. */
+      loff_t o = (loff_t)(to_off + done);
+      n = splice(from, NULL, to, &o, len - done, SPLICE_F_MOVE);
     } else {
-      n = read(from, map + done, len - done);
+      /* Through a buffer of ours and pwrite: the map's pages are never
+       * faulted into this process (they would count in its memory). */
+      size_t want = len - done < buf_len ? len - done : buf_len;
+      n = read(from, buf, want);
+      if (n > 0) {
+        int r = mmf__os_pwrite_all(to, buf, (size_t)n, to_off + done);
+        if (r < 0)
+          return r;
+      }
     }
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
+    if (n < 0 && errno == EINTR)
+      continue;
+    /* A way the kernel refuses here, or one that ends at once (files whose
+     * size reads 0, such as /proc's, may copy nothing in the kernel):
+     * the next way, until read() itself says where the end is. */
+    if (how != MMF__IN_READ && !(*way & MMF__IN_WORKED) &&
+        ((n < 0 && cannot(errno)) || n == 0)) {
+      *way = how == MMF__IN_RANGE && to_own >= 0 ? MMF__IN_SENDFILE
+             : how < MMF__IN_SPLICE              ? MMF__IN_SPLICE
+                                                 : MMF__IN_READ;
+      continue;
+    }
+    if (n < 0)
       return -errno;
-    }
     if (n == 0)
       break;
+    *way |= MMF__IN_WORKED;
     done += (size_t)n;
   }
   *ret_done = done;
   return 0;
 }
 
+int mmf__os_read(int fd, void *buf, size_t len, size_t *ret_got) {
+  for (;;) {
+    ssize_t n = read(fd, buf, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    *ret_got = (size_t)n;
+    return 0;
+  }
+}
+
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len) {
   size_t done = 0;
+  bool kernel = true; /* copy_file_range, else sendfile */
   while (done < len) {
     loff_t o = (loff_t)(from_off + done);
-    ssize_t n = copy_file_range(from, &o, to, NULL, len - done, 0);
+    ssize_t n = kernel ? copy_file_range(from, &o, to, NULL, len - done, 0)
+                       : sendfile(to, from, &o, len - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      if (done == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                        errno == EOPNOTSUPP))
+      /* Another file system (tmpfs to a disk): sendfile writes a regular
+       * file at its offset just the same. */
+      if (done == 0 && kernel && cannot(errno)) {
+        kernel = false;
+        continue;
+      }
+      if (done == 0 && cannot(errno))
         return -EXDEV;
       return -errno;
     }
@@ -105,13 +152,30 @@ int mmf__os_send(int from, int to, size_t len) {
     ssize_t n = sendfile(to, from, &o, len - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0 && done == 0 && (errno == EINVAL || errno == ENOSYS))
-      return -EXDEV;
+    if (n < 0 && done == 0 && cannot(errno))
+      break; /* an O_APPEND file, say: through a buffer */
     if (n < 0)
       return -errno;
     if (n == 0)
       return -EIO;
     done += (size_t)n;
   }
-  return 0;
+  if (done == len)
+    return 0;
+  static const size_t buf_len = 256u << 10;
+  uint8_t *buf = malloc(buf_len);
+  if (!buf)
+    return -ENOMEM;
+  int r = 0;
+  while (r == 0 && done < len) {
+    size_t want = len - done < buf_len ? len - done : buf_len, got;
+    if ((r = mmf__os_pread(from, buf, want, done, &got)) < 0)
+      break;
+    if (got == 0)
+      r = -EIO;
+    else if ((r = mmf__os_write_all(to, buf, got)) == 0)
+      done += got;
+  }
+  free(buf);
+  return r;
 }

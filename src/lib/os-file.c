@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 int mmf__os_open_dir(const char *path, int *ret_fd) {
@@ -254,6 +255,24 @@ int mmf__os_reserve(int fd, uint64_t off, uint64_t len) {
   if (len == 0)
     return 0;
   if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0)
+    return -errno;
+  return 0;
+}
+
+int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total) {
+  struct statvfs sv;
+  if (fstatvfs(dirfd, &sv) < 0)
+    return -errno;
+  *ret_avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+  *ret_total = (uint64_t)sv.f_blocks * sv.f_frsize;
+  return 0;
+}
+
+int mmf__os_release(int fd, uint64_t off, uint64_t len) {
+  if (len == 0)
+    return 0;
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                (off_t)len) < 0)
     return -errno;
   return 0;
 }

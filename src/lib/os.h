@@ -53,6 +53,11 @@ int mmf__os_fchmod(int fd, unsigned mode);
 int mmf__os_fchown(int fd, uid_t uid, gid_t gid);
 /* Allocate [off, off+len): -EOPNOTSUPP where the file system cannot. */
 int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
+/* Bytes free to unprivileged users, and in all, on dirfd's file system. */
+int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total);
+/* Give back the storage of [off, off+len) (a hole reads as zeros):
+ * -EOPNOTSUPP where the file system cannot. */
+int mmf__os_release(int fd, uint64_t off, uint64_t len);
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done);
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
@@ -86,10 +91,25 @@ int mmf__os_populate(void *p, size_t len, bool write);
 void mmf__os_prefault(void *p, size_t len);
 
 /* ---- os-copy.c: copies the kernel makes between descriptors ---- */
-/* Copy at most len bytes from `from` into file `to` at to_off, in the kernel
- * when it can, else with read() into `map` (the same bytes, mapped). */
-int mmf__os_copy_in(int from, int to, uint64_t to_off, size_t len, uint8_t *map,
-                    size_t *ret_done);
+/* How mmf__os_copy_in moves bytes in: tried in this order; the caller keeps
+ * *way between calls, and once a way moved bytes (MMF__IN_WORKED) it is
+ * the only one. */
+enum {
+  MMF__IN_RANGE = 0,    /* copy_file_range: same file system */
+  MMF__IN_SENDFILE = 1, /* sendfile: a regular file into another one */
+  MMF__IN_SPLICE = 2,   /* splice: a pipe */
+  MMF__IN_READ = 3,     /* read() into buf, pwrite(): terminals, sockets */
+  MMF__IN_WORKED = 4,
+};
+/* Copy at most len bytes from `from` (at its offset) into file `to` at
+ * to_off, in the kernel when it can (sendfile through `to_own`, a
+ * description of `to` of the caller's own, -1 if none, whose offset it
+ * moves), else through buf (buf_len bytes).  Short only at the end of
+ * `from`; files whose size reads 0 are read to their end. */
+int mmf__os_copy_in(int from, int to, int to_own, uint64_t to_off, size_t len,
+                    void *buf, size_t buf_len, int *way, size_t *ret_done);
+/* One read(2) (retried on EINTR): *ret_got bytes, 0 at the end. */
+int mmf__os_read(int fd, void *buf, size_t len, size_t *ret_got);
 /* Copy len bytes of file `from` at from_off to `to` in the kernel: 0, or
  * -EXDEV/-EINVAL when the kernel cannot (then nothing was copied). */
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);

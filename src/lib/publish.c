@@ -54,9 +54,17 @@ void mmf__writers_unlock(struct mmf *m) {
 /* Allocate storage for the first `len` bytes at `off` (slot s, or the raw
  * object for s == 0 of a raw map) before storing into them, so that a full
  * file system is an -ENOSPC here and not a SIGBUS in memcpy: 0, or
- * -EOPNOTSUPP where the file system has no fallocate. */
-static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+ * -EOPNOTSUPP where the file system has no fallocate.  The first `written`
+ * bytes hold what a writer stored there before (stored bytes have their
+ * storage): only the rest is allocated, so that a fresh handle's append
+ * costs what it appends, not the content's size. */
+static int allocate_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
+                          uint64_t written) {
   uint64_t done = atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
+  uint64_t page = mmf__os_page_size();
+  written &= ~(page - 1);
+  if (written > done && written <= len)
+    done = written;
   if (len <= done)
     return 0;
   if (atomic_load_explicit(&m->no_reserve, memory_order_relaxed))
@@ -72,6 +80,10 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
   return r;
 }
 
+static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
+  return allocate_after(m, s, off, len, 0);
+}
+
 /* allocate() whole pages of an unpublished slot; where there is no
  * fallocate, zeros are written instead, past its first `valid` bytes (which
  * a fast append keeps, and which being written are allocated): the rest
@@ -79,7 +91,7 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
 static int reserve_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
                          uint64_t valid) {
   uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
-  int r = allocate(m, s, off, end);
+  int r = allocate_after(m, s, off, end, valid);
   if (r == -EOPNOTSUPP) {
     uint64_t done =
         atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
@@ -130,6 +142,24 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   atomic_store_explicit(&sl->gen, odd + 1, memory_order_release);
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
   announce(m, seq);
+}
+
+/* MMF_COMPACT: after a publication, release the storage of slot `old`, the
+ * one no longer published.  It is marked first as holding no content (its
+ * seq invalid), so that no writer, of any release, takes its bytes for a
+ * content an append could extend, and a reader copying it is told it was
+ * overtaken.  A file system without hole punching keeps both contents. */
+static void release_unpublished(struct mmf *m, unsigned old) {
+  if (!m->compact)
+    return;
+  struct mmf__slot *sl = &m->hdr->slot[old];
+  uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+  uint64_t odd = slot_open(sl);
+  uint64_t end = len < m->stride ? len : m->stride;
+  end = (end + m->hdr_size - 1) & ~(m->hdr_size - 1);
+  (void)mmf__os_release(m->fd, mmf__slot_off(m, old), end);
+  atomic_store_explicit(&m->allocated[old], 0, memory_order_relaxed);
+  slot_abort(m, old, odd);
 }
 
 static int writable_mmf(struct mmf *m) {
@@ -193,6 +223,10 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
         (g & 1) ? MMF__SEQ_INVALID
                 : atomic_load_explicit(&h->slot[s].seq, memory_order_relaxed);
   }
+  /* In a compact map any writer may have released the slot since this
+   * handle last reserved it; under the lock, nobody can now. */
+  if (m->compact)
+    atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
   uint64_t odd = slot_open(&h->slot[s]);
   if ((r = reserve(m, s, mmf__slot_off(m, s), size)) < 0) {
     slot_abort(m, s, odd);
@@ -275,6 +309,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
   if (len)
     memcpy(dst + old_len + sep_len, data, len);
   slot_close_and_publish(m, s, odd, total, seq + 1, chain);
+  release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
     *ret_seq = seq + 1;
@@ -391,6 +426,7 @@ static int write_at_locked(struct mmf *m, size_t offset, const void *data,
     memcpy(dst + end, src + end, old_len - end);
   slot_close_and_publish(m, s, odd, total, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
+  release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
     *ret_seq = mmf__state_seq(state) + 1;
@@ -409,8 +445,8 @@ MMF_EXPORT int mmf_write_at_seq(mmf_t *m, size_t offset, const void *data,
 
 /* A loan's private words: the slot | 2 (so that a zeroed loan is not
  * one), and the odd gen it was opened with. */
-MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
-                               struct mmf_write_loan *ret) {
+int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
+                     struct mmf_write_loan *ret) {
   if (!m || !ret)
     return -EINVAL;
   int r = writable_mmf(m);
@@ -421,7 +457,7 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
   unsigned s;
   uint64_t odd, state;
   int c = mmf__os_cancel_off(); /* begin reserves with the lock held */
-  r = begin(m, size, &s, &odd, &state);
+  r = begin(m, reserve_now < size ? reserve_now : size, &s, &odd, &state);
   mmf__os_cancel_restore(c);
   if (r < 0)
     return r;
@@ -430,6 +466,17 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
   ret->priv_[0] = s | 2;
   ret->priv_[1] = odd;
   return 0;
+}
+
+MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
+                               struct mmf_write_loan *ret) {
+  return mmf__write_begin(m, size, size, ret);
+}
+
+int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
+                      size_t len) {
+  unsigned s = (unsigned)(w->priv_[0] & 1);
+  return reserve(m, s, mmf__slot_off(m, s), len < w->size ? len : w->size);
 }
 
 /* Is w a loan of m that is still open? */
@@ -456,6 +503,7 @@ int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
   uint64_t state = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
   slot_close_and_publish(m, s, w->priv_[1], len, mmf__state_seq(state) + 1,
                          mmf__state_seq(state) + 1);
+  release_unpublished(m, s ^ 1);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);
   if (ret_seq)

@@ -271,21 +271,31 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
   } else {
     cap = m->map_len;
   }
-  for (unsigned rounds = 0;;) {
-    void *buf = malloc(cap ? cap : 1);
+  /* Room for what the content needs and some slack for a steady appender;
+   * overtaken by a longer content, try again with its length and twice the
+   * slack.  Never the capacity for its own sake: a map may be far larger
+   * than what it holds. */
+  size_t slack = 64u << 10;
+  for (;;) {
+    size_t room = cap;
+    if (m->kind == MMF_KIND_MMF) {
+      size_t extra = slack > cap / 8 + 4096 ? cap / 8 + 4096 : slack;
+      room = extra > m->capacity - cap ? m->capacity : cap + extra;
+    }
+    void *buf = malloc(room ? room : 1);
     if (!buf)
       return -ENOMEM;
-    /* Fresh pages one fault at a time cost more than the copy itself. */
+    /* Fresh pages one fault at a time cost more than the copy itself; the
+     * slack is left untouched (never faulted in unless used). */
     if (cap >= (1u << 20))
       mmf__os_prefault(buf, cap);
     size_t len = 0;
     uint64_t seq = 0;
-    int r = mmf_read(m, buf, cap, &len, &seq);
+    int r = mmf_read(m, buf, room, &len, &seq);
     if (r == -ENOBUFS) {
-      /* It grew between the peek and the copy; after a few rounds, room
-       * for anything. */
       free(buf);
-      cap = ++rounds < 3 ? len : m->capacity;
+      cap = len;
+      slack = slack > SIZE_MAX / 4 ? slack : slack * 2;
       continue;
     }
     if (r < 0) {
