@@ -125,6 +125,10 @@ int parse_u64(const char *s, uint64_t *ret);
 int parse_seconds(const char *s, int *ret_ms);
 int parse_mode(const char *s, unsigned *ret);
 
+/* output.c: which of fds 0-2 mmf was started without (main gave them
+ * /dev/null): a closed stdin is no empty input, a closed stdout no place
+ * for a result. */
+extern bool std_closed[3];
 /* output.c: standard output.  Bytes: each returns 0 or -errno. */
 int write_out(const void *p, size_t len);
 /* Print bytes [--offset, --offset + --length) of a raw map or file, into a

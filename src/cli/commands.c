@@ -143,6 +143,9 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
 int cmd_write(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool append = o->given & OPT_APPEND;
+  /* Read as empty, a closed stdin would wipe the content. */
+  if (o->nargs == 1 && std_closed[STDIN_FILENO])
+    return fail("write", name, "standard input is closed; nothing was written");
   mmf_t *m;
   int r, rc = open_map(v, name, &m);
   if (rc != EXIT_OK)

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+bool std_closed[3];
+
 int write_out(const void *p, size_t len) {
   const char *b = p;
   while (len) {

@@ -974,6 +974,53 @@ class Environment(Base):
         sh('$MMF write "$1" --append x --json <&- >&- 2>&-', n, wrap=False)
         self.assert_intact(n, b"hello\nx")
 
+    def test_write_with_closed_stdin_writes_nothing(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "precious")
+        for extra in ([], ["--append"]):
+            p = sh('$MMF write "$@" <&-', n, *extra)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.one_line_error(p.stderr.decode(), "write", n,
+                                "standard input is closed", "nothing was written")
+        self.assert_intact(n, b"precious")
+        # Words need no stdin.
+        p = sh('$MMF write "$1" words <&-', n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_intact(n, b"words")
+
+    def test_results_into_a_closed_stdout_are_errors(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        for args in (["read", n], ["read", n, "--json"], ["info", n],
+                     ["info", n, "--json"], ["list"], ["list", "--json"],
+                     ["wait", n, "--after", "0"], ["read", n, "--follow"],
+                     ["help"], ["read", "--help"], ["--version"]):
+            p = sh('$MMF "$@" >&-', *args, timeout=10 * SLOW)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.one_line_error(p.stderr.decode(), "standard output is closed")
+            if args[0] in ("read", "info", "wait") and args[1] == n:
+                self.assertIn("%s %s:" % (args[0], n), p.stderr.decode())
+        # An action is done; only its --json result could not be printed.
+        p = sh('$MMF write "$1" again --json >&-', n)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.one_line_error(p.stderr.decode(), "standard output is closed",
+                            "--json")
+        self.assert_intact(n, b"again")
+        # Without --json there was nothing to print.
+        p = sh('$MMF write "$1" third >&-', n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_full_stdout_names_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        p = sh('$MMF read "$1" --json >/dev/full', n)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.one_line_error(p.stderr.decode(), "read %s:" % n,
+                            "cannot write standard output")
+
     def test_lock_with_sigchld_ignored(self):
         n = name()
         self.ok("new", n, "--size", "1K")
