@@ -359,6 +359,9 @@ int cmd_read(const struct verb *v, const struct opts *o) {
 /* ---- save / remove ---- */
 int cmd_save(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0], *file = o->args[1];
+  if (!file[0])
+    return usage_error(v, "FILE is empty: give the path of the file to save "
+                          "to");
   mmf_t *m;
   int rc = open_map(v, name, &m);
   if (rc != EXIT_OK)

@@ -1306,6 +1306,85 @@ class Honest(Base):
 class Messages(Base):
     """Each message says what happened and what to do."""
 
+    def test_empty_names_are_quoted_and_usage_errors(self):
+        rc, out, err = run("new", "", "--size", "1K")
+        self.assertEqual((rc, out), (2, b""))
+        self.one_line_error(err, "new: '': not a valid map name")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        rc, out, err = run("save", n, "")
+        self.assertEqual((rc, out), (2, b""))
+        self.one_line_error(err, "save", "FILE is empty")
+
+    def test_what_a_non_file_is(self):
+        link, folder = shm(name()), shm(name())
+        os.symlink("/etc/passwd", link)
+        os.mkdir(folder)
+        try:
+            for verb in ("info", "read"):
+                rc, _, err = run(verb, os.path.basename(link))
+                self.assertEqual(rc, 1)
+                self.one_line_error(err, "a symbolic link")
+                self.assertNotIn("FIFO", err)
+                rc, _, err = run(verb, os.path.basename(folder))
+                self.assertEqual(rc, 1)
+                self.one_line_error(err, "a directory")
+                self.assertNotIn("FIFO", err)
+        finally:
+            os.rmdir(folder)
+
+    def test_name_hex_says_what_is_wrong_with_the_bytes(self):
+        rc, _, err = run("read", "--name-hex", b"ad/".hex())
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "'61642f'", "ad/", "contain '/'",
+                            "no shared-memory name")
+        self.assertNotIn("in hex", err)
+        tmp = b".mmf-tmp-x".hex()
+        rc, _, err = run("read", "--name-hex", tmp)
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, tmp, ".mmf-tmp-x")
+        self.assertNotIn("/dev/shm", err)
+        rc, _, err = run("read", "--name-hex", "6g")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "in hex")
+
+    def test_offset_past_the_end_says_what_was_asked(self):
+        n = name()
+        self.ok("new", n, "--raw", "--size", "100")
+        rc, out, err = run("read", n, "--offset", "99999")
+        self.assertEqual((rc, out), (1, b""))
+        self.one_line_error(err, "from offset 99999 to the end", "100 bytes")
+        self.assertNotIn("+0", err)
+        rc, out, err = run("read", n, "--offset", "50", "--length", "60")
+        self.assertEqual((rc, out), (1, b""))
+        self.one_line_error(err, "60 bytes from offset 50", "100-byte map")
+        self.assertEqual(self.ok("read", n, "--offset", "100"), b"")
+
+    def test_cat_of_a_file_that_shrinks(self):
+        import fcntl
+        import termios
+        with tempfile.TemporaryDirectory() as d:
+            f = os.path.join(d, "big.bin")
+            with open(f, "wb") as w:
+                w.truncate(8 << 20)
+            p = subprocess.Popen([*WRAP, MMF, "cat", f], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            # Truncated once cat has filled the pipe and waits on it.
+            size = fcntl.fcntl(p.stdout.fileno(), 1032)   # F_GETPIPE_SZ
+            buf = bytearray(4)
+            deadline = time.time() + 20 * SLOW
+            while time.time() < deadline:
+                fcntl.ioctl(p.stdout.fileno(), termios.FIONREAD, buf)
+                if int.from_bytes(buf, sys.byteorder) >= size:
+                    break
+                time.sleep(0.01)
+            os.truncate(f, 0)
+            out, err = p.communicate(timeout=20 * SLOW)
+            self.assertEqual(p.returncode, 1, err)
+            self.assertLess(len(out), 8 << 20)
+            self.one_line_error(err.decode(), "cat", "shrank while it was read")
+            self.assertNotIn("Bad address", err.decode())
+
     def test_removing_a_missing_map(self):
         rc, _, err = run("remove", name())
         self.assertEqual(rc, 1)
