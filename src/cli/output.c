@@ -66,7 +66,8 @@ int print_range(const char *verb, const char *name, mmf_t *m,
                 (unsigned long long)off, what, (unsigned long long)size);
   if (off > size || len > size - off)
     return fail(verb, name,
-                "%llu bytes from offset %llu pass the end of the %llu-byte %s",
+                "reading %llu bytes from offset %llu passes the end of the "
+                "%llu-byte %s",
                 (unsigned long long)len, (unsigned long long)off,
                 (unsigned long long)size, what);
   int r;

@@ -1357,7 +1357,7 @@ class Messages(Base):
         self.assertNotIn("+0", err)
         rc, out, err = run("read", n, "--offset", "50", "--length", "60")
         self.assertEqual((rc, out), (1, b""))
-        self.one_line_error(err, "60 bytes from offset 50", "100-byte map")
+        self.one_line_error(err, "reading 60 bytes from offset 50 passes the end", "100-byte map")
         self.assertEqual(self.ok("read", n, "--offset", "100"), b"")
 
     def test_cat_of_a_file_that_shrinks(self):
