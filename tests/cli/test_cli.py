@@ -1270,6 +1270,33 @@ class Honest(Base):
         self.one_line_error(err, n, "out of memory", "not mapped", "sound")
         self.assertNotIn("broken header", err)
 
+    def test_broken_and_other_version_headers_in_json(self):
+        broken, other = name(), name()
+        for n in (broken, other):
+            self.ok("new", n, "--size", "1K")
+        with open(shm(broken), "r+b") as f:
+            f.seek(16)
+            f.write(b"\xff" * 8)
+        with open(shm(other), "r+b") as f:
+            f.seek(8)
+            f.write((7).to_bytes(4, sys.byteorder))
+        for n, why in ((broken, "broken"), (other, "version")):
+            rc, out, err = run("info", n, "--json")
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, n)
+            x = json.loads(out)
+            self.assertEqual((x["name"], x["kind"], x["capacity"], x["length"]),
+                             (n, "mmf", None, None))
+            self.assertIn(why, x["error"])
+        rows = {x["name"]: x for x in json.loads(self.ok("list", "--json"))}
+        self.assertIn("version", rows[other]["error"])
+        self.assertIsNone(rows[other]["capacity"])
+        table = self.ok("list", "-o", "name,capacity,state", "--raw").decode()
+        [row] = [l for l in table.split("\n") if l.startswith(other + " ")]
+        self.assertNotIn("broken", row)
+        self.assertIn("version", row)
+        self.assertIn(" - ", row)
+
     def test_all_holder_pids(self):
         n = name()
         self.ok("new", n, "--size", "1K")
