@@ -11,6 +11,9 @@
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
+/* read --follow whose pipe's reader has gone: the status of a process
+ * killed by SIGPIPE, as tail -f ends (128 + 13). */
+#define EXIT_READER_GONE 141
 
 /* The options of all verbs; each verb accepts some of them. */
 enum {
@@ -104,8 +107,9 @@ int cmd_cat(const struct verb *v, const struct opts *o);
  * within --timeout; fills *ret_seq (may be NULL).  An exit status. */
 int wait_newer(const char *verb, const char *name, mmf_t *m,
                const struct opts *o, uint64_t *ret_seq);
-/* mmf read --follow over the maps named by o->args (m: the first, open);
- * with several, each output is prefixed by its map's name. */
+/* mmf read --follow over the maps named by o->args (m: the first, open,
+ * which it closes); with several, each output is prefixed by its map's
+ * name.  A map removed is the end, one replaced is followed anew. */
 int read_follow(const struct verb *v, mmf_t *m, const struct opts *o);
 
 /* guard.c: run cmd (argv, NULL-ended) in a guard process that shares the

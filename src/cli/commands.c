@@ -299,11 +299,8 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return rc;
   }
-  if (follows) {
-    rc = read_follow(v, m, o);
-    mmf_close(m);
-    return rc;
-  }
+  if (follows)
+    return read_follow(v, m, o); /* closes m */
   if (wait && (rc = wait_newer("read", name, m, o, NULL)) != EXIT_OK) {
     mmf_close(m);
     return rc;

@@ -707,6 +707,74 @@ class Follow(Base):
         out, err = p.communicate(timeout=30)
         self.assertEqual((p.returncode, out, err), (0, b"two", b"seq 2\n"))
 
+    def test_follow_ends_when_its_reader_goes(self):
+        for several in (False, True):
+            n, other = name(), name()
+            for m in (n, other):
+                self.ok("new", m, "--size", "1K")
+                self.ok("write", m, "hello")
+            names = [n, other] if several else [n]
+            t0 = time.time()
+            # No write comes: only the pipe's hang-up can end it in time.
+            p = sh('$MMF read "$@" --follow --timeout 60 | head -c 1; '
+                   'echo " ${PIPESTATUS[0]}"', *names, timeout=20 * SLOW)
+            self.assertEqual(p.stdout[1:], b" 141\n", p.stderr)
+            self.assertEqual(p.stderr, b"")
+            self.assertLess(time.time() - t0, 10 * SLOW)
+
+    def test_follow_a_map_replaced_then_removed(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "old")
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--follow", "--timeout",
+                              "60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5 * SLOW)
+        self.ok("remove", n)
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "new")
+        time.sleep(2.5 * SLOW)   # noticed within a second or so
+        self.ok("write", n, "--append", "more")
+        time.sleep(0.5 * SLOW)
+        self.ok("remove", n)
+        out, err = p.communicate(timeout=20 * SLOW)
+        err = err.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertEqual(out, b"oldnew\nmore")
+        lines = err.strip("\n").split("\n")
+        self.assertEqual(len(lines), 2, err)
+        self.assertIn("%s was replaced" % n, lines[0])
+        self.assertIn("%s was removed" % n, lines[1])
+
+    def test_wait_for_a_map_removed_or_replaced(self):
+        for several, again in ((False, False), (False, True), (True, True)):
+            n, other = name(), name()
+            for m in (n, other):
+                self.ok("new", m, "--size", "1K")
+            args = ["wait", n, other] if several else ["wait", n]
+            p = subprocess.Popen([*WRAP, MMF, *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            time.sleep(0.5 * SLOW)
+            self.ok("remove", n)
+            if again:
+                self.ok("new", n, "--size", "1K")
+            try:
+                out, err = p.communicate(timeout=10 * SLOW)
+            finally:
+                p.kill()
+            self.assertEqual((p.returncode, out), (1, b""), err)
+            self.one_line_error(err.decode(), "wait",
+                                "%s was removed (or replaced) while waiting" % n)
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--wait"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5 * SLOW)
+        self.ok("remove", n)
+        out, err = p.communicate(timeout=10 * SLOW)
+        self.assertEqual((p.returncode, out), (1, b""), err)
+        self.one_line_error(err.decode(), "read", "removed (or replaced)")
+
     def test_follow_needs_an_mmf_map(self):
         n = name()
         self.ok("new", n, "--size", "16", "--raw")
