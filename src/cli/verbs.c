@@ -142,7 +142,11 @@ const struct verb mmf_verbs[] = {
      "Take the map's lock, run COMMAND, release the lock and exit with the\n"
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
      "command and everything it started are killed before the lock is let\n"
-     "go, and the next locker is told the holder died.\n\n"
+     "go, and the next locker is told the holder died; so are they when a\n"
+     "TERM, HUP or INT ends it.  When COMMAND exits by itself, the lock is\n"
+     "let go at once and what it left running in the background is left\n"
+     "alone, as flock(1) does, without the lock: have COMMAND wait for its\n"
+     "jobs if the lock should cover them.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
     {"save", cmd_save, OPT_JSON, 2, 2, "save a map's content to a file",
      "mmf save NAME FILE [--json]",

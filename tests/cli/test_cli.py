@@ -1100,6 +1100,39 @@ class Environment(Base):
         self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
                          0)
 
+    def test_lock_leaves_a_normal_exits_background_jobs_alone(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        pidfile = os.path.join(d, "pid")
+        t0 = time.time()
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c",
+             "sleep 30 >/dev/null 2>&1 & echo $! > %s; exit 0" % pidfile],
+            capture_output=True, timeout=20 * SLOW)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(time.time() - t0, 10 * SLOW)
+        job = int(open(pidfile).read())
+        try:
+            self.assertFalse(gone(job, 0.2), "the job was killed")
+            self.assertEqual(
+                json.loads(self.ok("info", n, "--json"))["lock_pid"], 0)
+        finally:
+            os.kill(job, signal.SIGKILL)
+        help = " ".join(self.ok("lock", "--help").decode().split())
+        self.assertIn("left alone, as flock(1) does", help)
+
+    def test_lock_gives_the_command_an_ignored_sigchld(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "grep", "^SigIgn", "/proc/self/status"],
+            capture_output=True, timeout=10 * SLOW,
+            preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ign = int(p.stdout.split()[1], 16)
+        self.assertTrue(ign >> (signal.SIGCHLD - 1) & 1)
+
     def test_lock_keeps_inherited_ignored_signals_for_the_command(self):
         n = name()
         self.ok("new", n, "--size", "1K")
