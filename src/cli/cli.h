@@ -78,7 +78,7 @@ struct verb {
  * with inspect.c beside commands.c and table.c beside output.c
  * (verbs.c, commands.c, inspect.c and output.c -> table.c -> text.c; verbs.c
  * calls watch.c's cmd_wait too), and main.c -> args.c -> msg.c, main.c ->
- * guard.c (signals_save). */
+ * guard.c (signals_save), main.c -> output.c (std_closed) and msg.c. */
 
 /* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
