@@ -39,6 +39,11 @@ def shm(n):
     return "/dev/shm/" + n
 
 
+def mmf_lines(err):
+    """mmf's own lines of stderr, without a wrapper's (valgrind's) ones."""
+    return [l for l in err.split("\n") if l.startswith("mmf: ")]
+
+
 class Base(unittest.TestCase):
     def tearDown(self):
         for f in os.listdir("/dev/shm"):
@@ -730,9 +735,11 @@ class Follow(Base):
                               "60"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(0.5 * SLOW)
-        self.ok("remove", n)
-        self.ok("new", n, "--size", "1K")
-        self.ok("write", n, "new")
+        # Another map renamed into place: the name leads elsewhere at once.
+        tmp = name()
+        self.ok("new", tmp, "--size", "1K")
+        self.ok("write", tmp, "new")
+        os.rename(shm(tmp), shm(n))
         time.sleep(2.5 * SLOW)   # noticed within a second or so
         self.ok("write", n, "--append", "more")
         time.sleep(0.5 * SLOW)
@@ -741,7 +748,7 @@ class Follow(Base):
         err = err.decode()
         self.assertEqual(p.returncode, 1, err)
         self.assertEqual(out, b"oldnew\nmore")
-        lines = err.strip("\n").split("\n")
+        lines = mmf_lines(err)
         self.assertEqual(len(lines), 2, err)
         self.assertIn("%s was replaced" % n, lines[0])
         self.assertIn("%s was removed" % n, lines[1])
@@ -763,7 +770,7 @@ class Follow(Base):
             finally:
                 p.kill()
             self.assertEqual((p.returncode, out), (1, b""), err)
-            self.one_line_error(err.decode(), "wait",
+            self.one_line_error("\n".join(mmf_lines(err.decode())), "wait",
                                 "%s was removed (or replaced) while waiting" % n)
         n = name()
         self.ok("new", n, "--size", "1K")
@@ -773,7 +780,8 @@ class Follow(Base):
         self.ok("remove", n)
         out, err = p.communicate(timeout=10 * SLOW)
         self.assertEqual((p.returncode, out), (1, b""), err)
-        self.one_line_error(err.decode(), "read", "removed (or replaced)")
+        self.one_line_error("\n".join(mmf_lines(err.decode())), "read",
+                            "removed (or replaced)")
 
     def test_follow_needs_an_mmf_map(self):
         n = name()
@@ -1123,6 +1131,8 @@ class Environment(Base):
         self.assertIn("left alone, as flock(1) does", help)
 
     def test_lock_gives_the_command_an_ignored_sigchld(self):
+        if WRAP:
+            self.skipTest("valgrind handles SIGCHLD itself: exec resets it")
         n = name()
         self.ok("new", n, "--size", "1K")
         p = subprocess.run(
