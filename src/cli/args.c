@@ -145,9 +145,12 @@ static const struct {
  * UTF-8, a leading dot).  A name without '/' becomes the path
  * /dev/shm/NAME, which addresses any object there; one with '/' is the
  * path of a file-backed map (as `info --json` encodes it), taken as it
- * is, so that it never reaches another object of the same base name. */
-static int parse_hex_name(const char *a, char **ret, bool *ret_path) {
-  static const char dir[] = "/dev/shm/";
+ * is, so that it never reaches another object of the same base name.
+ * Returns 0, -1 (not hex), or -2 (decoded, but no name: *ret_bad says
+ * why). */
+static int parse_hex_name(const char *a, char **ret, bool *ret_path,
+                          const char **ret_bad) {
+  static const char dir[] = "/dev/shm/", tmp[] = ".mmf-tmp-";
   size_t n = strlen(a);
   if (!n || n % 2 || n / 2 > 4095)
     return -1;
@@ -168,12 +171,29 @@ static int parse_hex_name(const char *a, char **ret, bool *ret_path) {
   }
   name[n / 2] = 0;
   *ret_path = strchr(name, '/') != NULL;
-  if (*ret_path) {
+  const char *base = *ret_path ? strrchr(name, '/') + 1 : name;
+  /* The library's name rules, told in terms of the bytes given. */
+  *ret_bad = NULL;
+  if (*ret_path && (!*base || !strcmp(base, ".") || !strcmp(base, "..")))
+    *ret_bad = "contain '/', which no shared-memory name may, and as a "
+               "path they name a folder, not a file";
+  else if (strlen(base) > 255)
+    *ret_bad = *ret_path ? "contain '/', which no shared-memory name may, "
+                           "and as a path their last part is longer than "
+                           "255 bytes"
+                         : "are longer than 255 bytes";
+  else if (!*ret_path && (!strcmp(name, ".") || !strcmp(name, "..")))
+    *ret_bad = "are '.' or '..', a folder";
+  else if (!*ret_path && !strncmp(name, tmp, sizeof tmp - 1))
+    *ret_bad = "start with '.mmf-tmp-', the name mmf gives an object while "
+               "it creates it: no map is named so";
+  if (*ret_bad) {
     memmove(path, name, n / 2 + 1);
-  } else if (n / 2 > 255 || !strcmp(name, ".") || !strcmp(name, "..")) {
-    free(path);
-    return -1;
+    *ret = path; /* for the message */
+    return -2;
   }
+  if (*ret_path)
+    memmove(path, name, n / 2 + 1);
   *ret = path;
   return 0;
 }
@@ -211,7 +231,17 @@ static int set_value(const struct verb *v, struct opts *o, unsigned bit,
   case OPT_NAME_HEX:
     if (o->hex_name)
       return usage_error(v, "give --name-hex once (one object at a time)"), -1;
-    if (parse_hex_name(a, &o->hex_name, &o->hex_path) < 0)
+    const char *bad;
+    int r = parse_hex_name(a, &o->hex_name, &o->hex_path, &bad);
+    if (r == -2) {
+      char qn[QUOTED_MAX];
+      usage_error(v, "bad --name-hex '%s': its bytes, %s, %s", a,
+                  quote_name(o->hex_name, qn, sizeof qn), bad);
+      free(o->hex_name);
+      o->hex_name = NULL;
+      return -1;
+    }
+    if (r < 0)
       return usage_error(v,
                          "bad --name-hex '%s': give the name's bytes in hex "
                          "(as 'mmf list --json' prints name_hex)",

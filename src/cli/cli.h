@@ -11,6 +11,9 @@
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
+/* read --follow whose pipe's reader has gone: the status of a process
+ * killed by SIGPIPE, as tail -f ends (128 + 13). */
+#define EXIT_READER_GONE 141
 
 /* The options of all verbs; each verb accepts some of them. */
 enum {
@@ -75,7 +78,7 @@ struct verb {
  * with inspect.c beside commands.c and table.c beside output.c
  * (verbs.c, commands.c, inspect.c and output.c -> table.c -> text.c; verbs.c
  * calls watch.c's cmd_wait too), and main.c -> args.c -> msg.c, main.c ->
- * guard.c (signals_save). */
+ * guard.c (signals_save), main.c -> output.c (std_closed) and msg.c. */
 
 /* verbs.c: the table, ended by a zeroed entry. */
 extern const struct verb mmf_verbs[];
@@ -104,8 +107,9 @@ int cmd_cat(const struct verb *v, const struct opts *o);
  * within --timeout; fills *ret_seq (may be NULL).  An exit status. */
 int wait_newer(const char *verb, const char *name, mmf_t *m,
                const struct opts *o, uint64_t *ret_seq);
-/* mmf read --follow over the maps named by o->args (m: the first, open);
- * with several, each output is prefixed by its map's name. */
+/* mmf read --follow over the maps named by o->args (m: the first, open,
+ * which it closes); with several, each output is prefixed by its map's
+ * name.  A map removed is the end, one replaced is followed anew. */
 int read_follow(const struct verb *v, mmf_t *m, const struct opts *o);
 
 /* guard.c: run cmd (argv, NULL-ended) in a guard process that shares the
@@ -125,6 +129,10 @@ int parse_u64(const char *s, uint64_t *ret);
 int parse_seconds(const char *s, int *ret_ms);
 int parse_mode(const char *s, unsigned *ret);
 
+/* output.c: which of fds 0-2 mmf was started without (main gave them
+ * /dev/null): a closed stdin is no empty input, a closed stdout no place
+ * for a result. */
+extern bool std_closed[3];
 /* output.c: standard output.  Bytes: each returns 0 or -errno. */
 int write_out(const void *p, size_t len);
 /* Print bytes [--offset, --offset + --length) of a raw map or file, into a

@@ -143,6 +143,9 @@ static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
 int cmd_write(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool append = o->given & OPT_APPEND;
+  /* Read as empty, a closed stdin would wipe the content. */
+  if (o->nargs == 1 && std_closed[STDIN_FILENO])
+    return fail("write", name, "standard input is closed; nothing was written");
   mmf_t *m;
   int r, rc = open_map(v, name, &m);
   if (rc != EXIT_OK)
@@ -296,11 +299,8 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return rc;
   }
-  if (follows) {
-    rc = read_follow(v, m, o);
-    mmf_close(m);
-    return rc;
-  }
+  if (follows)
+    return read_follow(v, m, o); /* closes m */
   if (wait && (rc = wait_newer("read", name, m, o, NULL)) != EXIT_OK) {
     mmf_close(m);
     return rc;
@@ -356,6 +356,9 @@ int cmd_read(const struct verb *v, const struct opts *o) {
 /* ---- save / remove ---- */
 int cmd_save(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0], *file = o->args[1];
+  if (!file[0])
+    return usage_error(v, "FILE is empty: give the path of the file to save "
+                          "to");
   mmf_t *m;
   int rc = open_map(v, name, &m);
   if (rc != EXIT_OK)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* mmf lock's supervisor: runs the command in a guard process that shares
- * the locked handle, so that nothing the command started outlives the
- * lock, whatever happens to mmf. */
+ * the locked handle, so that nothing the command started outlives the lock
+ * when mmf dies or is asked to end.  A command that exits by itself leaves
+ * its background jobs running, as under flock(1). */
 #include "cli.h"
 
 #include <errno.h>

@@ -62,6 +62,15 @@ int cmd_info(const struct verb *v, const struct opts *o) {
                 "%s; the map itself may well be sound: try again with a "
                 "higher limit",
                 state_text(&in));
+  bool described =
+      r == -MMF_ECORRUPT || r == -MMF_EVERSION || r == -EACCES; /* *in set */
+  if (r < 0 && described && (o->given & OPT_JSON)) {
+    /* The object as far as it could be read, with its error: a script
+     * gets the schema it parses, and the exit status all the same. */
+    print_info_json(stdout, &in, NULL,
+                    o->hex_name && !o->hex_path ? NULL : name);
+    fputc('\n', stdout);
+  }
   if (r < 0)
     return fail_map(v, name, r);
   struct holders h = {0}, *hp = NULL;

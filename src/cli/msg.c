@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *hint(int code) {
   switch (code) {
@@ -69,10 +70,37 @@ int fail_code(const char *verb, const char *name, int code) {
   return fail(verb, name, "%s", hint(code));
 }
 
+/* What the object `name` is, when it is not a regular file (lstat: a
+ * symlink is never followed); NULL when it cannot be told. */
+static const char *not_a_file(const char *name) {
+  char path[4200];
+  struct stat st;
+  snprintf(path, sizeof path, "%s%s", strchr(name, '/') ? "" : "/dev/shm/",
+           name);
+  if (lstat(path, &st) < 0)
+    return NULL;
+  if (S_ISLNK(st.st_mode))
+    return "a symbolic link, which mmf never follows (name its target)";
+  if (S_ISDIR(st.st_mode))
+    return "a directory, not a map";
+  if (S_ISFIFO(st.st_mode))
+    return "a FIFO, not a map";
+  if (S_ISSOCK(st.st_mode))
+    return "a socket, not a map";
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+    return "a device, not a map";
+  return NULL;
+}
+
 int fail_map(const struct verb *v, const char *name, int code) {
   char qn[QUOTED_MAX];
   if (code == -MMF_ENAME)
     return usage_error(v, "%s: %s", quote_name(name, qn, sizeof qn),
                        hint(code));
+  const char *what = code == -MMF_ENOTREG || code == -EISDIR || code == -ELOOP
+                         ? not_a_file(name)
+                         : NULL;
+  if (what)
+    return fail(v->name, name, "it is %s", what);
   return fail_code(v->name, name, code);
 }

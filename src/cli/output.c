@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+bool std_closed[3];
+
 int write_out(const void *p, size_t len) {
   const char *b = p;
   while (len) {
@@ -58,15 +60,27 @@ int print_range(const char *verb, const char *name, mmf_t *m,
   uint64_t off = (o->given & OPT_OFFSET) ? o->offset : 0;
   uint64_t len =
       (o->given & OPT_LENGTH) ? o->length : (off <= size ? size - off : 0);
+  if (off > size && !(o->given & OPT_LENGTH))
+    return fail(verb, name,
+                "from offset %llu to the end: the %s is shorter, %llu bytes",
+                (unsigned long long)off, what, (unsigned long long)size);
   if (off > size || len > size - off)
     return fail(verb, name,
-                "the range %llu+%llu passes the end of the %llu-byte %s",
-                (unsigned long long)off, (unsigned long long)len,
+                "reading %llu bytes from offset %llu passes the end of the "
+                "%llu-byte %s",
+                (unsigned long long)len, (unsigned long long)off,
                 (unsigned long long)size, what);
   int r;
   const char *p = (const char *)mmf_data(m) + off;
   if (len && (r = by_reference ? write_mapped(p, len) : write_out(p, len)) < 0)
-    return fail(verb, name, "writing standard output: %s", strerror(-r));
+    /* The kernel reads the mapping for write(): pages past a new end of
+     * the object are EFAULT there, not SIGBUS. */
+    return r == -EFAULT
+               ? fail(verb, name,
+                      "the %s shrank while it was read (another process "
+                      "truncated it); what was printed is incomplete",
+                      what)
+               : fail(verb, name, "writing standard output: %s", strerror(-r));
   return EXIT_OK;
 }
 

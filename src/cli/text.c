@@ -127,6 +127,10 @@ const char *quote_name(const char *s, char *buf, size_t cap) {
   }
   if (cap)
     buf[0] = '\0';
+  if (!*p) {
+    put(&o, "''", 2); /* the empty name, as a shell would type it */
+    return buf;
+  }
   if (plain) {
     put(&o, s, strlen(s));
     return buf;

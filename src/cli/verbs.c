@@ -115,7 +115,10 @@ const struct verb mmf_verbs[] = {
      "byte range.  --follow (-f) prints the content, then every later one\n"
      "as it is published, like tail -f: only the appended bytes when it\n"
      "extends the last one printed, the whole content otherwise (said on\n"
-     "stderr); --timeout ends it (exit 0).  --json prints one object per\n"
+     "stderr); --timeout ends it (exit 0), and so does a pipe whose reader\n"
+     "has gone (exit 141, as tail -f); a map removed ends it (exit 1), one\n"
+     "made again under the name is followed anew.  --json prints one object\n"
+     "per "
      "content: seq, length, appended, and data (or data_base64).  --seq\n"
      "prints 'seq N' on stderr for each content printed, so that\n"
      "'--wait --after N' loops chain exactly.  --follow takes several maps:\n"
@@ -130,7 +133,8 @@ const struct verb mmf_verbs[] = {
      "one), then print the new seq.  With several maps, return when any of\n"
      "them changes and print 'NAME SEQ' of the first that did (--after\n"
      "applies to each).  Uses no CPU while waiting; exit 3 when --timeout\n"
-     "passes.  --json (-J) prints {name, seq}.\n\n"
+     "passes, 1 when a map is removed (or replaced) meanwhile.  --json (-J)\n"
+     "prints {name, seq}.\n\n"
      "examples:\n  mmf wait Test --timeout 5\n  mmf wait A B C\n"},
     {"lock", cmd_lock, OPT_TIMEOUT, 2, -1,
      "run a command holding the map's lock",
@@ -138,7 +142,11 @@ const struct verb mmf_verbs[] = {
      "Take the map's lock, run COMMAND, release the lock and exit with the\n"
      "command's status (3 when --timeout passes first).  If mmf dies, the\n"
      "command and everything it started are killed before the lock is let\n"
-     "go, and the next locker is told the holder died.\n\n"
+     "go, and the next locker is told the holder died; so are they when a\n"
+     "TERM, HUP or INT ends it.  When COMMAND exits by itself, the lock is\n"
+     "let go at once and what it left running in the background is left\n"
+     "alone, as flock(1) does, without the lock: have COMMAND wait for its\n"
+     "jobs if the lock should cover them.\n\n"
      "example:\n  mmf lock Test -- mmf write Test --append \"B was here\"\n"},
     {"save", cmd_save, OPT_JSON, 2, 2, "save a map's content to a file",
      "mmf save NAME FILE [--json]",

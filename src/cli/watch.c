@@ -4,10 +4,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -23,6 +26,38 @@ static int left_ms(int64_t deadline) {
   return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
+/* How often a wait looks whether its map's name still leads to it. */
+#define RECHECK_MS 1000
+
+enum { NAME_SAME, NAME_REPLACED, NAME_REMOVED };
+
+/* Whether `name` still names the object m maps (same device and inode):
+ * a map removed, or removed and made again, never wakes its waiters. */
+static int name_state(const char *name, mmf_t *m) {
+  char path[4200];
+  struct stat now, held;
+  snprintf(path, sizeof path, "%s%s", strchr(name, '/') ? "" : "/dev/shm/",
+           name);
+  if (fstat(mmf_fd(m), &held) < 0)
+    return NAME_SAME;
+  if (lstat(path, &now) < 0)
+    return errno == ENOENT ? NAME_REMOVED : NAME_SAME;
+  return now.st_dev == held.st_dev && now.st_ino == held.st_ino ? NAME_SAME
+                                                                : NAME_REPLACED;
+}
+
+/* The slice of a wait: what is left of it (-1: no end), at most
+ * RECHECK_MS. */
+static int slice_ms(int left) {
+  return left < 0 || left > RECHECK_MS ? RECHECK_MS : left;
+}
+
+static int gone_while_waiting(const char *verb, const char *name) {
+  char qn[QUOTED_MAX];
+  return fail(verb, name, "%s was removed (or replaced) while waiting",
+              quote_name(name, qn, sizeof qn));
+}
+
 int wait_newer(const char *verb, const char *name, mmf_t *m,
                const struct opts *o, uint64_t *ret_seq) {
   uint64_t after = o->after;
@@ -33,7 +68,16 @@ int wait_newer(const char *verb, const char *name, mmf_t *m,
       return fail_code(verb, name, r);
     after = st.seq;
   }
-  int r = mmf_wait(m, after, o->timeout_ms, ret_seq);
+  int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
+  int r;
+  for (;;) {
+    int left = left_ms(deadline);
+    r = mmf_wait(m, after, slice_ms(left), ret_seq);
+    if (r != -ETIMEDOUT || (left >= 0 && left <= RECHECK_MS))
+      break;
+    if (name_state(name, m) != NAME_SAME)
+      return gone_while_waiting(verb, name);
+  }
   if (r == -ETIMEDOUT) {
     fail(verb, name, "timed out after %g s: no content newer than seq %llu",
          o->timeout_ms / 1000.0, (unsigned long long)after);
@@ -90,10 +134,21 @@ int cmd_wait(const struct verb *v, const struct opts *o) {
         rc = fail_code("wait", o->args[i], r);
       after[i] = (o->given & OPT_AFTER) ? o->after : st.seq;
     }
-    int r = rc == EXIT_OK ? mmf_wait_any(maps, after, (size_t)n, -1,
-                                         o->timeout_ms, &which, &seq)
-                          : 0;
-    if (r == -ETIMEDOUT) {
+    int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
+    int r = 0;
+    while (rc == EXIT_OK) {
+      int left = left_ms(deadline);
+      r = mmf_wait_any(maps, after, (size_t)n, -1, slice_ms(left), &which,
+                       &seq);
+      if (r != -ETIMEDOUT || (left >= 0 && left <= RECHECK_MS))
+        break;
+      for (int i = 0; i < n && rc == EXIT_OK; i++)
+        if (name_state(o->args[i], maps[i]) != NAME_SAME)
+          rc = gone_while_waiting("wait", o->args[i]);
+    }
+    if (rc != EXIT_OK) {
+      /* said */
+    } else if (r == -ETIMEDOUT) {
       fprintf(stderr,
               "mmf: wait: timed out after %g s: none of the %d maps "
               "changed\n",
@@ -202,6 +257,46 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
   }
 }
 
+/* Standard output as a cancel_fd for mmf_wait_any: a pipe or socket
+ * polls an error or hang-up once its reader has gone.  Never a terminal or
+ * a file: input or a write would end the wait. */
+static int reader_watch_fd(void) {
+  struct stat st;
+  if (fstat(STDOUT_FILENO, &st) < 0 ||
+      !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+    return -1;
+  return STDOUT_FILENO;
+}
+
+/* After -ECANCELED: whether stdout's reader has gone (else stdout was
+ * only readable, a FIFO opened for both or a socket the peer writes to). */
+static bool reader_gone(void) {
+  struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* f's name leads to another object, or to none: follow the new map from
+ * its whole content (EXIT_OK), or say why not. */
+static int follow_reopen(const struct verb *v, struct follow *f, int state) {
+  char qn[QUOTED_MAX];
+  quote_name(f->name, qn, sizeof qn);
+  mmf_t *m = NULL;
+  int r = state == NAME_REPLACED ? mmf_open(f->name, 0, &m) : -ENOENT;
+  if (r == -ENOENT)
+    return fail(v->name, f->name, "%s was removed; nothing more to follow", qn);
+  if (r == -MMF_ENOTMMF)
+    return fail(v->name, f->name,
+                "%s was replaced by an object that is not an mmf map; "
+                "nothing more to follow",
+                qn);
+  if (r < 0)
+    return fail_map(v, f->name, r);
+  fail(v->name, f->name, "%s was replaced; printing the new map's content", qn);
+  mmf_close(f->m);
+  *f = (struct follow){.name = f->name, .m = m, .first = true};
+  return EXIT_OK;
+}
+
 /* The content of each map, then each later one as it is published: only
  * the appended bytes when it extends the one printed, else all of it (and
  * a line on stderr, since appends before it may have been missed). */
@@ -213,17 +308,23 @@ int read_follow(const struct verb *v, mmf_t *m, const struct opts *o) {
   uint64_t *after = calloc((size_t)n, sizeof *after);
   size_t cap = 1 << 16;
   uint8_t *buf = malloc(cap);
-  int rc = EXIT_OK;
+  int rc = EXIT_OK, opened = 1;
   if (!fs || !maps || !after || !buf) {
+    mmf_close(m);
     rc = fail("read", o->args[0], "out of memory");
     goto out;
   }
   maps[0] = m;
-  if ((rc = open_all(v, o, 1, maps)) != EXIT_OK)
+  if ((rc = open_all(v, o, 1, maps)) != EXIT_OK) {
+    mmf_close(m);
     goto out;
+  }
+  opened = n;
   for (int i = 0; i < n; i++)
     fs[i] = (struct follow){.name = o->args[i], .m = maps[i], .first = true};
+  int cancel_fd = reader_watch_fd();
   int64_t deadline = o->timeout_ms >= 0 ? now_ms() + o->timeout_ms : -1;
+  int64_t checked = now_ms();
   for (;;) {
     for (int i = 0; i < n && rc == EXIT_OK; i++)
       rc = follow_step(&fs[i], prefix, o->given & OPT_JSON, o->given & OPT_SEQ,
@@ -233,22 +334,39 @@ int read_follow(const struct verb *v, mmf_t *m, const struct opts *o) {
     int wait_ms = left_ms(deadline);
     if (wait_ms == 0)
       break; /* the time asked for is up: a normal end */
-    int r;
-    if (n == 1) {
-      r = mmf_wait(m, fs[0].seq, wait_ms, NULL);
-    } else {
-      for (int i = 0; i < n; i++)
-        after[i] = fs[i].seq;
-      r = mmf_wait_any(maps, after, (size_t)n, -1, wait_ms, NULL, NULL);
+    for (int i = 0; i < n; i++)
+      after[i] = fs[i].seq;
+    int r = cancel_fd < 0 && n == 1
+                ? mmf_wait(fs[0].m, after[0], slice_ms(wait_ms), NULL)
+                : mmf_wait_any(maps, after, (size_t)n, cancel_fd,
+                               slice_ms(wait_ms), NULL, NULL);
+    if (r == -ECANCELED) {
+      if (reader_gone()) {
+        rc = EXIT_READER_GONE; /* as tail -f, killed by SIGPIPE: quietly */
+        break;
+      }
+      cancel_fd = -1; /* readable, not hung up: cannot tell, stop asking */
+      continue;
     }
-    if (r == -ETIMEDOUT)
-      break;
-    if (r < 0) {
+    if (r < 0 && r != -ETIMEDOUT) {
       rc = fail_code("read", o->args[0], r);
       break;
     }
+    if (r == -ETIMEDOUT && wait_ms >= 0 && wait_ms <= RECHECK_MS)
+      break;
+    if (now_ms() - checked >= RECHECK_MS) {
+      checked = now_ms();
+      for (int i = 0; i < n && rc == EXIT_OK; i++) {
+        int state = name_state(fs[i].name, fs[i].m);
+        if (state != NAME_SAME &&
+            (rc = follow_reopen(v, &fs[i], state)) == EXIT_OK)
+          maps[i] = fs[i].m;
+      }
+      if (rc != EXIT_OK)
+        break;
+    }
   }
-  for (int i = 1; i < n; i++)
+  for (int i = 0; i < opened; i++)
     mmf_close(maps[i]);
 out:
   free(fs);

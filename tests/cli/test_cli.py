@@ -39,6 +39,11 @@ def shm(n):
     return "/dev/shm/" + n
 
 
+def mmf_lines(err):
+    """mmf's own lines of stderr, without a wrapper's (valgrind's) ones."""
+    return [l for l in err.split("\n") if l.startswith("mmf: ")]
+
+
 class Base(unittest.TestCase):
     def tearDown(self):
         for f in os.listdir("/dev/shm"):
@@ -707,6 +712,77 @@ class Follow(Base):
         out, err = p.communicate(timeout=30)
         self.assertEqual((p.returncode, out, err), (0, b"two", b"seq 2\n"))
 
+    def test_follow_ends_when_its_reader_goes(self):
+        for several in (False, True):
+            n, other = name(), name()
+            for m in (n, other):
+                self.ok("new", m, "--size", "1K")
+                self.ok("write", m, "hello")
+            names = [n, other] if several else [n]
+            t0 = time.time()
+            # No write comes: only the pipe's hang-up can end it in time.
+            p = sh('$MMF read "$@" --follow --timeout 60 | head -c 1; '
+                   'echo " ${PIPESTATUS[0]}"', *names, timeout=20 * SLOW)
+            self.assertEqual(p.stdout[1:], b" 141\n", p.stderr)
+            self.assertEqual(p.stderr, b"")
+            self.assertLess(time.time() - t0, 10 * SLOW)
+
+    def test_follow_a_map_replaced_then_removed(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "old")
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--follow", "--timeout",
+                              "60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5 * SLOW)
+        # Another map renamed into place: the name leads elsewhere at once.
+        tmp = name()
+        self.ok("new", tmp, "--size", "1K")
+        self.ok("write", tmp, "new")
+        os.rename(shm(tmp), shm(n))
+        time.sleep(2.5 * SLOW)   # noticed within a second or so
+        self.ok("write", n, "--append", "more")
+        time.sleep(0.5 * SLOW)
+        self.ok("remove", n)
+        out, err = p.communicate(timeout=20 * SLOW)
+        err = err.decode()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertEqual(out, b"oldnew\nmore")
+        lines = mmf_lines(err)
+        self.assertEqual(len(lines), 2, err)
+        self.assertIn("%s was replaced" % n, lines[0])
+        self.assertIn("%s was removed" % n, lines[1])
+
+    def test_wait_for_a_map_removed_or_replaced(self):
+        for several, again in ((False, False), (False, True), (True, True)):
+            n, other = name(), name()
+            for m in (n, other):
+                self.ok("new", m, "--size", "1K")
+            args = ["wait", n, other] if several else ["wait", n]
+            p = subprocess.Popen([*WRAP, MMF, *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            time.sleep(0.5 * SLOW)
+            self.ok("remove", n)
+            if again:
+                self.ok("new", n, "--size", "1K")
+            try:
+                out, err = p.communicate(timeout=10 * SLOW)
+            finally:
+                p.kill()
+            self.assertEqual((p.returncode, out), (1, b""), err)
+            self.one_line_error("\n".join(mmf_lines(err.decode())), "wait",
+                                "%s was removed (or replaced) while waiting" % n)
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.Popen([*WRAP, MMF, "read", n, "--wait"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5 * SLOW)
+        self.ok("remove", n)
+        out, err = p.communicate(timeout=10 * SLOW)
+        self.assertEqual((p.returncode, out), (1, b""), err)
+        self.one_line_error("\n".join(mmf_lines(err.decode())), "read",
+                            "removed (or replaced)")
+
     def test_follow_needs_an_mmf_map(self):
         n = name()
         self.ok("new", n, "--size", "16", "--raw")
@@ -974,6 +1050,53 @@ class Environment(Base):
         sh('$MMF write "$1" --append x --json <&- >&- 2>&-', n, wrap=False)
         self.assert_intact(n, b"hello\nx")
 
+    def test_write_with_closed_stdin_writes_nothing(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "precious")
+        for extra in ([], ["--append"]):
+            p = sh('$MMF write "$@" <&-', n, *extra)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.one_line_error(p.stderr.decode(), "write", n,
+                                "standard input is closed", "nothing was written")
+        self.assert_intact(n, b"precious")
+        # Words need no stdin.
+        p = sh('$MMF write "$1" words <&-', n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_intact(n, b"words")
+
+    def test_results_into_a_closed_stdout_are_errors(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        for args in (["read", n], ["read", n, "--json"], ["info", n],
+                     ["info", n, "--json"], ["list"], ["list", "--json"],
+                     ["wait", n, "--after", "0"], ["read", n, "--follow"],
+                     ["help"], ["read", "--help"], ["--version"]):
+            p = sh('$MMF "$@" >&-', *args, timeout=10 * SLOW)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.one_line_error(p.stderr.decode(), "standard output is closed")
+            if args[0] in ("read", "info", "wait") and args[1] == n:
+                self.assertIn("%s %s:" % (args[0], n), p.stderr.decode())
+        # An action is done; only its --json result could not be printed.
+        p = sh('$MMF write "$1" again --json >&-', n)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.one_line_error(p.stderr.decode(), "standard output is closed",
+                            "--json")
+        self.assert_intact(n, b"again")
+        # Without --json there was nothing to print.
+        p = sh('$MMF write "$1" third >&-', n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_full_stdout_names_the_map(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        p = sh('$MMF read "$1" --json >/dev/full', n)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.one_line_error(p.stderr.decode(), "read %s:" % n,
+                            "cannot write standard output")
+
     def test_lock_with_sigchld_ignored(self):
         n = name()
         self.ok("new", n, "--size", "1K")
@@ -984,6 +1107,41 @@ class Environment(Base):
         self.assertEqual((p.returncode, p.stdout), (7, b"in\n"))
         self.assertEqual(json.loads(self.ok("info", n, "--json"))["lock_pid"],
                          0)
+
+    def test_lock_leaves_a_normal_exits_background_jobs_alone(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        pidfile = os.path.join(d, "pid")
+        t0 = time.time()
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "sh", "-c",
+             "sleep 30 >/dev/null 2>&1 & echo $! > %s; exit 0" % pidfile],
+            capture_output=True, timeout=20 * SLOW)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(time.time() - t0, 10 * SLOW)
+        job = int(open(pidfile).read())
+        try:
+            self.assertFalse(gone(job, 0.2), "the job was killed")
+            self.assertEqual(
+                json.loads(self.ok("info", n, "--json"))["lock_pid"], 0)
+        finally:
+            os.kill(job, signal.SIGKILL)
+        help = " ".join(self.ok("lock", "--help").decode().split())
+        self.assertIn("left alone, as flock(1) does", help)
+
+    def test_lock_gives_the_command_an_ignored_sigchld(self):
+        if WRAP:
+            self.skipTest("valgrind handles SIGCHLD itself: exec resets it")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        p = subprocess.run(
+            [*WRAP, MMF, "lock", n, "--", "grep", "^SigIgn", "/proc/self/status"],
+            capture_output=True, timeout=10 * SLOW,
+            preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ign = int(p.stdout.split()[1], 16)
+        self.assertTrue(ign >> (signal.SIGCHLD - 1) & 1)
 
     def test_lock_keeps_inherited_ignored_signals_for_the_command(self):
         n = name()
@@ -1223,6 +1381,33 @@ class Honest(Base):
         self.one_line_error(err, n, "out of memory", "not mapped", "sound")
         self.assertNotIn("broken header", err)
 
+    def test_broken_and_other_version_headers_in_json(self):
+        broken, other = name(), name()
+        for n in (broken, other):
+            self.ok("new", n, "--size", "1K")
+        with open(shm(broken), "r+b") as f:
+            f.seek(16)
+            f.write(b"\xff" * 8)
+        with open(shm(other), "r+b") as f:
+            f.seek(8)
+            f.write((7).to_bytes(4, sys.byteorder))
+        for n, why in ((broken, "broken"), (other, "version")):
+            rc, out, err = run("info", n, "--json")
+            self.assertEqual(rc, 1)
+            self.one_line_error(err, n)
+            x = json.loads(out)
+            self.assertEqual((x["name"], x["kind"], x["capacity"], x["length"]),
+                             (n, "mmf", None, None))
+            self.assertIn(why, x["error"])
+        rows = {x["name"]: x for x in json.loads(self.ok("list", "--json"))}
+        self.assertIn("version", rows[other]["error"])
+        self.assertIsNone(rows[other]["capacity"])
+        table = self.ok("list", "-o", "name,capacity,state", "--raw").decode()
+        [row] = [l for l in table.split("\n") if l.startswith(other + " ")]
+        self.assertNotIn("broken", row)
+        self.assertIn("version", row)
+        self.assertIn(" - ", row)
+
     def test_all_holder_pids(self):
         n = name()
         self.ok("new", n, "--size", "1K")
@@ -1258,6 +1443,85 @@ class Honest(Base):
 
 class Messages(Base):
     """Each message says what happened and what to do."""
+
+    def test_empty_names_are_quoted_and_usage_errors(self):
+        rc, out, err = run("new", "", "--size", "1K")
+        self.assertEqual((rc, out), (2, b""))
+        self.one_line_error(err, "new: '': not a valid map name")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        rc, out, err = run("save", n, "")
+        self.assertEqual((rc, out), (2, b""))
+        self.one_line_error(err, "save", "FILE is empty")
+
+    def test_what_a_non_file_is(self):
+        link, folder = shm(name()), shm(name())
+        os.symlink("/etc/passwd", link)
+        os.mkdir(folder)
+        try:
+            for verb in ("info", "read"):
+                rc, _, err = run(verb, os.path.basename(link))
+                self.assertEqual(rc, 1)
+                self.one_line_error(err, "a symbolic link")
+                self.assertNotIn("FIFO", err)
+                rc, _, err = run(verb, os.path.basename(folder))
+                self.assertEqual(rc, 1)
+                self.one_line_error(err, "a directory")
+                self.assertNotIn("FIFO", err)
+        finally:
+            os.rmdir(folder)
+
+    def test_name_hex_says_what_is_wrong_with_the_bytes(self):
+        rc, _, err = run("read", "--name-hex", b"ad/".hex())
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "'61642f'", "ad/", "contain '/'",
+                            "no shared-memory name")
+        self.assertNotIn("in hex", err)
+        tmp = b".mmf-tmp-x".hex()
+        rc, _, err = run("read", "--name-hex", tmp)
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, tmp, ".mmf-tmp-x")
+        self.assertNotIn("/dev/shm", err)
+        rc, _, err = run("read", "--name-hex", "6g")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "in hex")
+
+    def test_offset_past_the_end_says_what_was_asked(self):
+        n = name()
+        self.ok("new", n, "--raw", "--size", "100")
+        rc, out, err = run("read", n, "--offset", "99999")
+        self.assertEqual((rc, out), (1, b""))
+        self.one_line_error(err, "from offset 99999 to the end", "100 bytes")
+        self.assertNotIn("+0", err)
+        rc, out, err = run("read", n, "--offset", "50", "--length", "60")
+        self.assertEqual((rc, out), (1, b""))
+        self.one_line_error(err, "reading 60 bytes from offset 50 passes the end", "100-byte map")
+        self.assertEqual(self.ok("read", n, "--offset", "100"), b"")
+
+    def test_cat_of_a_file_that_shrinks(self):
+        import fcntl
+        import termios
+        with tempfile.TemporaryDirectory() as d:
+            f = os.path.join(d, "big.bin")
+            with open(f, "wb") as w:
+                w.truncate(8 << 20)
+            p = subprocess.Popen([*WRAP, MMF, "cat", f], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            # Truncated once cat has filled the pipe and waits on it.
+            size = fcntl.fcntl(p.stdout.fileno(), 1032)   # F_GETPIPE_SZ
+            buf = bytearray(4)
+            deadline = time.time() + 20 * SLOW
+            while time.time() < deadline:
+                fcntl.ioctl(p.stdout.fileno(), termios.FIONREAD, buf)
+                if int.from_bytes(buf, sys.byteorder) >= size:
+                    break
+                time.sleep(0.01)
+            os.truncate(f, 0)
+            out, err = p.communicate(timeout=20 * SLOW)
+            self.assertEqual(p.returncode, 1, err)
+            self.assertLess(len(out), 8 << 20)
+            self.one_line_error(err.decode(), "cat", "shrank while it was read")
+            self.assertNotIn("Bad address", err.decode())
 
     def test_removing_a_missing_map(self):
         rc, _, err = run("remove", name())
