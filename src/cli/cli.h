@@ -139,6 +139,9 @@ void json_string(FILE *f, const char *s);
 void print_content_json(FILE *f, const char *name, uint64_t seq,
                         uint64_t length, bool appended, const uint8_t *data,
                         size_t len);
+/* print_content_json for the content [0, len) of the descriptor fd (a
+ * snapshot), read in pieces: memory bounded whatever len.  0 or -errno. */
+int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
   pid_t *pids; /* all n of them */

@@ -270,3 +270,133 @@ void print_content_json(FILE *f, const char *name, uint64_t seq,
   }
   fputs("}\n", f);
 }
+
+/* Bytes read from a descriptor at a time by print_content_json_fd: a
+ * multiple of 3, so that the base64 of the pieces joins up. */
+#define PIECE ((size_t)3 << 18)
+
+static int pread_full(int fd, uint8_t *buf, size_t n, uint64_t off) {
+  while (n) {
+    ssize_t got = pread(fd, buf, n, (off_t)off);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return -errno;
+    if (got == 0)
+      return -EIO; /* the snapshot is ours: it cannot shrink */
+    buf += got;
+    off += (uint64_t)got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
+
+/* The length a UTF-8 sequence has from its first byte, or 0. */
+static size_t utf8_lead(unsigned c) {
+  return c < 0x80                 ? 1
+         : c >= 0xc2 && c <= 0xdf ? 2
+         : c >= 0xe0 && c <= 0xef ? 3
+         : c >= 0xf0 && c <= 0xf4 ? 4
+                                  : 0;
+}
+
+/* Whether fd's [0, len) is UTF-8 without NUL, decided over all of it: a
+ * character cut by a piece's end is carried into the next.  buf: PIECE + 8
+ * bytes.  0 or -errno. */
+static int fd_is_text(int fd, uint64_t len, uint8_t *buf, bool *ret) {
+  size_t carry = 0;
+  *ret = false;
+  for (uint64_t off = 0; off < len;) {
+    size_t n = len - off < PIECE ? (size_t)(len - off) : PIECE;
+    int r = pread_full(fd, buf + carry, n, off);
+    if (r < 0)
+      return r;
+    off += n;
+    size_t have = carry + n, i = 0;
+    buf[have] = 0; /* utf8_seq stops at it: never a continuation byte */
+    if (memchr(buf + carry, 0, n))
+      return 0;
+    while (i < have) {
+      size_t need = utf8_lead(buf[i]);
+      if (need && i + need > have && off < len)
+        break; /* cut: the rest comes with the next piece */
+      if (!need || i + need > have || utf8_seq(buf + i) != need)
+        return 0;
+      i += need;
+    }
+    carry = have - i;
+    memmove(buf, buf + i, carry);
+  }
+  *ret = carry == 0;
+  return 0;
+}
+
+/* UTF-8 text as the inside of a JSON string, into out (6 * n bytes). */
+static size_t json_escape(const uint8_t *p, size_t n, char *out) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t c = p[i];
+    if (c == '"' || c == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      memcpy(out + o, "\\u00", 4);
+      out[o + 4] = hex[c >> 4];
+      out[o + 5] = hex[c & 15];
+      o += 6;
+    } else {
+      out[o++] = (char)c;
+    }
+  }
+  return o;
+}
+
+/* base64 of n bytes into out (4 * (n + 2) / 3 bytes). */
+static size_t base64_into(const uint8_t *p, size_t n, char *out) {
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)p[i] << 16;
+    if (i + 1 < n)
+      v |= (uint32_t)p[i + 1] << 8;
+    if (i + 2 < n)
+      v |= p[i + 2];
+    out[o++] = t[v >> 18 & 63];
+    out[o++] = t[v >> 12 & 63];
+    out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
+    out[o++] = i + 2 < n ? t[v & 63] : '=';
+  }
+  return o;
+}
+
+int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len) {
+  uint8_t *buf = malloc(PIECE + 8);
+  char *out = malloc(6 * PIECE);
+  int r = buf && out ? 0 : -ENOMEM;
+  bool text = false;
+  if (r == 0)
+    r = fd_is_text(fd, len, buf, &text);
+  if (r == 0) {
+    fprintf(f, "{\"seq\":%llu,\"length\":%llu,\"appended\":false,",
+            (unsigned long long)seq, (unsigned long long)len);
+    fputs(text ? "\"data\":\"" : "\"data\":null,\"data_base64\":\"", f);
+  }
+  for (uint64_t off = 0; r == 0 && off < len;) {
+    size_t n = len - off < PIECE ? (size_t)(len - off) : PIECE;
+    if ((r = pread_full(fd, buf, n, off)) < 0)
+      break;
+    size_t o = text ? json_escape(buf, n, out) : base64_into(buf, n, out);
+    if (fwrite(out, 1, o, f) != o)
+      r = -errno;
+    off += n;
+  }
+  if (r == 0)
+    fputs(text ? "\",\"data_base64\":null}\n" : "\"}\n", f);
+  if (r == 0 && fflush(f) == EOF)
+    r = -errno;
+  free(buf);
+  free(out);
+  return r;
+}
