@@ -123,6 +123,17 @@ static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
  * by a constant, and nothing published unless all of it fits. */
 static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
                        size_t *ret_len, uint64_t *ret_seq) {
+  struct stat in;
+  off_t pos;
+  if (fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) && in.st_size &&
+      (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 && in.st_size > pos &&
+      (uint64_t)(in.st_size - pos) > cap)
+    /* A file says its size (those that read 0, as in /proc, are read). */
+    return fail("write", name,
+                "%llu bytes do not fit the %llu-byte capacity; nothing was "
+                "written",
+                (unsigned long long)(in.st_size - pos),
+                (unsigned long long)cap);
   int r = mmf_write_fd_all_seq(m, STDIN_FILENO, ret_len, ret_seq);
   if (r == -MMF_ETOOBIG)
     return fail("write", name,
