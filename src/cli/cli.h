@@ -37,6 +37,7 @@ enum {
   OPT_NOHEADINGS = 1 << 18, /* --noheadings */
   OPT_NEWLINE = 1 << 19,    /* -n: each field on a line of its own */
   OPT_EXPORT = 1 << 20,     /* -e: NAME="value" pairs */
+  OPT_COMPACT = 1 << 21,    /* new: MMF_COMPACT */
 };
 #define OPT_TABLE (OPT_OUTPUT | OPT_NOHEADINGS | OPT_NEWLINE | OPT_EXPORT)
 
@@ -127,11 +128,11 @@ int parse_mode(const char *s, unsigned *ret);
 
 /* output.c: standard output.  Bytes: each returns 0 or -errno. */
 int write_out(const void *p, size_t len);
-/* Print bytes [--offset, --offset + --length) of a raw map or file, into a
- * pipe by reference (vmsplice) if by_reference; the exit status, after a
- * message if it failed. */
+/* Print bytes [--offset, --offset + --length) of a raw map or file,
+ * copied (write(2)) as it runs; the exit status, after a message if it
+ * failed. */
 int print_range(const char *verb, const char *name, mmf_t *m,
-                const struct opts *o, const char *what, bool by_reference);
+                const struct opts *o, const char *what);
 void json_string(FILE *f, const char *s);
 /* A content as JSON: {"seq":N,"length":N,"appended":B,"data":"..."}, with
  * "data_base64" instead when it is not UTF-8 text; "name" first unless

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,20 @@ int cmd_new(const struct verb *v, const struct opts *o) {
   if (o->size > MMF_CAPACITY_MAX)
     return usage_error(v, "size %llu is above the largest capacity, 16 TiB",
                        (unsigned long long)o->size);
+  if ((o->given & OPT_COMPACT) && (o->given & OPT_RAW))
+    return usage_error(v, "--compact is for mmf maps; a raw map has no slots");
   int flags = ((o->given & OPT_OR_OPEN) ? MMF_OPEN_EXISTING : 0) |
-              ((o->given & OPT_RAW) ? MMF_RAW : 0);
+              ((o->given & OPT_RAW) ? MMF_RAW : 0) |
+              ((o->given & OPT_COMPACT) ? MMF_COMPACT : 0);
+  struct mmf_info in = {0};
+  /* Creating costs nothing, writing does: say so now if the store cannot
+   * hold what the map may come to hold. */
+  uint64_t avail, need = mmf_footprint((size_t)o->size, flags);
+  bool exists = mmf_info(name, &in) != -ENOENT;
+  bool short_of_room =
+      !exists && mmf_store_space(name, &avail, NULL) == 0 && need > avail;
   mmf_t *m;
   int r = mmf_create(name, (size_t)o->size, flags, o->mode, &m);
-  struct mmf_info in = {0};
   char own[64];
   if (r == -MMF_EOWNER && (mmf_info(name, &in) == 0 || in.name[0]))
     return fail("new", name,
@@ -59,6 +69,21 @@ int cmd_new(const struct verb *v, const struct opts *o) {
   if (r < 0)
     return fail_map(v, name, r);
   mmf_close(m);
+  if (short_of_room) {
+    char h1[32], h2[32];
+    fail("new", name,
+         "warning: the map may come to hold %s (%s), but only %s are free "
+         "where it is: a write that needs more will fail%s",
+         human_size(need, h1, sizeof h1),
+         (flags & MMF_RAW)       ? "its capacity"
+         : (flags & MMF_COMPACT) ? "one slot of its capacity at rest, two "
+                                   "during a write"
+                                 : "two slots of its capacity",
+         human_size(avail, h2, sizeof h2),
+         (flags & (MMF_RAW | MMF_COMPACT)) ? ""
+                                           : " (--compact holds about one "
+                                             "slot at rest)");
+  }
   if (o->given & OPT_JSON) {
     /* What `info --json` says of it. */
     if ((r = mmf_info(name, &in)) < 0)
@@ -344,7 +369,7 @@ int cmd_read(const struct verb *v, const struct opts *o) {
                 "--wait, --follow, --json and --seq need an mmf map; this "
                 "one is raw");
     else
-      rc = print_range("read", name, m, o, "map", false);
+      rc = print_range("read", name, m, o, "map");
     mmf_close(m);
     return rc;
   }
@@ -464,16 +489,50 @@ int cmd_remove(const struct verb *v, const struct opts *o) {
 }
 
 /* ---- cat ---- */
+/* A file whose size reads 0 (/proc, /sys) may hold bytes all the same:
+ * read to its end. */
+static int cat_unsized(const char *file) {
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return fail("cat", file, "%s", strerror(errno));
+  char buf[1 << 16];
+  int rc = EXIT_OK;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      rc = fail("cat", file, "%s", strerror(errno));
+      break;
+    }
+    if (n == 0)
+      break;
+    int r = write_out(buf, (size_t)n);
+    if (r < 0) {
+      rc = fail("cat", file, "writing standard output: %s", strerror(-r));
+      break;
+    }
+  }
+  close(fd);
+  return rc;
+}
+
 int cmd_cat(const struct verb *v, const struct opts *o) {
   (void)v;
   const char *file = o->args[0];
   mmf_t *m;
+  bool range = o->given & (OPT_OFFSET | OPT_LENGTH);
   /* Whole files are read whole: one call maps them, not a fault per 64K. */
-  int whole = (o->given & (OPT_OFFSET | OPT_LENGTH)) ? 0 : MMF_POPULATE;
-  int r = mmf_map_file(file, MMF_READONLY | whole, &m);
+  int r = mmf_map_file(file, MMF_READONLY | (range ? 0 : MMF_POPULATE), &m);
   if (r < 0)
     return fail("cat", file, "%s", mmf_strerror(r));
-  int rc = print_range("cat", file, m, o, "file", true);
+  if (!range && mmf_size(m) == 0) {
+    mmf_close(m);
+    return cat_unsized(file);
+  }
+  /* Copied into the pipe or file as it runs (not handed by reference):
+   * the output is the file as it was when cat ran. */
+  int rc = print_range("cat", file, m, o, "file");
   mmf_close(m);
   return rc;
 }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,33 +26,8 @@ int write_out(const void *p, size_t len) {
   return 0;
 }
 
-/* Into a pipe, vmsplice hands the mapped pages to the pipe by reference
- * (no copy here): the pipe's reader gets the bytes the pages hold when it
- * reads, so only for mappings this command does not write through. */
-static int write_mapped(const void *p, size_t len) {
-  struct stat st;
-  if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
-    const char *b = p;
-    while (len) {
-      struct iovec iov = {(void *)b, len > (1u << 30) ? (1u << 30) : len};
-      ssize_t n = vmsplice(STDOUT_FILENO, &iov, 1, 0);
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        if (errno == EINVAL || errno == ENOSYS)
-          break; /* not here: write() what is left */
-        return -errno;
-      }
-      b += n;
-      len -= (size_t)n;
-    }
-    p = b;
-  }
-  return write_out(p, len);
-}
-
 int print_range(const char *verb, const char *name, mmf_t *m,
-                const struct opts *o, const char *what, bool by_reference) {
+                const struct opts *o, const char *what) {
   uint64_t size = mmf_size(m);
   uint64_t off = (o->given & OPT_OFFSET) ? o->offset : 0;
   uint64_t len =
@@ -65,8 +39,13 @@ int print_range(const char *verb, const char *name, mmf_t *m,
                 (unsigned long long)size, what);
   int r;
   const char *p = (const char *)mmf_data(m) + off;
-  if (len && (r = by_reference ? write_mapped(p, len) : write_out(p, len)) < 0)
-    return fail(verb, name, "writing standard output: %s", strerror(-r));
+  /* In pieces of 1 MiB: each write(2) copies its piece into a pipe,
+   * whose reader then sees these bytes, not what the file holds later. */
+  for (uint64_t done = 0, n; done < len; done += n) {
+    n = len - done < (1u << 20) ? len - done : (1u << 20);
+    if ((r = write_out(p + done, (size_t)n)) < 0)
+      return fail(verb, name, "writing standard output: %s", strerror(-r));
+  }
   return EXIT_OK;
 }
 
