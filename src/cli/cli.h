@@ -169,6 +169,12 @@ void print_removed_json(FILE *f, bool first, const char *name, int code,
  * second; `total` 0 when unknown. */
 void progress(const char *verb, uint64_t done, uint64_t total, bool last);
 
+/* The progress line of one long copy made between the two calls (total:
+ * the bytes expected, 0 when unknown): on a terminal only, from a second
+ * on, a few redraws a second, cleared by progress_end(). */
+void progress_begin(const char *verb, uint64_t total);
+void progress_end(void);
+
 /* table.c: the columns of `list` and `info`, and their tables. */
 #define TABLE_MAX_COLS 64
 struct table_opts {

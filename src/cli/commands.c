@@ -148,7 +148,7 @@ static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
  * by a constant, and nothing published unless all of it fits. */
 static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
                        size_t *ret_len, uint64_t *ret_seq) {
-  struct stat in;
+  struct stat in = {0};
   off_t pos;
   if (fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) && in.st_size &&
       (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 && in.st_size > pos &&
@@ -159,7 +159,13 @@ static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
                 "written",
                 (unsigned long long)(in.st_size - pos),
                 (unsigned long long)cap);
+  uint64_t total = 0;
+  if (S_ISREG(in.st_mode) && (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 &&
+      in.st_size > pos)
+    total = (uint64_t)(in.st_size - pos);
+  progress_begin("write", total);
   int r = mmf_write_fd_all_seq(m, STDIN_FILENO, ret_len, ret_seq);
+  progress_end();
   if (r == -MMF_ETOOBIG)
     return fail("write", name,
                 "standard input holds more than the %llu-byte capacity; "
@@ -408,9 +414,13 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     /* Straight from the map to a file, or through a kernel snapshot (a
      * memfd) to a pipe: standard output always gets one whole content. */
     uint64_t seq;
-    r = mmf_read_fd(m, STDOUT_FILENO, NULL, &seq);
     struct stat out;
-    if (r == -EFBIG && fstat(STDOUT_FILENO, &out) == 0 && !S_ISREG(out.st_mode))
+    bool file = fstat(STDOUT_FILENO, &out) == 0 && S_ISREG(out.st_mode);
+    if (file)
+      progress_begin("read", st.length);
+    r = mmf_read_fd(m, STDOUT_FILENO, NULL, &seq);
+    progress_end();
+    if (r == -EFBIG && !file)
       r = print_copy(m, false);
     else if (r == 0 && (o->given & OPT_SEQ))
       fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
@@ -435,7 +445,10 @@ int cmd_save(const struct verb *v, const struct opts *o) {
   int rc = open_map(v, name, &m);
   if (rc != EXIT_OK)
     return rc;
+  struct mmf_stat st;
+  progress_begin("save", mmf_stat(m, &st) == 0 ? st.length : 0);
   int r = mmf_save(m, file);
+  progress_end();
   mmf_close(m);
   char qf[QUOTED_MAX];
   if (r == -MMF_ENOTREG)
@@ -532,7 +545,9 @@ int cmd_cat(const struct verb *v, const struct opts *o) {
   }
   /* Copied into the pipe or file as it runs (not handed by reference):
    * the output is the file as it was when cat ran. */
+  progress_begin("cat", mmf_size(m));
   int rc = print_range("cat", file, m, o, "file");
+  progress_end();
   mmf_close(m);
   return rc;
 }

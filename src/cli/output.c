@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -378,4 +379,99 @@ int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len) {
   free(buf);
   free(out);
   return r;
+}
+
+/* The progress line of a copy the kernel does in one call: a thread
+ * samples the bytes this process has written (wchar of /proc/self/io,
+ * which copy_file_range, sendfile and write count) and redraws the line
+ * every 250 ms once a second has passed; the line is cleared at the end.
+ * Only when stderr is a terminal. */
+static struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool on, stop, drawn;
+  const char *verb;
+  uint64_t total, base;
+  struct timespec start;
+} prog = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static uint64_t written_so_far(void) {
+  char buf[512];
+  int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = 0;
+  const char *w = strstr(buf, "wchar: ");
+  return w ? strtoull(w + 7, NULL, 10) : 0;
+}
+
+static void *progress_thread(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&prog.lock);
+  while (!prog.stop) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += 250000000;
+    if (t.tv_nsec >= 1000000000) {
+      t.tv_sec++;
+      t.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&prog.cond, &prog.lock, &t);
+    if (prog.stop)
+      break;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double s = (double)(now.tv_sec - prog.start.tv_sec) +
+               (double)(now.tv_nsec - prog.start.tv_nsec) / 1e9;
+    if (s < 1)
+      continue;
+    uint64_t done = written_so_far() - prog.base;
+    if (prog.total && done > prog.total)
+      done = prog.total;
+    if (prog.total)
+      fprintf(stderr, "\rmmf: %s: %llu / %llu MiB (%d%%), %.0f s\033[K",
+              prog.verb, (unsigned long long)(done >> 20),
+              (unsigned long long)(prog.total >> 20),
+              (int)(done * 100 / prog.total), s);
+    else if (done)
+      fprintf(stderr, "\rmmf: %s: %llu MiB, %.0f s\033[K", prog.verb,
+              (unsigned long long)(done >> 20), s);
+    else
+      fprintf(stderr, "\rmmf: %s: %.0f s\033[K", prog.verb, s);
+    fflush(stderr);
+    prog.drawn = true;
+  }
+  pthread_mutex_unlock(&prog.lock);
+  return NULL;
+}
+
+void progress_begin(const char *verb, uint64_t total) {
+  if (prog.on || !isatty(STDERR_FILENO))
+    return;
+  prog.verb = verb;
+  prog.total = total;
+  prog.stop = prog.drawn = false;
+  prog.base = written_so_far();
+  clock_gettime(CLOCK_MONOTONIC, &prog.start);
+  prog.on = pthread_create(&prog.thread, NULL, progress_thread, NULL) == 0;
+}
+
+void progress_end(void) {
+  if (!prog.on)
+    return;
+  pthread_mutex_lock(&prog.lock);
+  prog.stop = true;
+  pthread_cond_signal(&prog.cond);
+  pthread_mutex_unlock(&prog.lock);
+  pthread_join(prog.thread, NULL);
+  prog.on = false;
+  if (prog.drawn) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+  }
 }

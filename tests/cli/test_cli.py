@@ -1644,6 +1644,52 @@ class Streamed(Base):
             os.close(r)
             self.assertEqual(got, b"before" * 1000)
 
+    def slow_write(self, n, tty):
+        """mmf write from a pipe fed for 1.6 s; what its stderr got."""
+        import pty
+        r, w = os.pipe()
+        if tty:
+            pid, fd = pty.fork()
+        else:
+            er, ew = os.pipe()
+            pid = os.fork()
+        if pid == 0:
+            os.dup2(r, 0)
+            if not tty:
+                os.dup2(ew, 2)
+            os.execvp(MMF, [MMF, "write", n])
+        os.close(r)
+        if not tty:
+            os.close(ew)
+            fd = er
+        for _ in range(16):
+            os.write(w, b"x" * 65536)
+            time.sleep(0.1)
+        os.close(w)
+        got = b""
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, got)
+        self.assertEqual(self.ok("read", n), b"x" * (16 << 16))
+        return got
+
+    @unittest.skipIf(WRAP, "runs the command itself")
+    def test_progress_only_on_a_terminal(self):
+        n = name()
+        self.ok("new", n, "--size", "2M")
+        got = self.slow_write(n, True)
+        self.assertIn(b"\rmmf: write: ", got)
+        self.assertTrue(got.endswith(b"\r\x1b[K"), got)   # cleared
+        self.assertLess(got.count(b"\r"), 12)   # a few redraws a second
+        self.assertEqual(self.slow_write(n, False), b"")
+
     def test_seq_to_a_file_or_pipe(self):
         n = name()
         self.ok("new", n, "--size", "1K")
