@@ -1203,7 +1203,8 @@ enum {
 };
 
 /*
- * mmf_write_fd_all - publish everything a file descriptor holds
+ * mmf_write_fd_all, mmf_write_fd_all_seq - publish everything a file
+ * descriptor holds
  *
  * Publishes what @fd holds, from its current offset to its end, as the new
  * content of the mmf map @m: mmf_write_fd() with the map's capacity as
@@ -1211,11 +1212,14 @@ enum {
  * publishes nothing (one byte past the capacity is read from it to know).
  * What the command mmf write NAME < INPUT needs, whatever INPUT is: a
  * disk file, a pipe, a terminal (to its end of file), a /proc file; memory
- * bounded by a constant.
+ * bounded by a constant.  mmf_write_fd_all_seq() also stores the seq it
+ * published, as mmf_write_fd_seq() does.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
  * @ret_len: receives the number of bytes published; may be NULL.
+ * @ret_seq: (mmf_write_fd_all_seq) receives the seq published; may be
+ *   NULL; untouched on failure.
  *
  * Returns: 0 on success, a negative error code on failure.
  *
@@ -1226,6 +1230,8 @@ enum {
  * Thread safety: MT-Safe.
  */
 MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
+MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
+                                    uint64_t *ret_seq);
 
 /*
  * mmf_footprint - the most storage a map of a capacity holds

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Pages: mmf_write_fd_all mmf_footprint mmf_store_space */
+/* Pages: mmf_write_fd_all mmf_write_fd_all_seq mmf_footprint
+ * mmf_store_space */
 /* Publish whatever standard input holds (a file, a pipe, a terminal
  * until end of file) in a compact map, in memory bounded by a
  * constant, and say how much was published; warn first if the map
@@ -28,14 +29,16 @@ int main(int argc, char *argv[]) {
     return EXIT_FAILURE;
   }
   size_t len;
-  e = mmf_write_fd_all(m, STDIN_FILENO, &len);
+  uint64_t seq;
+  e = mmf_write_fd_all_seq(m, STDIN_FILENO, &len, &seq);
   if (e == -MMF_ETOOBIG)
     fprintf(stderr,
             "the input does not fit 64 MiB; nothing published\n");
   else if (e < 0)
     fprintf(stderr, "stdin: %s\n", mmf_strerror(e));
   else
-    printf("%zu bytes published\n", len);
+    printf("%zu bytes published as seq %llu\n", len,
+           (unsigned long long)seq);
   mmf_close(m);
   return e < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

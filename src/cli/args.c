@@ -137,6 +137,7 @@ static const struct {
     {"noheadings", OPT_NOHEADINGS, false, 0},
     {"newline", OPT_NEWLINE, false, 'n'},
     {"export", OPT_EXPORT, false, 'e'},
+    {"compact", OPT_COMPACT, false, 0},
 };
 #define NOPTIONS (sizeof options / sizeof *options)
 

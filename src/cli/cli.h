@@ -40,6 +40,7 @@ enum {
   OPT_NOHEADINGS = 1 << 18, /* --noheadings */
   OPT_NEWLINE = 1 << 19,    /* -n: each field on a line of its own */
   OPT_EXPORT = 1 << 20,     /* -e: NAME="value" pairs */
+  OPT_COMPACT = 1 << 21,    /* new: MMF_COMPACT */
 };
 #define OPT_TABLE (OPT_OUTPUT | OPT_NOHEADINGS | OPT_NEWLINE | OPT_EXPORT)
 
@@ -135,11 +136,11 @@ int parse_mode(const char *s, unsigned *ret);
 extern bool std_closed[3];
 /* output.c: standard output.  Bytes: each returns 0 or -errno. */
 int write_out(const void *p, size_t len);
-/* Print bytes [--offset, --offset + --length) of a raw map or file, into a
- * pipe by reference (vmsplice) if by_reference; the exit status, after a
- * message if it failed. */
+/* Print bytes [--offset, --offset + --length) of a raw map or file,
+ * copied (write(2)) as it runs; the exit status, after a message if it
+ * failed. */
 int print_range(const char *verb, const char *name, mmf_t *m,
-                const struct opts *o, const char *what, bool by_reference);
+                const struct opts *o, const char *what);
 void json_string(FILE *f, const char *s);
 /* A content as JSON: {"seq":N,"length":N,"appended":B,"data":"..."}, with
  * "data_base64" instead when it is not UTF-8 text; "name" first unless
@@ -147,6 +148,9 @@ void json_string(FILE *f, const char *s);
 void print_content_json(FILE *f, const char *name, uint64_t seq,
                         uint64_t length, bool appended, const uint8_t *data,
                         size_t len);
+/* print_content_json for the content [0, len) of the descriptor fd (a
+ * snapshot), read in pieces: memory bounded whatever len.  0 or -errno. */
+int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
   pid_t *pids; /* all n of them */
@@ -172,6 +176,12 @@ void print_removed_json(FILE *f, bool first, const char *name, int code,
 /* A progress line on stderr, only on a terminal, at most 4 redraws a
  * second; `total` 0 when unknown. */
 void progress(const char *verb, uint64_t done, uint64_t total, bool last);
+
+/* The progress line of one long copy made between the two calls (total:
+ * the bytes expected, 0 when unknown): on a terminal only, from a second
+ * on, a few redraws a second, cleared by progress_end(). */
+void progress_begin(const char *verb, uint64_t total);
+void progress_end(void);
 
 /* table.c: the columns of `list` and `info`, and their tables. */
 #define TABLE_MAX_COLS 64

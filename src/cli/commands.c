@@ -5,9 +5,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,11 +43,20 @@ int cmd_new(const struct verb *v, const struct opts *o) {
   if (o->size > MMF_CAPACITY_MAX)
     return usage_error(v, "size %llu is above the largest capacity, 16 TiB",
                        (unsigned long long)o->size);
+  if ((o->given & OPT_COMPACT) && (o->given & OPT_RAW))
+    return usage_error(v, "--compact is for mmf maps; a raw map has no slots");
   int flags = ((o->given & OPT_OR_OPEN) ? MMF_OPEN_EXISTING : 0) |
-              ((o->given & OPT_RAW) ? MMF_RAW : 0);
+              ((o->given & OPT_RAW) ? MMF_RAW : 0) |
+              ((o->given & OPT_COMPACT) ? MMF_COMPACT : 0);
+  struct mmf_info in = {0};
+  /* Creating costs nothing, writing does: say so now if the store cannot
+   * hold what the map may come to hold. */
+  uint64_t avail, need = mmf_footprint((size_t)o->size, flags);
+  bool exists = mmf_info(name, &in) != -ENOENT;
+  bool short_of_room =
+      !exists && mmf_store_space(name, &avail, NULL) == 0 && need > avail;
   mmf_t *m;
   int r = mmf_create(name, (size_t)o->size, flags, o->mode, &m);
-  struct mmf_info in = {0};
   char own[64];
   if (r == -MMF_EOWNER && (mmf_info(name, &in) == 0 || in.name[0]))
     return fail("new", name,
@@ -57,6 +69,21 @@ int cmd_new(const struct verb *v, const struct opts *o) {
   if (r < 0)
     return fail_map(v, name, r);
   mmf_close(m);
+  if (short_of_room) {
+    char h1[32], h2[32];
+    fail("new", name,
+         "warning: the map may come to hold %s (%s), but only %s are free "
+         "where it is: a write that needs more will fail%s",
+         human_size(need, h1, sizeof h1),
+         (flags & MMF_RAW)       ? "its capacity"
+         : (flags & MMF_COMPACT) ? "one slot of its capacity at rest, two "
+                                   "during a write"
+                                 : "two slots of its capacity",
+         human_size(avail, h2, sizeof h2),
+         (flags & (MMF_RAW | MMF_COMPACT)) ? ""
+                                           : " (--compact holds about one "
+                                             "slot at rest)");
+  }
   if (o->given & OPT_JSON) {
     /* What `info --json` says of it. */
     if ((r = mmf_info(name, &in)) < 0)
@@ -116,27 +143,41 @@ static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
   return 0;
 }
 
-/* A regular file on stdin goes straight into the unpublished slot. */
-static int write_file_stdin(mmf_t *m, const char *name, uint64_t size,
-                            uint64_t cap, uint64_t *ret_seq) {
-  if (size > cap)
+/* Standard input, whatever it is (a file, a pipe, a terminal, a /proc
+ * file), streamed by the library into the unpublished slot: memory bounded
+ * by a constant, and nothing published unless all of it fits. */
+static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
+                       size_t *ret_len, uint64_t *ret_seq) {
+  struct stat in = {0};
+  off_t pos;
+  if (fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) && in.st_size &&
+      (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 && in.st_size > pos &&
+      (uint64_t)(in.st_size - pos) > cap)
+    /* A file says its size (those that read 0, as in /proc, are read). */
     return fail("write", name,
                 "%llu bytes do not fit the %llu-byte capacity; nothing was "
                 "written",
-                (unsigned long long)size, (unsigned long long)cap);
-  /* The kernel copies the file into the map: no page of it is faulted in
-   * here. */
-  size_t done;
-  int r = mmf_write_fd_seq(m, STDIN_FILENO, (size_t)size, &done, ret_seq);
-  if (r == -MMF_ETOOBIG || r == -MMF_ESTUCK || r == -MMF_EREADONLY ||
-      r == -MMF_ECORRUPT || r == -ENOSPC || r == -MMF_ENAME)
+                (unsigned long long)(in.st_size - pos),
+                (unsigned long long)cap);
+  uint64_t total = 0;
+  if (S_ISREG(in.st_mode) && (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 &&
+      in.st_size > pos)
+    total = (uint64_t)(in.st_size - pos);
+  progress_begin("write", total);
+  int r = mmf_write_fd_all_seq(m, STDIN_FILENO, ret_len, ret_seq);
+  progress_end();
+  if (r == -MMF_ETOOBIG)
+    return fail("write", name,
+                "standard input holds more than the %llu-byte capacity; "
+                "nothing was written",
+                (unsigned long long)cap);
+  if (r == -MMF_ESTUCK || r == -MMF_EREADONLY || r == -MMF_ECORRUPT ||
+      r == -ENOSPC || r == -MMF_ENAME)
     return fail_code("write", name, r);
   if (r < 0)
     return fail("write", name,
                 "reading standard input: %s; nothing was written",
                 mmf_strerror(r));
-  if (size > PROGRESS_MIN)
-    progress("write", done, size, true);
   return EXIT_OK;
 }
 
@@ -183,18 +224,15 @@ int cmd_write(const struct verb *v, const struct opts *o) {
         data[len++] = ' ';
     }
   } else {
-    struct stat in;
-    if (!append && !st.raw && fstat(STDIN_FILENO, &in) == 0 &&
-        S_ISREG(in.st_mode)) {
-      off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
-      uint64_t size = (uint64_t)in.st_size - (pos > 0 ? (uint64_t)pos : 0);
+    if (!append && !st.raw) {
       uint64_t seq = 0;
-      rc = write_file_stdin(m, name, size, st.capacity, &seq);
+      rc = write_stdin(m, name, st.capacity, &len, &seq);
       if (rc == EXIT_OK && (o->given & OPT_JSON))
-        print_written_json(stdout, name, size, false, seq);
+        print_written_json(stdout, name, len, false, seq);
       mmf_close(m);
       return rc;
     }
+    /* An append, or a raw map: through a buffer of what stdin holds. */
     bool too_big;
     r = slurp_stdin(st.capacity, &data, &len, &too_big);
     if (r < 0) {
@@ -256,6 +294,51 @@ static int print_copy(mmf_t *m, bool newline) {
   return r;
 }
 
+/* One whole content in a memfd of our own, which the kernel filled: what
+ * is encoded or looked at goes through it a piece at a time, so memory
+ * stays bounded whatever the content's size.  0 or a negative code. */
+static int snapshot(mmf_t *m, int *ret_fd, size_t *ret_len, uint64_t *ret_seq) {
+  int fd = memfd_create("mmf-read", MFD_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  int r = mmf_read_fd(m, fd, ret_len, ret_seq);
+  if (r < 0) {
+    close(fd);
+    return r;
+  }
+  *ret_fd = fd;
+  return 0;
+}
+
+/* The snapshot's bytes to standard output, with a final newline if
+ * `newline` and it has none.  0 or -errno. */
+static int print_snapshot(int fd, size_t len, bool newline) {
+  off_t off = 0;
+  int r = 0;
+  while (r == 0 && (size_t)off < len) {
+    ssize_t n = sendfile(STDOUT_FILENO, fd, &off, len - (size_t)off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+      /* Not into this descriptor: through a small buffer. */
+      char buf[1 << 16];
+      ssize_t got = pread(fd, buf, sizeof buf, off);
+      if (got <= 0)
+        return got < 0 ? -errno : -EIO;
+      r = write_out(buf, (size_t)got);
+      off += got;
+      continue;
+    }
+    if (n <= 0)
+      return n < 0 ? -errno : -EIO;
+  }
+  char last;
+  if (r == 0 && newline && len && pread(fd, &last, 1, (off_t)len - 1) == 1 &&
+      last != '\n')
+    r = write_out("\n", 1);
+  return r;
+}
+
 int cmd_read(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool wait = o->given & OPT_WAIT;
@@ -295,7 +378,7 @@ int cmd_read(const struct verb *v, const struct opts *o) {
                 "--wait, --follow, --json and --seq need an mmf map; this "
                 "one is raw");
     else
-      rc = print_range("read", name, m, o, "map", false);
+      rc = print_range("read", name, m, o, "map");
     mmf_close(m);
     return rc;
   }
@@ -305,40 +388,42 @@ int cmd_read(const struct verb *v, const struct opts *o) {
     mmf_close(m);
     return rc;
   }
-  if (o->given & (OPT_JSON | OPT_SEQ)) {
-    /* The content and the seq it had, together. */
-    void *data;
-    size_t len;
-    uint64_t seq;
-    r = mmf_read_alloc(m, &data, &len, &seq);
-    if (r < 0) {
-      mmf_close(m);
-      return fail_code("read", name, r);
+  bool tty = isatty(STDOUT_FILENO);
+  if (o->given & OPT_JSON || tty) {
+    /* The content and the seq it had, together, from a snapshot: encoded
+     * (or given its newline on a terminal, so that the prompt does not
+     * land on its last line) a piece at a time. */
+    int fd = -1;
+    size_t len = 0;
+    uint64_t seq = 0;
+    r = snapshot(m, &fd, &len, &seq);
+    if (r == 0) {
+      if (o->given & OPT_JSON)
+        r = print_content_json_fd(stdout, seq, fd, len);
+      else
+        r = print_snapshot(fd, len, true);
+      close(fd);
+      if (r == 0 && (o->given & OPT_SEQ))
+        fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
     }
-    if (o->given & OPT_JSON)
-      print_content_json(stdout, NULL, seq, len, false, data, len);
-    else if ((r = write_out(data, len)) < 0)
-      rc = fail("read", name, "writing standard output: %s", strerror(-r));
-    if (o->given & OPT_SEQ)
-      fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
-    free(data);
-    mmf_close(m);
-    return rc;
-  }
-  if (isatty(STDOUT_FILENO)) {
-    /* On a terminal, a content without a final newline gets one, so that
-     * the prompt does not land on its last line.  Only there: a file or a
-     * pipe gets the bytes exactly. */
-    r = print_copy(m, true);
+    /* Past `ulimit -f` no snapshot can be made (EFBIG: SIGXFSZ is
+     * ignored): a copy in memory goes instead. */
+    if (r == -EFBIG && !(o->given & OPT_JSON))
+      r = print_copy(m, true);
   } else {
     /* Straight from the map to a file, or through a kernel snapshot (a
      * memfd) to a pipe: standard output always gets one whole content. */
-    r = mmf_read_fd(m, STDOUT_FILENO, NULL, NULL);
-    /* Past `ulimit -f` the snapshot cannot be made (EFBIG: SIGXFSZ is
-     * ignored); into anything but a file, a copy in memory goes. */
+    uint64_t seq;
     struct stat out;
-    if (r == -EFBIG && fstat(STDOUT_FILENO, &out) == 0 && !S_ISREG(out.st_mode))
+    bool file = fstat(STDOUT_FILENO, &out) == 0 && S_ISREG(out.st_mode);
+    if (file)
+      progress_begin("read", st.length);
+    r = mmf_read_fd(m, STDOUT_FILENO, NULL, &seq);
+    progress_end();
+    if (r == -EFBIG && !file)
       r = print_copy(m, false);
+    else if (r == 0 && (o->given & OPT_SEQ))
+      fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
   }
   if (r == -MMF_ESTUCK)
     rc = fail("read", name,
@@ -348,7 +433,8 @@ int cmd_read(const struct verb *v, const struct opts *o) {
   else if (r == -MMF_ECORRUPT)
     rc = fail_code("read", name, r);
   else if (r < 0)
-    rc = fail("read", name, "writing standard output: %s", mmf_strerror(r));
+    rc =
+        fail("read", name, "cannot write standard output: %s", mmf_strerror(r));
   mmf_close(m);
   return rc;
 }
@@ -363,7 +449,10 @@ int cmd_save(const struct verb *v, const struct opts *o) {
   int rc = open_map(v, name, &m);
   if (rc != EXIT_OK)
     return rc;
+  struct mmf_stat st;
+  progress_begin("save", mmf_stat(m, &st) == 0 ? st.length : 0);
   int r = mmf_save(m, file);
+  progress_end();
   mmf_close(m);
   char qf[QUOTED_MAX];
   if (r == -MMF_ENOTREG)
@@ -417,16 +506,52 @@ int cmd_remove(const struct verb *v, const struct opts *o) {
 }
 
 /* ---- cat ---- */
+/* A file whose size reads 0 (/proc, /sys) may hold bytes all the same:
+ * read to its end. */
+static int cat_unsized(const char *file) {
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return fail("cat", file, "%s", strerror(errno));
+  char buf[1 << 16];
+  int rc = EXIT_OK;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      rc = fail("cat", file, "%s", strerror(errno));
+      break;
+    }
+    if (n == 0)
+      break;
+    int r = write_out(buf, (size_t)n);
+    if (r < 0) {
+      rc = fail("cat", file, "cannot write standard output: %s", strerror(-r));
+      break;
+    }
+  }
+  close(fd);
+  return rc;
+}
+
 int cmd_cat(const struct verb *v, const struct opts *o) {
   (void)v;
   const char *file = o->args[0];
   mmf_t *m;
+  bool range = o->given & (OPT_OFFSET | OPT_LENGTH);
   /* Whole files are read whole: one call maps them, not a fault per 64K. */
-  int whole = (o->given & (OPT_OFFSET | OPT_LENGTH)) ? 0 : MMF_POPULATE;
-  int r = mmf_map_file(file, MMF_READONLY | whole, &m);
+  int r = mmf_map_file(file, MMF_READONLY | (range ? 0 : MMF_POPULATE), &m);
   if (r < 0)
     return fail("cat", file, "%s", mmf_strerror(r));
-  int rc = print_range("cat", file, m, o, "file", true);
+  if (!range && mmf_size(m) == 0) {
+    mmf_close(m);
+    return cat_unsized(file);
+  }
+  /* Copied into the pipe or file as it runs (not handed by reference):
+   * the output is the file as it was when cat ran. */
+  progress_begin("cat", mmf_size(m));
+  int rc = print_range("cat", file, m, o, "file");
+  progress_end();
   mmf_close(m);
   return rc;
 }

@@ -80,14 +80,23 @@ static int cmd_help(const struct verb *v, const struct opts *o) {
 }
 
 const struct verb mmf_verbs[] = {
-    {"new", cmd_new, OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON, 1,
-     1, "create a map of a given capacity",
-     "mmf new NAME --size SIZE [--or-open] [--raw] [--mode MODE] [--json]",
+    {"new", cmd_new,
+     OPT_SIZE | OPT_OR_OPEN | OPT_RAW | OPT_MODE | OPT_JSON | OPT_COMPACT, 1, 1,
+     "create a map of a given capacity",
+     "mmf new NAME --size SIZE [--or-open] [--raw] [--compact] [--mode MODE] "
+     "[--json]",
      "Create the map NAME with room for SIZE bytes of content (bytes, or\n"
      "1024-based K, M, G, T: 4096, 64K, 1M, 2G).  The map is owner-only\n"
      "unless --mode gives octal bits.  --or-open opens it if it exists;\n"
      "--raw makes a header-less object of exactly SIZE bytes.  --json (-J)\n"
      "prints what 'mmf info --json' says of the new map.\n\n"
+     "What it costs: nothing at creation; memory (in /dev/shm) or disk\n"
+     "as contents are written.  A map holds two slots of SIZE (a writer\n"
+     "fills one while readers copy the other), so up to twice its content.\n"
+     "--compact gives the unused slot back after each write: at rest it\n"
+     "holds one content, but every write allocates its slot again, and an\n"
+     "append copies the whole content instead of only what it adds.  A\n"
+     "warning says when the store has less room than the map may need.\n\n"
      "example:\n  mmf new Test --size 64K\n"},
     {"write", cmd_write, OPT_APPEND | OPT_SEP | OPT_JSON, 1, -1,
      "replace (or append to) a map's content",

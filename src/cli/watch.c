@@ -240,7 +240,7 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
         fflush(stdout);
       } else if (got && (r = prefix ? write_prefixed(f, !whole, *buf, got)
                                     : write_out(*buf, got)) < 0) {
-        return fail("read", f->name, "writing standard output: %s",
+        return fail("read", f->name, "cannot write standard output: %s",
                     strerror(-r));
       }
       if (seqs && prefix) {

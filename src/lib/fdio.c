@@ -93,6 +93,11 @@ MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len) {
   return write_fd(m, fd, m ? m->capacity : 0, true, ret_len, NULL);
 }
 
+MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
+                                    uint64_t *ret_seq) {
+  return write_fd(m, fd, m ? m->capacity : 0, true, ret_len, ret_seq);
+}
+
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
                            uint64_t *ret_seq) {
   if (!m || fd < 0)

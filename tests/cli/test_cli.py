@@ -172,6 +172,51 @@ class New(Base):
         self.assertEqual(info["kind"], "raw")
 
 
+    def test_warns_when_the_store_is_too_small(self):
+        st = os.statvfs("/dev/shm")
+        avail = st.f_bavail * st.f_frsize
+        cap = (avail // 2 + (1 << 30)) >> 20 << 20   # two slots pass it
+        n = name()
+        rc, out, err = run("new", n, "--size", str(cap))
+        self.assertEqual(rc, 0, err)
+        self.one_line_error(err, "warning", "two slots", "--compact")
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["capacity"],
+                         cap)
+        rc, out, err = run("new", name(), "--size", "1M")
+        self.assertEqual((rc, err), (0, ""))
+        # compact: one slot at rest; raw: the capacity
+        rc, out, err = run("new", name(), "--size", str(cap), "--compact")
+        self.assertEqual((rc, err), (0, ""))
+        rc, out, err = run("new", name(), "--size", str(avail + (1 << 30)),
+                           "--compact")
+        self.one_line_error(err, "warning", "one slot")
+        rc, out, err = run("new", name(), "--size", str(avail + (1 << 30)),
+                           "--raw")
+        self.one_line_error(err, "warning", "its capacity")
+        # an existing map opened with --or-open: no word
+        rc, out, err = run("new", n, "--size", str(cap), "--or-open")
+        self.assertEqual((rc, err), (0, ""))
+
+    def test_compact(self):
+        held = {}
+        for flags in ((), ("--compact",)):
+            n = name()
+            self.ok("new", n, "--size", "64M", *flags)
+            self.ok("write", n, input=b"x" * (32 << 20))
+            self.ok("write", n, input=b"y" * (32 << 20))
+            self.assertEqual(self.ok("read", n), b"y" * (32 << 20))
+            held[flags] = os.stat(shm(n)).st_blocks * 512
+            self.ok("remove", n)
+        # at rest less than two contents' storage (without: both slots)
+        self.assertLess(held[("--compact",)], 64 << 20)
+        self.assertGreaterEqual(held[()], 64 << 20)
+        rc, out, err = run("new", name(), "--size", "1M", "--compact", "--raw")
+        self.assertEqual(rc, 2)
+        self.one_line_error(err, "--compact")
+        self.assertIn(b"--compact", self.ok("new", "--help"))
+        self.assertIn(b"two slots", self.ok("new", "--help"))
+
+
 class WriteRead(Base):
     def test_words_exactly(self):
         n = name()
@@ -1673,6 +1718,248 @@ class Remove(Base):
         rc, _, err = run("remove", a)
         self.assertEqual(rc, 1)
 
+
+# Runs a command and writes its max RSS (KiB) to the file argv[1]: a fresh
+# small process, because a child is charged the RSS of the process it was
+# forked from, this test's included.
+RSS_RUNNER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(str(ru.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def measured(args, stdin=None, stdout=subprocess.DEVNULL):
+    """Run the built mmf (no wrapper): (exit status, stderr, max RSS in
+    KiB)."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        p = subprocess.run([sys.executable, "-c", RSS_RUNNER, rss.name, MMF,
+                            *args], stdin=stdin, stdout=stdout,
+                           stderr=subprocess.PIPE)
+        return p.returncode, p.stderr.decode(), int(rss.read() or 0)
+
+
+@unittest.skipIf(WRAP, "large contents under a wrapper take minutes")
+class Large(Base):
+    """Memory bounded by a constant whatever the content's size (issue 20):
+    256 MiB contents, each command under 64 MiB of RSS."""
+    SIZE = 256 << 20
+    CEILING = 64 << 10  # KiB
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.src = os.path.join(cls.tmp.name, "src")
+        # Text, with two-byte characters that pieces of any size may cut.
+        piece = ("line \u00e9\u20ac \"q\" \\ \t%d\n" * 4096).encode()
+        with open(cls.src, "wb") as f:
+            done = 0
+            while done + len(piece) <= cls.SIZE:
+                f.write(piece)
+                done += len(piece)
+        cls.length = done
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def map(self):
+        n = name()
+        self.ok("new", n, "--size", str(self.SIZE))
+        return n
+
+    def assertBounded(self, rss, what):
+        self.assertLess(rss, self.CEILING, "%s: %d KiB of RSS" % (what, rss))
+
+    def same_as_src(self, path):
+        self.assertEqual(os.path.getsize(path), self.length)
+        with open(path, "rb") as a, open(self.src, "rb") as b:
+            while True:
+                x, y = a.read(1 << 22), b.read(1 << 22)
+                self.assertEqual(x, y)
+                if not x:
+                    break
+
+    def test_write_from_a_pipe_and_a_file_save_and_read(self):
+        n = self.map()
+        feeder = subprocess.Popen(["cat", self.src], stdout=subprocess.PIPE)
+        rc, err, rss = measured(["write", n], stdin=feeder.stdout)
+        feeder.stdout.close()
+        feeder.wait()
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "write from a pipe")
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["length"],
+                         self.length)
+        with open(self.src, "rb") as f:
+            rc, err, rss = measured(["write", n], stdin=f)
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "write from a file")
+        out = os.path.join(self.tmp.name, "saved")
+        rc, err, rss = measured(["save", n, out])
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "save")
+        self.same_as_src(out)
+        out = os.path.join(self.tmp.name, "read")
+        with open(out, "wb") as f:
+            rc, err, rss = measured(["read", n], stdout=f)
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "read > file")
+        self.same_as_src(out)
+
+    def test_read_json_streams(self):
+        n = self.map()
+        with open(self.src, "rb") as f:
+            p = subprocess.run([MMF, "write", n], stdin=f)
+            self.assertEqual(p.returncode, 0)
+        out = os.path.join(self.tmp.name, "json")
+        with open(out, "wb") as f:
+            rc, err, rss = measured(["read", n, "--json"], stdout=f)
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "read --json")
+        with open(out, "rb") as f:
+            doc = json.load(f)
+        self.assertIsNone(doc["data_base64"])
+        self.assertEqual(doc["length"], self.length)
+        with open(self.src, "rb") as f:
+            self.assertEqual(doc["data"].encode(), f.read())
+
+    def test_write_too_big_from_a_pipe_writes_nothing(self):
+        n = name()
+        self.ok("new", n, "--size", "1M")
+        self.ok("write", n, "before")
+        feeder = subprocess.Popen(["head", "-c", "2M", "/dev/zero"],
+                                  stdout=subprocess.PIPE)
+        rc, err, rss = measured(["write", n], stdin=feeder.stdout)
+        feeder.stdout.close()
+        feeder.wait()
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "more than the 1048576-byte capacity",
+                            "nothing was written")
+        self.assertEqual(self.ok("read", n), b"before")
+
+
+class Streamed(Base):
+    """Contents go through pieces: what crosses a piece's edge is kept."""
+
+    def test_json_text_decided_over_the_whole_content(self):
+        n = name()
+        self.ok("new", n, "--size", "4M")
+        # Three-byte characters cut by any piece size; a bad byte at the
+        # very end makes it all base64.
+        text = ("\u20ac" * 400000).encode()
+        self.ok("write", n, input=text)
+        doc = json.loads(self.ok("read", n, "--json"))
+        self.assertEqual(doc["data"].encode(), text)
+        self.assertIsNone(doc["data_base64"])
+        self.ok("write", n, input=text + b"\xe2\x82")
+        doc = json.loads(self.ok("read", n, "--json"))
+        self.assertIsNone(doc["data"])
+        self.assertEqual(base64.b64decode(doc["data_base64"]), text + b"\xe2\x82")
+        for bad in (b"\x00" + text, text[:1] + text, b"\xff"):
+            self.ok("write", n, input=bad)
+            doc = json.loads(self.ok("read", n, "--json"))
+            self.assertIsNone(doc["data"])
+            self.assertEqual(base64.b64decode(doc["data_base64"]), bad)
+
+    def test_json_escapes(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        text = "a\"b\\c\x01\x1f\x7f\u00e9\n"
+        self.ok("write", n, input=text.encode())
+        out = self.ok("read", n, "--json", "--seq")
+        self.assertIn(b'"data":"a\\"b\\\\c\\u0001\\u001f\\u007f\xc3\xa9\\u000a"', out)
+        self.assertEqual(json.loads(out)["data"], text)
+
+    def test_proc_files_whose_size_reads_zero(self):
+        with open("/proc/version", "rb") as f:
+            version = f.read()
+        self.assertEqual(os.stat("/proc/version").st_size, 0)
+        n = name()
+        self.ok("new", n, "--size", "64K")
+        with open("/proc/version", "rb") as f:
+            p = subprocess.run([*WRAP, MMF, "write", n], stdin=f,
+                               capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.ok("read", n), version)
+        self.assertEqual(self.ok("cat", "/proc/version"), version)
+
+    def test_cat_prints_the_file_as_it_was(self):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(b"before" * 1000)
+            f.flush()
+            r, w = os.pipe()
+            p = subprocess.run([*WRAP, MMF, "cat", f.name], stdout=w)
+            os.close(w)
+            self.assertEqual(p.returncode, 0)
+            # written after cat ended, before the pipe is read
+            f.seek(0)
+            f.write(b"AFTER!" * 1000)
+            f.flush()
+            got = b""
+            while True:
+                chunk = os.read(r, 65536)
+                if not chunk:
+                    break
+                got += chunk
+            os.close(r)
+            self.assertEqual(got, b"before" * 1000)
+
+    def slow_write(self, n, tty):
+        """mmf write from a pipe fed for 1.6 s; what its stderr got."""
+        import pty
+        r, w = os.pipe()
+        if tty:
+            pid, fd = pty.fork()
+        else:
+            er, ew = os.pipe()
+            pid = os.fork()
+        if pid == 0:
+            os.dup2(r, 0)
+            if not tty:
+                os.dup2(ew, 2)
+            os.execvp(MMF, [MMF, "write", n])
+        os.close(r)
+        if not tty:
+            os.close(ew)
+            fd = er
+        for _ in range(16):
+            os.write(w, b"x" * 65536)
+            time.sleep(0.1)
+        os.close(w)
+        got = b""
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, got)
+        self.assertEqual(self.ok("read", n), b"x" * (16 << 16))
+        return got
+
+    @unittest.skipIf(WRAP, "runs the command itself")
+    def test_progress_only_on_a_terminal(self):
+        n = name()
+        self.ok("new", n, "--size", "2M")
+        got = self.slow_write(n, True)
+        self.assertIn(b"\rmmf: write: ", got)
+        self.assertTrue(got.endswith(b"\r\x1b[K"), got)   # cleared
+        self.assertLess(got.count(b"\r"), 12)   # a few redraws a second
+        self.assertEqual(self.slow_write(n, False), b"")
+
+    def test_seq_to_a_file_or_pipe(self):
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "one")
+        rc, out, err = run("read", n, "--seq")
+        self.assertEqual((rc, out, err), (0, b"one", "seq 1\n"))
 
 class TapResult(unittest.TestResult):
     """Each test as a TAP line, so that Meson and script/test count cases."""
