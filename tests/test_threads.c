@@ -172,9 +172,64 @@ static void every_call_from_threads_at_once(void **s) {
   mmf_remove(shared_name);
 }
 
+/* A thread with a cancel pending reaches no cancellation point while it
+ * holds the writers' lock: each call completes (it would be cancelled in
+ * fallocate with the lock held otherwise), and the lock is free after. */
+struct pending_arg {
+  mmf_t *m, *compact;
+  int r[6];
+};
+
+static void *write_with_cancel_pending(void *arg) {
+  struct pending_arg *a = arg;
+  static uint8_t big[20000];
+  for (size_t i = 0; i < 6; i++)
+    a->r[i] = 1;
+  (void)pthread_cancel(pthread_self()); /* deferred: acts at a point */
+  /* Each reserves pages no write reserved before (fallocate). */
+  a->r[0] = mmf_write(a->m, big, sizeof big);
+  a->r[1] = mmf_append(a->m, big, sizeof big, NULL, 0);
+  a->r[2] = mmf_write_at(a->m, 50000, big, 10000);
+  struct mmf_write_loan w;
+  a->r[3] = mmf_write_begin(a->m, 65536, &w);
+  a->r[4] = a->r[3] ? a->r[3] : mmf_write_commit(a->m, &w, 65536);
+  /* A compact map punches out the slot it unpublished. */
+  a->r[5] = mmf_write(a->compact, big, sizeof big) ||
+            mmf_write(a->compact, big, sizeof big);
+  return NULL; /* never at a cancellation point: returns normally */
+}
+
+static void a_pending_cancel_leaves_no_writers_lock(void **s) {
+  (void)s;
+  const char *n = tname("thr-cancel");
+  char nc[128];
+  snprintf(nc, sizeof nc, "%s-compact", n);
+  mmf_t *m, *other, *compact;
+  assert_int_equal(mmf_create(n, 65536, 0, 0600, &m), 0);
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  assert_int_equal(mmf_create(nc, 65536, MMF_COMPACT, 0600, &compact), 0);
+  struct pending_arg a = {.m = m, .compact = compact};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, write_with_cancel_pending, &a), 0);
+  void *res;
+  assert_int_equal(pthread_join(t, &res), 0);
+  assert_true(res != PTHREAD_CANCELED);
+  for (size_t i = 0; i < 6; i++)
+    assert_int_equal(a.r[i], 0);
+  assert_int_equal(mmf_write(other, "after", 5), 0);
+  assert_int_equal(mmf_write(m, "same handle", 11), 0);
+  assert_int_equal(mmf_write(compact, "compact", 7), 0);
+  mmf_close(compact);
+  mmf_close(other);
+  mmf_close(m);
+  mmf_remove(nc);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(every_call_from_threads_at_once),
+      T(a_pending_cancel_leaves_no_writers_lock),
   };
   return run_cases("threads", tests, NULL, NULL);
 }

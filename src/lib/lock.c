@@ -38,8 +38,11 @@ int mmf__lock_acquire(struct mmf *m, _Atomic uint32_t *l, int timeout_ms,
                       bool same_handle_waits) {
   uint32_t me = m->id;
   if (!me && atomic_load(&m->lost_id)) {
-    /* A forked child's copy of the handle: an id of its own first. */
+    /* A forked child's copy of the handle: an id of its own first (under
+     * holders.c's mutex, across open(): not to be cancelled there). */
+    int c = mmf__os_cancel_off();
     int r = mmf__holders_rejoin(m);
+    mmf__os_cancel_restore(c);
     if (r < 0)
       return r;
     me = m->id;

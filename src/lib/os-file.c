@@ -251,12 +251,19 @@ int mmf__os_fchown(int fd, uid_t uid, gid_t gid) {
 
 /* Allocate the pages a write is about to touch, so that a full file system
  * is an -ENOSPC here and not a SIGBUS in memcpy. */
+/* fallocate and pwrite are cancellation points, and writers call these
+ * with the writers' lock held: pthread_cancel is deferred across them. */
+static int fallocate_nocancel(int fd, int mode, uint64_t off, uint64_t len) {
+  int c = mmf__os_cancel_off();
+  int r = fallocate(fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+  mmf__os_cancel_restore(c);
+  return r;
+}
+
 int mmf__os_reserve(int fd, uint64_t off, uint64_t len) {
   if (len == 0)
     return 0;
-  if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0)
-    return -errno;
-  return 0;
+  return fallocate_nocancel(fd, FALLOC_FL_KEEP_SIZE, off, len);
 }
 
 int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total) {
@@ -271,10 +278,8 @@ int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total) {
 int mmf__os_release(int fd, uint64_t off, uint64_t len) {
   if (len == 0)
     return 0;
-  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-                (off_t)len) < 0)
-    return -errno;
-  return 0;
+  return fallocate_nocancel(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+                            len);
 }
 
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
@@ -322,15 +327,16 @@ int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
 
 int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len) {
   static const uint8_t zeros[65536];
-  while (len) {
+  int c = mmf__os_cancel_off(); /* as fallocate_nocancel */
+  int r = 0;
+  while (len && r == 0) {
     size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
-    int r = mmf__os_pwrite_all(fd, zeros, n, off);
-    if (r < 0)
-      return r;
+    r = mmf__os_pwrite_all(fd, zeros, n, off);
     off += n;
     len -= n;
   }
-  return 0;
+  mmf__os_cancel_restore(c);
+  return r;
 }
 
 int mmf__os_write_all(int fd, const void *p, size_t len) {

@@ -51,7 +51,9 @@ bool mmf__os_owned_by_me(const struct stat *st);
 int mmf__os_truncate(int fd, uint64_t size);
 int mmf__os_fchmod(int fd, unsigned mode);
 int mmf__os_fchown(int fd, uid_t uid, gid_t gid);
-/* Allocate [off, off+len): -EOPNOTSUPP where the file system cannot. */
+/* Allocate [off, off+len): -EOPNOTSUPP where the file system cannot.
+ * reserve, release and zero_fill are never cancellation points: writers
+ * call them with the writers' lock held (pthread_cancel stays pending). */
 int mmf__os_reserve(int fd, uint64_t off, uint64_t len);
 /* Bytes free to unprivileged users, and in all, on dirfd's file system. */
 int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total);

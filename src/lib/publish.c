@@ -58,8 +58,8 @@ void mmf__writers_unlock(struct mmf *m) {
  * bytes hold what a writer stored there before (stored bytes have their
  * storage): only the rest is allocated, so that a fresh handle's append
  * costs what it appends, not the content's size. */
-static int allocate_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
-                          uint64_t written) {
+static int allocate_slow(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
+                         uint64_t written) {
   uint64_t done = atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
   uint64_t page = mmf__os_page_size();
   written &= ~(page - 1);
@@ -80,6 +80,14 @@ static int allocate_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
   return r;
 }
 
+/* The hot path: a range this handle already allocated costs one load. */
+static inline int allocate_after(struct mmf *m, unsigned s, uint64_t off,
+                                 uint64_t len, uint64_t written) {
+  if (len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
+    return 0;
+  return allocate_slow(m, s, off, len, written);
+}
+
 static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
   return allocate_after(m, s, off, len, 0);
 }
@@ -88,10 +96,9 @@ static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
  * fallocate, zeros are written instead, past its first `valid` bytes (which
  * a fast append keeps, and which being written are allocated): the rest
  * holds nothing anyone reads (the caller holds the writers' lock). */
-static int reserve_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
-                         uint64_t valid) {
-  uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
-  int r = allocate_after(m, s, off, end, valid);
+static int reserve_slow(struct mmf *m, unsigned s, uint64_t off, uint64_t end,
+                        uint64_t valid) {
+  int r = allocate_slow(m, s, off, end, valid);
   if (r == -EOPNOTSUPP) {
     uint64_t done =
         atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
@@ -102,6 +109,14 @@ static int reserve_after(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
       atomic_store_explicit(&m->allocated[s], end, memory_order_relaxed);
   }
   return r;
+}
+
+static inline int reserve_after(struct mmf *m, unsigned s, uint64_t off,
+                                uint64_t len, uint64_t valid) {
+  uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
+  if (end <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
+    return 0;
+  return reserve_slow(m, s, off, end, valid);
 }
 
 static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
@@ -329,12 +344,9 @@ static int write_whole(struct mmf *m, const void *data, size_t len,
       *ret_seq = 0;
     return r;
   }
-  /* The writers' lock is held across fallocate/pwrite: a cancelled thread
-   * would leave it held by a live handle. */
-  int c = mmf__os_cancel_off();
-  int r = publish(m, false, NULL, 0, data, len, ret_seq);
-  mmf__os_cancel_restore(c);
-  return r;
+  /* No cancellation point is reached with the writers' lock held: the
+   * kernel calls that would be one defer pthread_cancel (os.h). */
+  return publish(m, false, NULL, 0, data, len, ret_seq);
 }
 
 MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
@@ -350,10 +362,7 @@ static int append(struct mmf *m, const void *data, size_t len, const void *sep,
                   size_t sep_len, uint64_t *ret_seq) {
   if (!m || (!data && len) || (!sep && sep_len))
     return -EINVAL;
-  int c = mmf__os_cancel_off();
-  int r = publish(m, true, sep, sep_len, data, len, ret_seq);
-  mmf__os_cancel_restore(c);
-  return r;
+  return publish(m, true, sep, sep_len, data, len, ret_seq);
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
@@ -367,19 +376,8 @@ MMF_EXPORT int mmf_append_seq(mmf_t *m, const void *data, size_t len,
   return append(m, data, len, sep, sep_len, ret_seq);
 }
 
-static int write_at_locked(struct mmf *m, size_t offset, const void *data,
-                           size_t len, uint64_t *ret_seq);
-
 static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
                     uint64_t *ret_seq) {
-  int c = mmf__os_cancel_off();
-  int r = write_at_locked(m, offset, data, len, ret_seq);
-  mmf__os_cancel_restore(c);
-  return r;
-}
-
-static int write_at_locked(struct mmf *m, size_t offset, const void *data,
-                           size_t len, uint64_t *ret_seq) {
   if (!m || (!data && len))
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF) {
@@ -456,9 +454,7 @@ int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
     return -MMF_ETOOBIG;
   unsigned s;
   uint64_t odd, state;
-  int c = mmf__os_cancel_off(); /* begin reserves with the lock held */
   r = begin(m, reserve_now < size ? reserve_now : size, &s, &odd, &state);
-  mmf__os_cancel_restore(c);
   if (r < 0)
     return r;
   ret->data = mmf__slot_data(m, s);

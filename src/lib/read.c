@@ -18,7 +18,7 @@
  * taking the read faults one page at a time).  Writers do not:
  * MADV_POPULATE_WRITE after fallocate was as fast as write faults at the median
  * but up to 10 times slower at times. */
-static void populate(struct mmf *m, unsigned s, uint64_t len) {
+static void populate_slow(struct mmf *m, unsigned s, uint64_t len) {
   uint64_t done = atomic_load_explicit(&m->populated[s], memory_order_relaxed);
   if (len <= done ||
       atomic_load_explicit(&m->no_populate, memory_order_relaxed))
@@ -31,21 +31,29 @@ static void populate(struct mmf *m, unsigned s, uint64_t len) {
     atomic_store_explicit(&m->populated[s], len, memory_order_relaxed);
 }
 
+static inline void populate(struct mmf *m, unsigned s, uint64_t len) {
+  if (len > atomic_load_explicit(&m->populated[s], memory_order_relaxed))
+    populate_slow(m, s, len);
+}
+
 /* Is [0, len) of slot s backed by pages (no hole), so that touching it
  * through the mapping can neither fault in a new page nor SIGBUS on a
  * full store?  A length a peer wrote may cover pages no writer reserved.
  * What this handle reserved or once saw backed is trusted (one relaxed
  * load on the hot path); past it the kernel is asked (SEEK_HOLE). */
-static bool slot_backed(struct mmf *m, unsigned s, uint64_t len) {
-  if (len <= atomic_load_explicit(&m->backed[s], memory_order_relaxed) ||
-      len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
-    return true;
+static bool slot_backed_slow(struct mmf *m, unsigned s, uint64_t len) {
   uint64_t off = mmf__slot_off(m, s), hole;
   if (mmf__os_first_hole(m->fd, off, &hole) < 0 || hole < off + len)
     return false;
   uint64_t have = hole - off < m->stride ? hole - off : m->stride;
   atomic_store_explicit(&m->backed[s], have, memory_order_relaxed);
   return true;
+}
+
+static inline bool slot_backed(struct mmf *m, unsigned s, uint64_t len) {
+  return len <= atomic_load_explicit(&m->backed[s], memory_order_relaxed) ||
+         len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed) ||
+         slot_backed_slow(m, s, len);
 }
 
 /* Where a copy reads slot s from: the mapping where it is backed, else the
@@ -58,17 +66,22 @@ struct src {
   unsigned s;
 };
 
-static int fetch(const struct src *x, void *dst, uint64_t from, uint64_t n) {
-  if (x->p) {
-    memcpy(dst, x->p + from, n);
-    return 0;
-  }
+static int fetch_pread(const struct src *x, void *dst, uint64_t from,
+                       uint64_t n) {
   size_t got;
   int r = mmf__os_pread(x->fd, dst, n, x->off + from, &got);
   if (r < 0)
     return r;
   if (got < n)
     memset((uint8_t *)dst + got, 0, n - got);
+  return 0;
+}
+
+static inline int fetch(const struct src *x, void *dst, uint64_t from,
+                        uint64_t n) {
+  if (!x->p)
+    return fetch_pread(x, dst, from, n);
+  memcpy(dst, x->p + from, n);
   return 0;
 }
 
