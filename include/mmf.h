@@ -32,7 +32,9 @@
  *    except that mmf_close() must be the last call on it.  A call that holds
  *    the writers' lock defers pthread_cancel() until it has let go (a
  *    zero-copy loan is the caller's: pthread_cleanup_push() an
- *    mmf_write_abort() between begin and commit).  Several processes
+ *    mmf_write_abort() between begin and commit); mmf_open(), mmf_create()
+ *    and mmf_close() defer it for their whole run, and an mmf_lock()
+ *    cancelled while it waits leaves the lock free.  Several processes
  *    may open the same map, each with its own handle.  Locks belong to the
  *    handle, not to a thread (see mmf_lock).  A child made by fork() gets
  *    a copy of its parent's handles that holds nothing: a child keeps no

@@ -222,13 +222,15 @@ static int raw_lock(struct mmf *m, int timeout_ms) {
       return -EDEADLK; /* held, or being taken, through this handle */
     mmf__os_yield();   /* another thread is letting go */
   }
+  /* From WAITING on, a cancel must put the state back: the handler covers
+   * every cancellation point up to the last store. */
+  int r;
+  pthread_cleanup_push(raw_cancelled, m);
   /* On the handle's life, which a forked child does not keep. */
-  int r = mmf__holders_life(m);
-  if (r == 0) {
-    pthread_cleanup_push(raw_cancelled, m);
+  r = mmf__holders_life(m);
+  if (r == 0)
     r = raw_wait(m, timeout_ms);
-    pthread_cleanup_pop(0);
-  }
+  pthread_cleanup_pop(0);
   atomic_store(&m->raw_locked, r == 0 ? RAW_HELD : RAW_FREE);
   return r;
 }
