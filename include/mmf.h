@@ -1197,9 +1197,13 @@ enum {
    * previous one.  A reader still copying the content just unpublished
    * (one that a writer overtook) faults zero pages back in until it
    * retries; on a full store that fault is a SIGBUS (docs/SECURITY.md).
-   * The choice is recorded in the header, so every handle of any process
-   * honours it; releases of libmmf before 1.1 read and write such a map
-   * correctly but do not release anything.  Not with MMF_RAW (-EINVAL).
+   * The choice is recorded in the header, so every handle of libmmf 1.1
+   * or later in any process honours it (each reads it on every call).
+   * Compact maps are for programs of this release on: releases before 1.1
+   * read such a map correctly and release nothing, but their writers trust
+   * pages a compact writer has since punched, so on a full store a write
+   * of theirs may be killed by SIGBUS (docs/FORMAT.md).  Not with MMF_RAW
+   * (-EINVAL).
    */
   MMF_COMPACT = 1 << 6,
 };

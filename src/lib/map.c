@@ -47,7 +47,7 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   m->kind = MMF_KIND_MMF;
   uint32_t hflags;
   memcpy(&hflags, head + offsetof(struct mmf__hdr, flags), sizeof hflags);
-  m->compact = hflags & MMF__HF_COMPACT;
+  atomic_store(&m->compact, (hflags & MMF__HF_COMPACT) != 0);
   /* A map made where size_t is wider may not fit this address space. */
   if (m->capacity > MMF_CAPACITY_MAX)
     return -EFBIG;
