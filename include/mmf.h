@@ -594,10 +594,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * call fails or the caller is killed midway, @fd holds, from the offset
  * on, a prefix of that one content followed by what was there before,
  * never bytes of two contents.
- * The process's own memory stays bounded by a constant (a snapshot that
- * sendfile(2) cannot send goes through a 256 KiB buffer), except on kernels
- * without memfd_create(2), where the content is first copied into private
- * memory (mmf_read_alloc()).
+ * The process's own memory (its RSS) stays bounded by a constant (a
+ * snapshot that sendfile(2) cannot send goes through a 256 KiB buffer),
+ * except on kernels without memfd_create(2), where the content is first
+ * copied into private memory (mmf_read_alloc()).  The snapshot itself is
+ * the whole content in shared memory (charged to the caller's memory
+ * cgroup, counted in Shmem) from its copy until the call returns: a call
+ * costs the content's size in memory while it runs.  It stays, because
+ * copying straight from the map into @fd could leave bytes of two contents
+ * there if a writer overtook the copy and the caller was killed before
+ * the copy was made again.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -625,8 +631,10 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * leaves a half-written file.  The kernel copies the bytes from the map's
  * file (as mmf_read_fd() does into a regular file: a copy that a writer
  * overtook is made again), then fsync(2) makes them durable: the
- * process's memory is bounded by a constant, and the time is that of cp
- * followed by sync.  A new file gets the map's read and write
+ * process's own memory is bounded by a constant, and the time is that of
+ * cp followed by sync; an mmf map's content goes through mmf_read_fd()'s
+ * snapshot, which holds the content's size in shared memory while the
+ * call runs.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a
