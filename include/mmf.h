@@ -813,7 +813,10 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
  *   -ETIMEDOUT     (mmf_lock) @timeout_ms passed with the lock held by
  *                  another handle.
  *   -EDEADLK       (mmf_lock) this handle holds it already.
- *   -MMF_EREADONLY (mmf_lock) the handle of an mmf map is read-only.
+ *   -MMF_EREADONLY (mmf_lock) the handle is read-only, or is a file
+ *                  mapped with MMF_PRIVATE that the caller may not write
+ *                  (the kernel's lock it takes is a write lock; a private
+ *                  mapping of a writable file can be locked).
  *   -MMF_ECORRUPT  the object was shrunk.
  *   -EPERM         (mmf_unlock) the lock is not held by this handle.
  *
@@ -1086,7 +1089,9 @@ MMF_EXPORT const char *mmf_version(void);
  *   -EINVAL        (mmf_event_ack) @m has no descriptor: mmf_event_fd()
  *                  was not called.
  *   -EMFILE        (mmf_event_fd) no descriptor left, or more than 32512
- *                  polled handles.
+ *                  polled handles (more than 256 on kernels without
+ *                  futex_waitv(2), before 5.16, where each polled handle
+ *                  takes a thread of its own).
  *   -ENOMEM        (mmf_event_fd) the thread could not be started.
  *
  * Thread safety: MT-Safe, but mmf_close() must come after every other
@@ -1130,6 +1135,10 @@ MMF_EXPORT int mmf_event_ack(mmf_t *m, uint64_t *ret_seq);
  *                  above 32512.
  *   -MMF_ERAW      a map is raw or a mapped file.
  *   -MMF_ECORRUPT  a peer shrank an object.
+ *   -EMFILE        no descriptor left, or, on kernels without
+ *                  futex_waitv(2) (before 5.16), where each watched map
+ *                  takes a thread of its own, more than 256 maps watched
+ *                  at once (this call's and the polled handles').
  *   -ENOMEM        no memory, or no thread could be started.
  *
  * Thread safety: MT-Safe.

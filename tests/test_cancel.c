@@ -3,6 +3,7 @@
  * no handle state half-changed: each case failed before its fix. */
 #include "util.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -174,11 +175,43 @@ static void cancel_in_raw_lock(void **state) {
   assert_int_equal(mmf_remove(name), 0);
 }
 
+/* A file mapped MMF_PRIVATE can be locked where it may be written (the
+ * lock is a write lock), and one that may not be written says so. */
+static void private_file_lock(void **state) {
+  (void)state;
+  char path[256];
+  snprintf(path, sizeof path, "/tmp/%s", tname("cxp"));
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "hello", 5), 5);
+  close(fd);
+  mmf_t *m, *other;
+  assert_int_equal(mmf_map_file(path, MMF_PRIVATE, &m), 0);
+  assert_int_equal(mmf_lock(m, 100), 0);
+  /* Another handle of the file sees it held. */
+  assert_int_equal(mmf_map_file(path, 0, &other), 0);
+  assert_int_equal(mmf_lock(other, 0), -ETIMEDOUT);
+  assert_int_equal(mmf_unlock(m), 0);
+  assert_int_equal(mmf_lock(other, 0), 0);
+  assert_int_equal(mmf_unlock(other), 0);
+  mmf_close(other);
+  mmf_close(m);
+  if (geteuid() != 0) {
+    /* Root may write a 0400 file all the same. */
+    assert_int_equal(chmod(path, 0400), 0);
+    assert_int_equal(mmf_map_file(path, MMF_PRIVATE, &m), 0);
+    assert_int_equal(mmf_lock(m, 100), -MMF_EREADONLY);
+    mmf_close(m);
+  }
+  assert_int_equal(unlink(path), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(cancel_in_open_close),
       T(cancel_in_create),
       T(cancel_in_raw_lock),
+      T(private_file_lock),
   };
   return run_cases("cancel", tests, NULL, NULL);
 }

@@ -77,7 +77,9 @@ int mmf__holders_life(struct mmf *m) {
   int r = 0;
   if (m->life < 0) {
     int fd;
-    bool w = !m->readonly && !m->copy_on_write;
+    /* A private mapping's life may write where the file may be written:
+     * its lock (mmf_lock) is a write lock. */
+    bool w = !m->readonly;
     r = mmf__os_reopen(m->fd, w, -1, NULL, &fd);
     struct mmf__where wh;
     if (r == -ENOENT && mmf__where_open(m->name, &wh) == 0) {

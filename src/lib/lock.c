@@ -197,6 +197,8 @@ static int raw_wait(struct mmf *m, int timeout_ms) {
     int r = mmf__os_range_lock(m->life, false, 0, 1);
     if (r == 0)
       return 0;
+    if (r == -EBADF && m->copy_on_write)
+      return -MMF_EREADONLY; /* a private mapping of a file we may not write */
     int wait = slice;
     if (r == -EAGAIN && deadline >= 0) {
       int64_t left = deadline - mmf__os_now_ms();
