@@ -32,7 +32,9 @@
  *    except that mmf_close() must be the last call on it.  A call that holds
  *    the writers' lock defers pthread_cancel() until it has let go (a
  *    zero-copy loan is the caller's: pthread_cleanup_push() an
- *    mmf_write_abort() between begin and commit).  Several processes
+ *    mmf_write_abort() between begin and commit); mmf_open(), mmf_create()
+ *    and mmf_close() defer it for their whole run, and an mmf_lock()
+ *    cancelled while it waits leaves the lock free.  Several processes
  *    may open the same map, each with its own handle.  Locks belong to the
  *    handle, not to a thread (see mmf_lock).  A child made by fork() gets
  *    a copy of its parent's handles that holds nothing: a child keeps no
@@ -592,10 +594,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * call fails or the caller is killed midway, @fd holds, from the offset
  * on, a prefix of that one content followed by what was there before,
  * never bytes of two contents.
- * The process's own memory stays bounded by a constant (a snapshot that
- * sendfile(2) cannot send goes through a 256 KiB buffer), except on kernels
- * without memfd_create(2), where the content is first copied into private
- * memory (mmf_read_alloc()).
+ * The process's own memory (its RSS) stays bounded by a constant (a
+ * snapshot that sendfile(2) cannot send goes through a 256 KiB buffer),
+ * except on kernels without memfd_create(2), where the content is first
+ * copied into private memory (mmf_read_alloc()).  The snapshot itself is
+ * the whole content in shared memory (charged to the caller's memory
+ * cgroup, counted in Shmem) from its copy until the call returns: a call
+ * costs the content's size in memory while it runs.  It stays, because
+ * copying straight from the map into @fd could leave bytes of two contents
+ * there if a writer overtook the copy and the caller was killed before
+ * the copy was made again.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -623,8 +631,10 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * leaves a half-written file.  The kernel copies the bytes from the map's
  * file (as mmf_read_fd() does into a regular file: a copy that a writer
  * overtook is made again), then fsync(2) makes them durable: the
- * process's memory is bounded by a constant, and the time is that of cp
- * followed by sync.  A new file gets the map's read and write
+ * process's own memory is bounded by a constant, and the time is that of
+ * cp followed by sync; an mmf map's content goes through mmf_read_fd()'s
+ * snapshot, which holds the content's size in shared memory while the
+ * call runs.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a
@@ -803,7 +813,10 @@ MMF_EXPORT int mmf_wait(mmf_t *m, uint64_t after_seq, int timeout_ms,
  *   -ETIMEDOUT     (mmf_lock) @timeout_ms passed with the lock held by
  *                  another handle.
  *   -EDEADLK       (mmf_lock) this handle holds it already.
- *   -MMF_EREADONLY (mmf_lock) the handle of an mmf map is read-only.
+ *   -MMF_EREADONLY (mmf_lock) the handle is read-only, or is a file
+ *                  mapped with MMF_PRIVATE that the caller may not write
+ *                  (the kernel's lock it takes is a write lock; a private
+ *                  mapping of a writable file can be locked).
  *   -MMF_ECORRUPT  the object was shrunk.
  *   -EPERM         (mmf_unlock) the lock is not held by this handle.
  *
@@ -1076,7 +1089,9 @@ MMF_EXPORT const char *mmf_version(void);
  *   -EINVAL        (mmf_event_ack) @m has no descriptor: mmf_event_fd()
  *                  was not called.
  *   -EMFILE        (mmf_event_fd) no descriptor left, or more than 32512
- *                  polled handles.
+ *                  polled handles (more than 256 on kernels without
+ *                  futex_waitv(2), before 5.16, where each polled handle
+ *                  takes a thread of its own).
  *   -ENOMEM        (mmf_event_fd) the thread could not be started.
  *
  * Thread safety: MT-Safe, but mmf_close() must come after every other
@@ -1120,6 +1135,10 @@ MMF_EXPORT int mmf_event_ack(mmf_t *m, uint64_t *ret_seq);
  *                  above 32512.
  *   -MMF_ERAW      a map is raw or a mapped file.
  *   -MMF_ECORRUPT  a peer shrank an object.
+ *   -EMFILE        no descriptor left, or, on kernels without
+ *                  futex_waitv(2) (before 5.16), where each watched map
+ *                  takes a thread of its own, more than 256 maps watched
+ *                  at once (this call's and the polled handles').
  *   -ENOMEM        no memory, or no thread could be started.
  *
  * Thread safety: MT-Safe.
@@ -1195,9 +1214,13 @@ enum {
    * previous one.  A reader still copying the content just unpublished
    * (one that a writer overtook) faults zero pages back in until it
    * retries; on a full store that fault is a SIGBUS (docs/SECURITY.md).
-   * The choice is recorded in the header, so every handle of any process
-   * honours it; releases of libmmf before 1.1 read and write such a map
-   * correctly but do not release anything.  Not with MMF_RAW (-EINVAL).
+   * The choice is recorded in the header, so every handle of libmmf 1.1
+   * or later in any process honours it (each reads it on every call).
+   * Compact maps are for programs of this release on: releases before 1.1
+   * read such a map correctly and release nothing, but their writers trust
+   * pages a compact writer has since punched, so on a full store a write
+   * of theirs may be killed by SIGBUS (docs/FORMAT.md).  Not with MMF_RAW
+   * (-EINVAL).
    */
   MMF_COMPACT = 1 << 6,
 };

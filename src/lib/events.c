@@ -177,10 +177,11 @@ static void fork_child(void) {
     struct group *g = groups[gi];
     for (unsigned i = 0; i < g->n; i++) {
       struct entry *e = g->e[i];
-      if (e->owned) {
+      if (e->owned)
         mmf__os_close(e->efd);
-        free(e);
-      }
+      /* Not freed: the child of a threaded process may call only
+       * async-signal-safe functions here, which free() is not.  The
+       * entries stay behind in g->e (reachable) until add() reuses it. */
       /* A waiter's entries belong to its call, in a thread not copied. */
     }
     g->n = 0;

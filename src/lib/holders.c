@@ -67,13 +67,19 @@ static void reg_install(void) {
   mmf__os_atfork(reg_prepare, reg_parent, reg_child);
 }
 
+/* Every region below that holds reg_mu or rejoin_mu across a cancellation
+ * point (open, close) defers cancellation: a thread cancelled there would
+ * leave the mutex locked, and every later open, close and fork() waiting. */
 int mmf__holders_life(struct mmf *m) {
   pthread_once(&reg_once, reg_install);
+  int c = mmf__os_cancel_off();
   pthread_mutex_lock(&reg_mu);
   int r = 0;
   if (m->life < 0) {
     int fd;
-    bool w = !m->readonly && !m->copy_on_write;
+    /* A private mapping's life may write where the file may be written:
+     * its lock (mmf_lock) is a write lock. */
+    bool w = !m->readonly;
     r = mmf__os_reopen(m->fd, w, -1, NULL, &fd);
     struct mmf__where wh;
     if (r == -ENOENT && mmf__where_open(m->name, &wh) == 0) {
@@ -98,12 +104,14 @@ int mmf__holders_life(struct mmf *m) {
     m->registered = true;
   }
   pthread_mutex_unlock(&reg_mu);
+  mmf__os_cancel_restore(c);
   return r;
 }
 
 void mmf__holders_forget(struct mmf *m) {
   if (!m->registered)
     return;
+  int c = mmf__os_cancel_off();
   pthread_mutex_lock(&reg_mu);
   if (m->reg_prev)
     m->reg_prev->reg_next = m->reg_next;
@@ -116,9 +124,11 @@ void mmf__holders_forget(struct mmf *m) {
     mmf__os_close(m->life);
   m->life = -1;
   pthread_mutex_unlock(&reg_mu);
+  mmf__os_cancel_restore(c);
 }
 
 int mmf__holders_rejoin(struct mmf *m) {
+  int c = mmf__os_cancel_off();
   pthread_mutex_lock(&rejoin_mu);
   int r = 0;
   if (!atomic_load(&m->id))
@@ -126,6 +136,7 @@ int mmf__holders_rejoin(struct mmf *m) {
   if (r == 0)
     atomic_store(&m->lost_id, false);
   pthread_mutex_unlock(&rejoin_mu);
+  mmf__os_cancel_restore(c);
   return r;
 }
 

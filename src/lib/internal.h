@@ -67,7 +67,7 @@ struct mmf {
   bool readonly;
   bool copy_on_write;   /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
   bool transient;       /* the object's mode has the sticky bit */
-  bool compact;         /* MMF_COMPACT: release the unpublished slot */
+  _Atomic bool compact; /* MMF_COMPACT seen: release, trust no page cache */
   _Atomic uint32_t id;  /* mmf maps: this handle's id, 0 for a probe */
   _Atomic bool lost_id; /* a forked child's copy: its parent's id dropped */
   struct mmf *reg_prev, *reg_next; /* handles with a life, for fork */
@@ -94,6 +94,19 @@ struct mmf {
   struct stat st;                /* identity of the object */
   char name[4096];
 };
+
+/* Is m a compact map?  The header's bit is read on every call (a handle
+ * that opened before a peer set it must not trust what it remembers of the
+ * slots' pages), and once seen it stays set for the handle: a peer that
+ * clears it does not make this handle trust pages others punched. */
+static inline bool mmf__compact(struct mmf *m) {
+  if (atomic_load_explicit(&m->compact, memory_order_relaxed))
+    return true;
+  if (!(__atomic_load_n(&m->hdr->flags, __ATOMIC_RELAXED) & MMF__HF_COMPACT))
+    return false;
+  atomic_store_explicit(&m->compact, true, memory_order_relaxed);
+  return true;
+}
 
 struct mmf *mmf__handle_new(void);
 /* Unmap, close (which drops every kernel lock of the handle) and free. */

@@ -200,6 +200,8 @@ static int raw_wait(struct mmf *m, int timeout_ms) {
     int r = mmf__os_range_lock(m->life, false, 0, 1);
     if (r == 0)
       return 0;
+    if (r == -EBADF && m->copy_on_write)
+      return -MMF_EREADONLY; /* a private mapping of a file we may not write */
     int wait = slice;
     if (r == -EAGAIN && deadline >= 0) {
       int64_t left = deadline - mmf__os_now_ms();
@@ -225,13 +227,15 @@ static int raw_lock(struct mmf *m, int timeout_ms) {
       return -EDEADLK; /* held, or being taken, through this handle */
     mmf__os_yield();   /* another thread is letting go */
   }
+  /* From WAITING on, a cancel must put the state back: the handler covers
+   * every cancellation point up to the last store. */
+  int r;
+  pthread_cleanup_push(raw_cancelled, m);
   /* On the handle's life, which a forked child does not keep. */
-  int r = mmf__holders_life(m);
-  if (r == 0) {
-    pthread_cleanup_push(raw_cancelled, m);
+  r = mmf__holders_life(m);
+  if (r == 0)
     r = raw_wait(m, timeout_ms);
-    pthread_cleanup_pop(0);
-  }
+  pthread_cleanup_pop(0);
   atomic_store(&m->raw_locked, r == 0 ? RAW_HELD : RAW_FREE);
   return r;
 }

@@ -47,7 +47,7 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   m->kind = MMF_KIND_MMF;
   uint32_t hflags;
   memcpy(&hflags, head + offsetof(struct mmf__hdr, flags), sizeof hflags);
-  m->compact = hflags & MMF__HF_COMPACT;
+  atomic_store(&m->compact, (hflags & MMF__HF_COMPACT) != 0);
   /* A map made where size_t is wider may not fit this address space. */
   if (m->capacity > MMF_CAPACITY_MAX)
     return -EFBIG;
@@ -115,12 +115,16 @@ fail:
 MMF_EXPORT int mmf_open(const char *name, int flags, mmf_t **ret) {
   if (!ret || (flags & ~(MMF_RAW | MMF_READONLY)))
     return -EINVAL;
+  /* No cancellation inside: a cancel at one of its system calls would
+   * leak descriptors and leave the holders' registry half-changed. */
+  int c = mmf__os_cancel_off();
   struct mmf__where w;
   int r = mmf__where_open(name, &w);
-  if (r < 0)
-    return r;
-  r = mmf__open_at(&w, name, flags, false, ret);
-  mmf__where_close(&w);
+  if (r == 0) {
+    r = mmf__open_at(&w, name, flags, false, ret);
+    mmf__where_close(&w);
+  }
+  mmf__os_cancel_restore(c);
   return r;
 }
 
@@ -228,10 +232,13 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
     return -MMF_ETOOBIG;
   if (mode == 0)
     mode = 0600;
+  int c = mmf__os_cancel_off(); /* as in mmf_open */
   struct mmf__where w;
   int r = mmf__where_open(name, &w);
-  if (r < 0)
+  if (r < 0) {
+    mmf__os_cancel_restore(c);
     return r;
+  }
   /* Create-or-open races with removal: a few rounds settle it. */
   for (int round = 0; round < 10; round++) {
     r = create_new(&w, name, capacity, flags, mode, ret);
@@ -260,17 +267,22 @@ MMF_EXPORT int mmf_create(const char *name, size_t capacity, int flags,
     break;
   }
   mmf__where_close(&w);
+  mmf__os_cancel_restore(c);
   return r;
 }
 
 MMF_EXPORT void mmf_close(mmf_t *m) {
   if (!m)
     return;
+  /* Never half-closed: a cancel at a close() would leave the handle
+   * neither open nor freed. */
+  int c = mmf__os_cancel_off();
   /* Its event descriptor first: then no thread looks at the mapping. */
   mmf__events_forget(m);
   if (m->kind == MMF_KIND_MMF)
     mmf__holders_leave(m); /* its locks, its mapping, its id */
   mmf__handle_free(m);
+  mmf__os_cancel_restore(c);
 }
 
 MMF_EXPORT int mmf_remove(const char *name) {

@@ -282,6 +282,27 @@ int mmf__os_release(int fd, uint64_t off, uint64_t len) {
                             len);
 }
 
+int mmf__os_release_data(int fd, uint64_t off, uint64_t len) {
+  /* Punching a huge range that is mostly holes costs the kernel a walk of
+   * every mapper's page tables over all of it: punch only what SEEK_DATA
+   * finds, so that the cost follows the pages held. */
+  uint64_t end = off + len;
+  while (off < end) {
+    off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+    if (d < 0)
+      return errno == ENXIO ? 0 : mmf__os_release(fd, off, end - off);
+    if ((uint64_t)d >= end)
+      return 0;
+    off_t h = lseek(fd, d, SEEK_HOLE);
+    uint64_t stop = h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
+    int r = mmf__os_release(fd, (uint64_t)d, stop - (uint64_t)d);
+    if (r < 0)
+      return r;
+    off = stop;
+  }
+  return 0;
+}
+
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done) {
   size_t done = 0;

@@ -60,6 +60,9 @@ int mmf__os_space(int dirfd, uint64_t *ret_avail, uint64_t *ret_total);
 /* Give back the storage of [off, off+len) (a hole reads as zeros):
  * -EOPNOTSUPP where the file system cannot. */
 int mmf__os_release(int fd, uint64_t off, uint64_t len);
+/* mmf__os_release() of every data extent of [off, off+len): the same result,
+ * at a cost that follows the pages held, not the range. */
+int mmf__os_release_data(int fd, uint64_t off, uint64_t len);
 int mmf__os_pread(int fd, void *buf, size_t len, uint64_t off,
                   size_t *ret_done);
 int mmf__os_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);

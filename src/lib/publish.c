@@ -159,22 +159,34 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
   announce(m, seq);
 }
 
+/* MMF_COMPACT: give back the storage of slot s, which the caller holds
+ * open (gen odd, seq invalid) under the writers' lock.  The whole slot, not
+ * only its last length: an aborted loan, a write that failed after copying,
+ * a loan committed shorter or a killed writer leave pages past it. */
+static void punch_slot(struct mmf *m, unsigned s) {
+  (void)mmf__os_release_data(m->fd, mmf__slot_off(m, s), m->stride);
+  atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
+}
+
 /* MMF_COMPACT: after a publication, release the storage of slot `old`, the
  * one no longer published.  It is marked first as holding no content (its
  * seq invalid), so that no writer, of any release, takes its bytes for a
  * content an append could extend, and a reader copying it is told it was
  * overtaken.  A file system without hole punching keeps both contents. */
 static void release_unpublished(struct mmf *m, unsigned old) {
-  if (!m->compact)
+  if (!mmf__compact(m))
     return;
-  struct mmf__slot *sl = &m->hdr->slot[old];
-  uint64_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
-  uint64_t odd = slot_open(sl);
-  uint64_t end = len < m->stride ? len : m->stride;
-  end = (end + m->hdr_size - 1) & ~(m->hdr_size - 1);
-  (void)mmf__os_release(m->fd, mmf__slot_off(m, old), end);
-  atomic_store_explicit(&m->allocated[old], 0, memory_order_relaxed);
+  uint64_t odd = slot_open(&m->hdr->slot[old]);
+  punch_slot(m, old);
   slot_abort(m, old, odd);
+}
+
+/* Close slot s unpublished after a failed or abandoned write: in a compact
+ * map, what was stored there is given back too. */
+static void abandon(struct mmf *m, unsigned s, uint64_t odd) {
+  if (mmf__compact(m))
+    punch_slot(m, s);
+  slot_abort(m, s, odd);
 }
 
 static int writable_mmf(struct mmf *m) {
@@ -240,11 +252,11 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
   }
   /* In a compact map any writer may have released the slot since this
    * handle last reserved it; under the lock, nobody can now. */
-  if (m->compact)
+  if (mmf__compact(m))
     atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
   uint64_t odd = slot_open(&h->slot[s]);
   if ((r = reserve(m, s, mmf__slot_off(m, s), size)) < 0) {
-    slot_abort(m, s, odd);
+    abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
   }
@@ -312,7 +324,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     return -MMF_ETOOBIG;
   }
   if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, have)) < 0) {
-    slot_abort(m, s, odd);
+    abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
   }
@@ -408,7 +420,7 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
   }
   uint64_t total = end > old_len ? end : old_len;
   if ((r = reserve(m, s, mmf__slot_off(m, s), total)) < 0) {
-    slot_abort(m, s, odd);
+    abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
   }
@@ -520,7 +532,7 @@ MMF_EXPORT int mmf_write_commit_seq(mmf_t *m, struct mmf_write_loan *w,
 MMF_EXPORT void mmf_write_abort(mmf_t *m, struct mmf_write_loan *w) {
   if (!m || !w || mmf__check_size(m, false) < 0 || !loan_ok(m, w))
     return;
-  slot_abort(m, (unsigned)(w->priv_[0] & 1), w->priv_[1]);
+  abandon(m, (unsigned)(w->priv_[0] & 1), w->priv_[1]);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);
 }

@@ -42,18 +42,25 @@ static inline void populate(struct mmf *m, unsigned s, uint64_t len) {
  * What this handle reserved or once saw backed is trusted (one relaxed
  * load on the hot path); past it the kernel is asked (SEEK_HOLE). */
 static bool slot_backed_slow(struct mmf *m, unsigned s, uint64_t len) {
+  bool compact = mmf__compact(m);
   uint64_t off = mmf__slot_off(m, s), hole;
   if (mmf__os_first_hole(m->fd, off, &hole) < 0 || hole < off + len)
     return false;
   uint64_t have = hole - off < m->stride ? hole - off : m->stride;
-  atomic_store_explicit(&m->backed[s], have, memory_order_relaxed);
+  if (!compact)
+    atomic_store_explicit(&m->backed[s], have, memory_order_relaxed);
   return true;
 }
 
+/* In a compact map every publication may punch the other slot: what was
+ * seen backed before holds only until then, so the kernel is asked each
+ * time (a copy costs far more than the lseek). */
 static inline bool slot_backed(struct mmf *m, unsigned s, uint64_t len) {
-  return len <= atomic_load_explicit(&m->backed[s], memory_order_relaxed) ||
-         len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed) ||
-         slot_backed_slow(m, s, len);
+  if (!mmf__compact(m) &&
+      (len <= atomic_load_explicit(&m->backed[s], memory_order_relaxed) ||
+       len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed)))
+    return true;
+  return slot_backed_slow(m, s, len);
 }
 
 /* Where a copy reads slot s from: the mapping where it is backed, else the
