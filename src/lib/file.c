@@ -47,6 +47,7 @@ MMF_EXPORT int mmf_map_file(const char *path, int flags, mmf_t **ret) {
   *ret = m;
   return 0;
 fail:
+  mmf__holders_forget(m);
   mmf__handle_free(m);
   return r;
 }

@@ -15,7 +15,6 @@ struct mmf *mmf__handle_new(void) {
 
 void mmf__handle_free(struct mmf *m) {
   mmf__os_unmap(m->base, m->map_len);
-  mmf__holders_forget(m);
   mmf__os_close(m->fd); /* drops every kernel lock of the handle */
   free(m);
 }

@@ -248,7 +248,6 @@ static bool remove_unheld(struct mmf *m, int fd, bool may_claim) {
 }
 
 void mmf__holders_leave(struct mmf *m) {
-  mmf__lock_release_mine(m);
   /* The mapping holds the open file too: unmap first, so that closing the
    * descriptor drops the handle's locks there and then. */
   mmf__os_unmap(m->base, m->map_len);

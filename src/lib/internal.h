@@ -109,7 +109,8 @@ static inline bool mmf__compact(struct mmf *m) {
 }
 
 struct mmf *mmf__handle_new(void);
-/* Unmap, close (which drops every kernel lock of the handle) and free. */
+/* Unmap, close (which drops every kernel lock of the handle) and free; the
+ * caller has first let go of its life (mmf__holders_forget). */
 void mmf__handle_free(struct mmf *m);
 int mmf__check_size_at(struct mmf *m, int64_t now);
 
@@ -153,7 +154,7 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
  * last holder is gone (it is being removed, or an orphan, which is removed
  * when m may). */
 int mmf__holders_join(struct mmf *m);
-/* Leave: release the lock words m holds, unmap and close it; the last
+/* Leave (the caller has released its lock words): unmap and close; the last
  * holder of a transient map removes its name. */
 void mmf__holders_leave(struct mmf *m);
 /* The handle's life: the unmapped open file of its own that holds its

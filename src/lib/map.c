@@ -108,6 +108,7 @@ int mmf__open_at(const struct mmf__where *w, const char *name, int flags,
   *ret = m;
   return 0;
 fail:
+  mmf__holders_forget(m);
   mmf__handle_free(m);
   return r;
 }
@@ -201,6 +202,7 @@ static int create_new(const struct mmf__where *w, const char *name,
   return 0;
 fail:
   mmf__os_drop_tmp(w->dirfd, tmp);
+  mmf__holders_forget(m);
   mmf__handle_free(m);
   return r;
 }
@@ -279,8 +281,11 @@ MMF_EXPORT void mmf_close(mmf_t *m) {
   int c = mmf__os_cancel_off();
   /* Its event descriptor first: then no thread looks at the mapping. */
   mmf__events_forget(m);
-  if (m->kind == MMF_KIND_MMF)
-    mmf__holders_leave(m); /* its locks, its mapping, its id */
+  if (m->kind == MMF_KIND_MMF) {
+    mmf__lock_release_mine(m); /* its lock words */
+    mmf__holders_leave(m);     /* its mapping, its id */
+  }
+  mmf__holders_forget(m); /* its life, if it has one */
   mmf__handle_free(m);
   mmf__os_cancel_restore(c);
 }

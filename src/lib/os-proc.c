@@ -139,16 +139,6 @@ unsigned long mmf__os_forks(void) {
   return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
-int mmf__os_cancel_off(void) {
-  int old = PTHREAD_CANCEL_ENABLE;
-  (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-  return old;
-}
-
-void mmf__os_cancel_restore(int old) {
-  (void)pthread_setcancelstate(old, NULL);
-}
-
 pid_t mmf__os_getpid(void) {
   return getpid();
 }

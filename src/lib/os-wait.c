@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -95,4 +96,14 @@ uint32_t mmf__os_random32(void) {
     return v;
   /* No entropy yet (early boot): the clock and the pid differ enough. */
   return (uint32_t)(mmf__os_now_ns() * 2654435761u) ^ (uint32_t)getpid();
+}
+
+int mmf__os_cancel_off(void) {
+  int old = PTHREAD_CANCEL_ENABLE;
+  (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  return old;
+}
+
+void mmf__os_cancel_restore(int old) {
+  (void)pthread_setcancelstate(old, NULL);
 }

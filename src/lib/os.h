@@ -158,15 +158,15 @@ int mmf__os_count_byte_locks(dev_t dev, ino_t ino, uint64_t lo, uint64_t hi,
 pid_t mmf__os_getpid(void);
 /* How many fork()s this process has made since it first asked. */
 unsigned long mmf__os_forks(void);
-/* Defer pthread_cancel while a shared lock is held across cancellation
- * points (read, fallocate, pwrite...): the old state, to restore. */
-int mmf__os_cancel_off(void);
-void mmf__os_cancel_restore(int old);
 /* Start the watcher that removes `base` in dirfd once no handle holds the
  * object fd any more; returns once it runs on its own. */
 int mmf__os_spawn_watcher(int fd, int dirfd, const char *base);
 
 /* ---- os-wait.c: futexes, clocks, sleeping, random ids ---- */
+/* Defer pthread_cancel while a shared lock is held across cancellation
+ * points (read, fallocate, pwrite...): the old state, to restore. */
+int mmf__os_cancel_off(void);
+void mmf__os_cancel_restore(int old);
 /* Sleep while *w == val, at most timeout_ms (-1: no limit); shared across
  * processes.  0 when woken or the word changed, -ETIMEDOUT, -EINTR. */
 int mmf__os_futex_wait(_Atomic uint32_t *w, uint32_t val, int timeout_ms);
