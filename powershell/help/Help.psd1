@@ -87,7 +87,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         Description = 'Returns the last published content, exactly as written (UTF-8): no NUL bytes to strip, no stale tail. For a raw object or a mapped file, all its bytes, less trailing NULs.'
         Parameters  = @{
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
-            Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only the text appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C.'
+            Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only the text appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C (at once, as does PowerShell.Stop()); a Dispose() of the map in another runspace ends it with an ObjectDisposedException that names the map.'
             TimeoutSeconds   = 'With -Follow: stop after this many seconds (default: follow until Ctrl+C).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value or by property name.')
@@ -121,7 +121,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
     }
     'Wait-MemoryMappedFile' = @{
         Synopsis    = 'Waits until a memory-mapped file (or any of several) holds a content newer than -After; returns its seq.'
-        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Given several maps (-MemoryMappedFile $a, $b), it returns when any of them changes, with an object that says which (MemoryMappedFile, Name, Index, Seq); Ctrl+C ends that wait. To react to changes without waiting at all, $map.GetWatcher() gives an object whose Changed event (Register-ObjectEvent) and WaitHandle a thread of the module raises at each new content. Not in the original module.'
+        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Given several maps (-MemoryMappedFile $a, $b), it returns when any of them changes, with an object that says which (MemoryMappedFile, Name, Index, Seq). Ctrl+C (or PowerShell.Stop() on the runspace) ends the wait at once, and so does a Dispose() or Remove-MemoryMappedFile of one of the maps in another runspace of the process, with an ObjectDisposedException that names the map. To react to changes without waiting at all, $map.GetWatcher() gives an object whose Changed event (Register-ObjectEvent) and WaitHandle a thread of the module raises at each new content. Not in the original module.'
         Parameters  = @{
             MemoryMappedFile = 'The map, or several maps: then the first that changes is returned.'
             After            = 'Wait for a seq greater than this (for each map, when several).'

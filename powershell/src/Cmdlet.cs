@@ -15,8 +15,36 @@ using System.IO;
 using System.IO.MemoryMappedFiles;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Runtime.InteropServices;
 
 namespace Mmf {
+    // What a blocking cmdlet waits on beside its maps (mmf_wait_any's
+    // cancel descriptor): an eventfd that StopProcessing (Ctrl+C,
+    // PowerShell.Stop()) and a Dispose() of any of the maps make readable,
+    // so that the wait ends at once, not at its timeout.
+    internal sealed class CancelFd : IDisposable {
+        [DllImport("libc", SetLastError = true)] static extern int eventfd(uint initval, int flags);
+        [DllImport("libc", SetLastError = true)] static extern IntPtr write(int fd, ref ulong v, UIntPtr n);
+        [DllImport("libc")] static extern int close(int fd);
+        const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+        int fd;
+
+        internal CancelFd() {
+            fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (fd < 0) throw new MmfException(-Marshal.GetLastWin32Error());
+        }
+        internal int Fd { get { return fd; } }
+        internal void Signal() {
+            lock (this) {
+                ulong one = 1;
+                if (fd >= 0) write(fd, ref one, (UIntPtr)8u);
+            }
+        }
+        public void Dispose() {
+            lock (this) { if (fd >= 0) close(fd); fd = -1; }
+        }
+    }
+
     // A map's name: anything but '/', '\' and NUL (libmmf checks the rest).
     // Compiled cmdlets bind positional arguments by type, trying each set in
     // turn: a string with '/' is no map name, so it goes to -Path.
@@ -197,6 +225,51 @@ namespace Mmf {
         }
 
         protected abstract void Process();
+
+        // The wait in progress, for StopProcessing.
+        CancelFd cancel;
+        readonly object cancelLock = new object();
+
+        protected override void StopProcessing() {
+            lock (cancelLock) if (cancel != null) cancel.Signal();
+        }
+
+        // Waits until one of the maps holds a content newer than its entry
+        // of from (ms -1: without limit): 0 and the first such map's index
+        // and seq, or -ETIMEDOUT, or a libmmf error.  Stop ends the command
+        // (PipelineStoppedException); a Dispose() of one of the maps, in any
+        // runspace, ends it with ObjectDisposedException naming the map.
+        internal int WaitMaps(MemoryMappedFile[] maps, ulong[] from, int ms, out int index, out ulong seq) {
+            int n = maps.Length;
+            var raw = new IntPtr[n];
+            var added = new bool[n];
+            var c = new CancelFd();
+            lock (cancelLock) cancel = c;
+            try {
+                for (int i = 0; i < n; i++) {
+                    maps[i].AddWaiter(c);
+                    CheckOpen(maps[i]);
+                    maps[i].Handle.DangerousAddRef(ref added[i]);
+                    raw[i] = maps[i].Handle.DangerousGetHandle();
+                }
+                if (Stopping) throw new PipelineStoppedException();
+                UIntPtr at;
+                int r = Native.mmf_wait_any(raw, from, (UIntPtr)n, c.Fd, ms, out at, out seq);
+                index = (int)(ulong)at;
+                if (r == -Native.ECANCELED) {
+                    if (Stopping) throw new PipelineStoppedException();
+                    foreach (var m in maps) CheckOpen(m);
+                }
+                return r;
+            } finally {
+                for (int i = 0; i < n; i++) {
+                    if (added[i]) maps[i].Handle.DangerousRelease();
+                    maps[i].RemoveWaiter(c);
+                }
+                lock (cancelLock) cancel = null;
+                c.Dispose();
+            }
+        }
 
         // What went wrong, in the words the mmf command uses: "VERB NAME: what".
         protected string Message(string name, int code, bool file = false) {

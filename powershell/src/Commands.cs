@@ -183,16 +183,15 @@ namespace Mmf {
                     WriteObject(Encoding.UTF8.GetString(buf, 0, (int)(ulong)got));
                 seq = now;
                 first = false;
-                // Wait in slices, so that Ctrl+C (Stopping) is seen.
-                for (;;) {
-                    if (Stopping) return;
-                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (left <= 0) return;
-                    ulong newer;
-                    r = Native.mmf_wait(h, seq, (int)Math.Min(left, 200), out newer);
-                    if (r == 0) break;
-                    if (r != -Native.ETIMEDOUT) Fail(r, Message(m.Name, r), m);
-                }
+                // Stop and Dispose() end the wait at once (WaitMaps).
+                double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
+                if (left <= 0) return;
+                int ms = deadline == DateTime.MaxValue ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(left));
+                int index;
+                ulong newer;
+                r = WaitMaps(new[] { m }, new[] { seq }, ms, out index, out newer);
+                if (r == -Native.ETIMEDOUT) return;
+                if (r < 0) Fail(r, Message(m.Name, r), m);
             }
         }
 
@@ -276,61 +275,27 @@ namespace Mmf {
             foreach (var x in maps) CheckOpen(x);
             bool after = MyInvocation.BoundParameters.ContainsKey("After");
             int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
-            if (maps.Length == 1) {
-                var m = maps[0];
-                ulong from = after ? After : m.Seq;
-                ulong seq;
-                int r = Native.mmf_wait(m.Handle, from, ms, out seq);
-                if (r == -Native.ETIMEDOUT)
-                    Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
-                if (r < 0) Fail(r, Message(m.Name, r), m);
-                WriteObject(seq);
-                return;
-            }
-            WaitAny(maps, after, ms);
-        }
-
-        // Several maps: the first (in order) that holds a newer content, as
-        // an object with MemoryMappedFile, Name, Index and Seq.  Waits in
-        // slices, so that Ctrl+C (Stopping) is seen.
-        void WaitAny(MemoryMappedFile[] maps, bool after, int ms) {
             int n = maps.Length;
             var from = new ulong[n];
             for (int i = 0; i < n; i++) from[i] = after ? After : maps[i].Seq;
-            var raw = new IntPtr[n];
-            var added = new bool[n];
-            try {
-                for (int i = 0; i < n; i++) {
-                    maps[i].Handle.DangerousAddRef(ref added[i]);
-                    raw[i] = maps[i].Handle.DangerousGetHandle();
-                }
-                var deadline = ms < 0 ? DateTime.MaxValue : DateTime.UtcNow.AddMilliseconds(ms);
-                for (;;) {
-                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (Stopping) return;
-                    UIntPtr index;
-                    ulong seq;
-                    int r = Native.mmf_wait_any(raw, from, (UIntPtr)n, -1, (int)Math.Max(0, Math.Min(left, 200)), out index, out seq);
-                    if (r == 0) {
-                        var m = maps[(int)(ulong)index];
-                        var o = new PSObject();
-                        o.TypeNames.Insert(0, "Mmf.MapChange");
-                        o.Properties.Add(new PSNoteProperty("MemoryMappedFile", m));
-                        o.Properties.Add(new PSNoteProperty("Name", m.Name));
-                        o.Properties.Add(new PSNoteProperty("Index", (int)(ulong)index));
-                        o.Properties.Add(new PSNoteProperty("Seq", seq));
-                        WriteObject(o);
-                        return;
-                    }
-                    if (r == -Native.ETIMEDOUT && left > 200) continue;
-                    if (r == -Native.ETIMEDOUT)
-                        Fail(r, Verb + ": none of the " + n + " maps changed within the timeout", maps[0]);
-                    Fail(r, Message(maps[0].Name, r), maps[0]);
-                }
-            } finally {
-                for (int i = 0; i < n; i++)
-                    if (added[i]) maps[i].Handle.DangerousRelease();
-            }
+            int index;
+            ulong seq;
+            int r = WaitMaps(maps, from, ms, out index, out seq);
+            if (r == -Native.ETIMEDOUT)
+                Fail(r, n == 1 ? Verb + " " + maps[0].Name + ": no content newer than seq " + from[0] + " within the timeout"
+                               : Verb + ": none of the " + n + " maps changed within the timeout", maps[0]);
+            if (r < 0) Fail(r, Message(maps[0].Name, r), maps[0]);
+            if (n == 1) { WriteObject(seq); return; }
+            // Several maps: the first (in order) that holds a newer content,
+            // as an object with MemoryMappedFile, Name, Index and Seq.
+            var m = maps[index];
+            var o = new PSObject();
+            o.TypeNames.Insert(0, "Mmf.MapChange");
+            o.Properties.Add(new PSNoteProperty("MemoryMappedFile", m));
+            o.Properties.Add(new PSNoteProperty("Name", m.Name));
+            o.Properties.Add(new PSNoteProperty("Index", index));
+            o.Properties.Add(new PSNoteProperty("Seq", seq));
+            WriteObject(o);
         }
     }
 

@@ -697,6 +697,50 @@ Describe 'Wait-MemoryMappedFile' {
     }
 }
 
+Describe 'Waits end at once on Stop and on Dispose' {
+    BeforeAll {
+        # A command in another runspace, given the map; started, not awaited.
+        function script:Start-In([object]$m, [string]$script) {
+            $ps = [PowerShell]::Create()
+            $null = $ps.AddScript("Import-Module System.IO.MemoryMappedFiles.Commands; `$m = `$args[0]; $script").AddArgument($m)
+            @{ ps = $ps; h = $ps.BeginInvoke() }
+        }
+    }
+    It 'Stop() ends <Command> within a second, not at its timeout' -ForEach @(
+        @{ Command = 'Wait-MemoryMappedFile $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m, $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m' }
+        @{ Command = 'Read-MemoryMappedFile $m -Follow' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'stop') 100
+        $r = Start-In $m $Command
+        Start-Sleep -Milliseconds 800
+        $r.h.IsCompleted | Should -BeFalse
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $r.ps.Stop()
+        $sw.ElapsedMilliseconds | Should -BeLessThan 1000
+        $r.ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $r.ps.Dispose(); $m.Dispose()
+    }
+    It 'a Dispose() of the map in another runspace ends <Command> with ObjectDisposedException naming it' -ForEach @(
+        @{ Command = 'Wait-MemoryMappedFile $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m' }
+        @{ Command = 'Read-MemoryMappedFile $m -Follow -TimeoutSeconds 20' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'disp') 100
+        $r = Start-In $m "try { $Command } catch { `$_ }"
+        Start-Sleep -Milliseconds 800
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $m.Dispose()
+        $r.h.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue
+        $sw.ElapsedMilliseconds | Should -BeLessThan 1000
+        $err = @($r.ps.EndInvoke($r.h)) | Where-Object { $_ -is [Management.Automation.ErrorRecord] }
+        $err[0].Exception | Should -BeOfType [ObjectDisposedException]
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($m.Name))
+        $r.ps.Dispose()
+    }
+}
+
 Describe 'GetWatcher: a map''s changes as a .NET event and a WaitHandle' {
     It 'raises Changed for Register-ObjectEvent at each new content, from no thread of the script' {
         $m = New-MemoryMappedFile (Fresh 'watch') 100
