@@ -156,8 +156,25 @@ namespace Mmf {
         [Parameter]
         public double TimeoutSeconds { get; set; } = -1;
 
+        // With -Follow: what delimits the appended pieces (Out-
+        // MemoryMappedFile -Append's separator, CRLF by default; with CRLF,
+        // a bare LF too, as the mmf command appends); empty: no split.
+        [Parameter]
+        [AllowEmptyString]
+        public string Separator { get; set; } = "\r\n";
+
+        // The pieces of an appended text, without the separator before each.
+        IEnumerable<string> Pieces(string text) {
+            string sep = Separator ?? "";
+            if (sep.Length == 0) { yield return text; yield break; }
+            string[] parts = sep == "\r\n" ? System.Text.RegularExpressions.Regex.Split(text, "\r?\n")
+                                           : text.Split(new[] { sep }, StringSplitOptions.None);
+            // The text starts with the separator put before the first piece.
+            for (int i = parts.Length > 1 && parts[0].Length == 0 ? 1 : 0; i < parts.Length; i++) yield return parts[i];
+        }
+
         // The content, then each later one: only the appended text when it
-        // extends the last one written out, the whole content (and a
+        // extends the last one written out (one item per piece appended), the whole content (and a
         // warning) otherwise; until -TimeoutSeconds or Ctrl+C.
         void FollowMap(MemoryMappedFile m) {
             var h = m.Handle;
@@ -179,8 +196,11 @@ namespace Mmf {
                 if (r == Native.ReadWhole && !first)
                     WriteWarning(Verb + " " + m.Name + ": the content was replaced (seq " + now + "); it follows whole (anything appended just before may be missed)");
                 len = whole ? (ulong)got : len + (ulong)got;
-                if (now != seq || first)
-                    WriteObject(Encoding.UTF8.GetString(buf, 0, (int)(ulong)got));
+                if (now != seq || first) {
+                    string text = Encoding.UTF8.GetString(buf, 0, (int)(ulong)got);
+                    if (whole) WriteObject(text);
+                    else foreach (var piece in Pieces(text)) WriteObject(piece);
+                }
                 seq = now;
                 first = false;
                 // Stop and Dispose() end the wait at once (WaitMaps).

@@ -500,8 +500,29 @@ Describe 'Read-MemoryMappedFile -Follow' {
         Out-MemoryMappedFile $m 'after' -Append
         $out = $job | Wait-Job -Timeout 30 | Receive-Job
         $pieces = @($out | Where-Object { $_ -notmatch 'was replaced' })
-        ($pieces -join '') | Should -Be ("first`n" + ((1..20 | ForEach-Object { "line $_" }) -join "`n") + "replaced`r`nafter")
+        # One item per piece appended (the mmf command appends after LF),
+        # however close together they came, without the separator.
+        $pieces | Should -Be (@('first') + (1..20 | ForEach-Object { "line $_" }) + @('replaced', 'after'))
         @($out | Where-Object { $_ -match 'was replaced' }).Count | Should -Be 1
+        $m.Dispose()
+    }
+}
+
+Describe 'Read-MemoryMappedFile -Follow, pieces' {
+    It 'gives one item per piece appended in one go, split on -Separator <Sep>' -ForEach @(
+        @{ Sep = $null; Give = "`r`n" }
+        @{ Sep = ','; Give = ',' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'pieces') 4096
+        Out-MemoryMappedFile $m 'first'
+        $args2 = @{ Follow = $true; TimeoutSeconds = 3 }
+        if ($Sep) { $args2.Separator = $Sep }
+        $job = Start-ThreadJob -ArgumentList $m, $args2 -ScriptBlock { param($m, $a) Read-MemoryMappedFile $m @a }
+        Start-Sleep -Milliseconds 800
+        # Three appends in one content: one publication the follower sees.
+        Out-MemoryMappedFile $m ("second" + $Give + "third" + $Give + "fourth") -Append -Separator $Give
+        $out = $job | Wait-Job -Timeout 20 | Receive-Job
+        $out | Should -Be @('first', 'second', 'third', 'fourth')
         $m.Dispose()
     }
 }
