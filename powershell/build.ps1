@@ -77,6 +77,8 @@ function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$De
         "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-MamlText $type.Name)</command:parameterValue>"
     }
     $desc = if ($Describe) {
+        $fixed = @{ WhatIf = 'Shows what the command would do, without doing it.'; Confirm = 'Asks for confirmation before the command does it.' }
+        if ($fixed.ContainsKey($Param.Name) -and -not $Text.ContainsKey($Param.Name)) { $Text = $fixed }
         if (-not $Text.ContainsKey($Param.Name)) { throw "help/Help.psd1 has no text for -$($Param.Name)" }
         "<maml:description>$(ConvertTo-MamlParas $Text[$Param.Name])</maml:description><dev:type><maml:name>$(ConvertTo-MamlText $type.FullName)</maml:name></dev:type>"
     } else { '' }
@@ -96,7 +98,9 @@ function ConvertTo-MamlTypes([string]$Tag, [string]$Item, $Pairs) {
 }
 
 function New-MamlHelp($Commands, [hashtable]$Help) {
-    $common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
+    # -WhatIf and -Confirm are shown (where a cmdlet has them), as
+    # PowerShell's own help shows them; the rest are <CommonParameters>.
+    $common = [Management.Automation.Cmdlet]::CommonParameters + @('UseTransaction')
     $sb = [Text.StringBuilder]::new()
     [void]$sb.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
     [void]$sb.AppendLine('<helpItems schema="maml" xmlns="http://msh">')

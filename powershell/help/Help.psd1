@@ -89,6 +89,8 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
             Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only what was appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), one string per piece appended, without the separator before it, however close together the appends came (pieces are told apart by -Separator), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C (at once, as does PowerShell.Stop()); a Dispose() of the map in another runspace ends it with an ObjectDisposedException that names the map.'
             TimeoutSeconds   = 'With -Follow: stop after this many seconds (default: follow until Ctrl+C).'
+            WhatIf           = 'Accepted, as the original module takes it, but a read changes nothing: it reads all the same (neither -WhatIf nor $WhatIfPreference stops it).'
+            Confirm          = 'Accepted, as the original module takes it; a read changes nothing and asks nothing.'
             Separator        = 'With -Follow: what the appender put between pieces (the -Separator of Out-MemoryMappedFile -Append), on which an appended text is split into one string per piece. Default CRLF, Out-MemoryMappedFile''s own, with a bare LF (what the mmf command appends with) recognised too; an empty string splits nothing (one string per publication).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value or by property name.')

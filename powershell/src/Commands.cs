@@ -218,7 +218,8 @@ namespace Mmf {
         protected override void Process() {
             var m = MemoryMappedFile;
             CheckOpen(m);
-            if (!ShouldProcess(m.Name, "Read memory-mapped file")) return;
+            // Not ShouldProcess-gated: a read changes nothing.  -WhatIf and
+            // -Confirm stay accepted, as the original's signature has them.
             if (Follow) {
                 if (Native.StatOf(m.Handle).kind != 0)
                     Fail(-Native.ERAW, Verb + " " + m.Name + ": -Follow needs an mmf map; this one is raw bytes", m);

@@ -48,6 +48,17 @@ Describe 'the module' {
         $names | Should -Be @('Get-MemoryMappedFile', 'New-MemoryMappedFile', 'Open-MemoryMappedFile', 'Out-MemoryMappedFile',
             'Read-MemoryMappedFile', 'Remove-MemoryMappedFile', 'Save-MemoryMappedFile', 'Wait-MemoryMappedFile')
     }
+    It 'shows -WhatIf and -Confirm in the syntax and parameters of the cmdlets that take them' {
+        foreach ($c in Get-Command -Module System.IO.MemoryMappedFiles.Commands) {
+            $h = Get-Help $c.Name -Full
+            $has = $c.Parameters.ContainsKey('WhatIf')
+            $syntax = ($h.syntax | Out-String)
+            foreach ($p in 'WhatIf', 'Confirm') {
+                ($syntax -match "-$p\b") | Should -Be $has -Because "$($c.Name) -$p in the syntax"
+                ($h.parameters.parameter.name -contains $p) | Should -Be $has -Because "$($c.Name) -$p in the parameters"
+            }
+        }
+    }
     It 'has help for every cmdlet, parameter and example' {
         foreach ($c in Get-Command -Module System.IO.MemoryMappedFiles.Commands) {
             $h = Get-Help $c.Name -Full
@@ -477,8 +488,10 @@ Describe 'Read-MemoryMappedFile' {
         $script:r | Read-MemoryMappedFile | Should -Be "with`0nul"
         [pscustomobject]@{ MemoryMappedFile = $script:r } | Read-MemoryMappedFile | Should -Be "with`0nul"
     }
-    It 'returns nothing with -WhatIf and says what it read with -Verbose' {
-        Read-MemoryMappedFile $script:r -WhatIf | Should -BeNullOrEmpty
+    It 'reads under -WhatIf and $WhatIfPreference (a read changes nothing) and says what it read with -Verbose' {
+        Read-MemoryMappedFile $script:r -WhatIf | Should -Be "with`0nul"
+        $WhatIfPreference = $true
+        try { Read-MemoryMappedFile $script:r | Should -Be "with`0nul" } finally { $WhatIfPreference = $false }
         $v = Read-MemoryMappedFile $script:r -Verbose 4>&1
         ($v | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join ' ' | Should -Match 'read 8 bytes'
     }
