@@ -72,6 +72,7 @@ function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$De
     if ($SetData.ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
     $pipeText = if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }
     $pos = if ($SetData.Position -ge 0) { $SetData.Position } else { 'named' }
+    $glob = if (@($Param.Attributes | Where-Object { $_ -is [Management.Automation.SupportsWildcardsAttribute] }).Count) { 'true' } else { 'false' }
     $aliases = if ($Param.Aliases.Count) { $Param.Aliases -join ', ' } else { 'none' }
     $value = if ($type -eq [Management.Automation.SwitchParameter]) { '' } else {
         "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-MamlText $type.Name)</command:parameterValue>"
@@ -86,7 +87,7 @@ function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$De
         "<command:parameterValueGroup>" + (($type.GetEnumNames() | ForEach-Object {
             "<command:parameterValue required=`"false`" variableLength=`"false`">$_</command:parameterValue>" }) -join '') + "</command:parameterValueGroup>"
     } else { '' }
-    "<command:parameter required=`"$($SetData.IsMandatory.ToString().ToLower())`" variableLength=`"false`" globbing=`"false`" pipelineInput=`"$pipeText`" position=`"$pos`" aliases=`"$aliases`"><maml:name>$($Param.Name)</maml:name>$desc$enum$value</command:parameter>"
+    "<command:parameter required=`"$($SetData.IsMandatory.ToString().ToLower())`" variableLength=`"false`" globbing=`"$glob`" pipelineInput=`"$pipeText`" position=`"$pos`" aliases=`"$aliases`"><maml:name>$($Param.Name)</maml:name>$desc$enum$value</command:parameter>"
 }
 
 function ConvertTo-MamlTypes([string]$Tag, [string]$Item, $Pairs) {

@@ -52,9 +52,14 @@ namespace Mmf {
         public string Value { get; private set; }
         public MapName(string s) {
             s = Plain(s);
-            Check(s);
-            Value = s;
+            // A string with '/' must fail to bind, so that positional binding
+            // gives it to -Path; other bad names bind, and the cmdlet reports
+            // them as the ArgumentException (InvalidMapName) they are.
+            if (s != null && s.Contains("/")) Check(s);
+            try { Check(s); } catch (ArgumentException e) { Error = e.Message; }
+            Value = s ?? "";
         }
+        internal string Error { get; private set; }
         public override string ToString() { return Value; }
 
         internal static void Check(string s) {
@@ -205,6 +210,21 @@ namespace Mmf {
                     "MapDisposed", ErrorCategory.InvalidOperation, m));
         }
 
+        // -TimeoutSeconds: 0 or more (0 only checks); left out, no limit.
+        protected void CheckTimeout(double t, bool given) {
+            if (given && (double.IsNaN(t) || t < 0))
+                FailRange("TimeoutSeconds", Verb + ": -TimeoutSeconds must be 0 or more seconds (it is " + t +
+                          "); leave it out to wait without limit", t, "TimeoutOutOfRange");
+        }
+
+        // The map a command was given, to name it in an error.
+        string BoundMapName() {
+            object v;
+            if (!MyInvocation.BoundParameters.TryGetValue("MemoryMappedFile", out v)) return null;
+            var m = v as MemoryMappedFile ?? (v is MemoryMappedFile[] a && a.Length > 0 ? a[0] : null);
+            return m != null ? m.Name : null;
+        }
+
         // An error that the silenced path of Stop() uses to end the record
         // without a second message; the cmdlets catch it in ProcessRecord.
         internal sealed class PipelineStoppedQuietly : Exception { }
@@ -218,8 +238,9 @@ namespace Mmf {
                 try { Fail(e.Code, Verb + ": " + e.Message, null); } catch (PipelineStoppedQuietly) { }
             } catch (ObjectDisposedException e) {
                 try {
-                    Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + ": the map was already removed from this process"),
-                        "MapDisposed", ErrorCategory.InvalidOperation, e.ObjectName));
+                    string name = BoundMapName();
+                    Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + (name != null ? " " + name : "") + ": the map was already removed from this process"),
+                        "MapDisposed", ErrorCategory.InvalidOperation, name ?? e.ObjectName));
                 } catch (PipelineStoppedQuietly) { }
             }
         }
@@ -284,7 +305,7 @@ namespace Mmf {
                             : "a map of that name exists; add -CreateOrOpen to open it";
                 break;
             case Native.EACCES: what = "permission denied; the map's mode or owner does not let you in"; break;
-            case Native.ENAME: what = "not a valid map name: " + Native.StrError(code); break;
+            case Native.ENAME: what = Native.StrError(code); break;
             case Native.EREADONLY: what = "the map is open without write access; nothing was written"; break;
             case Native.EISDIR: what = "is a directory, not a file"; break;
             case Native.ETOOBIG:

@@ -17,7 +17,7 @@ namespace Mmf {
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "MemoryMappedFileRights", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "HandleInheritability", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("mapName")]
-        [ValidateNotNullOrEmpty]
+        [AllowEmptyString]
         [ArgumentCompleter(typeof(MapNameCompleter))]
         public string Name { get; set; }
 
@@ -103,7 +103,7 @@ namespace Mmf {
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("value")]
-        [ValidateNotNullOrEmpty]
+        [AllowEmptyString]
         public string String { get; set; }
 
         [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
@@ -221,6 +221,7 @@ namespace Mmf {
             // Not ShouldProcess-gated: a read changes nothing.  -WhatIf and
             // -Confirm stay accepted, as the original's signature has them.
             if (Follow) {
+                CheckTimeout(TimeoutSeconds, MyInvocation.BoundParameters.ContainsKey("TimeoutSeconds"));
                 if (Native.StatOf(m.Handle).kind != 0)
                     Fail(-Native.ERAW, Verb + " " + m.Name + ": -Follow needs an mmf map; this one is raw bytes", m);
                 FollowMap(m);
@@ -294,6 +295,7 @@ namespace Mmf {
         protected override void Process() {
             var maps = MemoryMappedFile;
             foreach (var x in maps) CheckOpen(x);
+            CheckTimeout(TimeoutSeconds, MyInvocation.BoundParameters.ContainsKey("TimeoutSeconds"));
             bool after = MyInvocation.BoundParameters.ContainsKey("After");
             int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
             int n = maps.Length;
@@ -332,9 +334,10 @@ namespace Mmf {
             Info[] all;
             try { all = Native.List(); }
             catch (MmfException e) { Fail(e.Code, Message("/dev/shm", e.Code), "/dev/shm"); return; }
+            // A pattern, or the name itself: 'x-[1]' finds the map x-[1] too.
             var pattern = new WildcardPattern(Name);
             foreach (var f in all) {
-                if (!pattern.IsMatch(f.Name)) continue;
+                if (!pattern.IsMatch(f.Name) && f.Name != Name) continue;
                 var o = new PSObject();
                 o.TypeNames.Insert(0, "Mmf.MapInfo");
                 o.Properties.Add(new PSNoteProperty("Name", f.Name));

@@ -1124,3 +1124,66 @@ Describe 'issue 19 item 10: the smaller things' {
         (Get-Help about_System.IO.MemoryMappedFiles.Commands | Out-String) | Should -Match 'FileNotFoundException'
     }
 }
+
+Describe 'what a user found' {
+    It 'maps a file without a name: -Path -FileMode CreateNew -Size' {
+        $f = Join-Path $script:dir "$(Fresh 'noname').mmf"
+        $before = @(Get-ChildItem /dev/shm).Count
+        $m = New-MemoryMappedFile -Path $f -FileMode CreateNew -Size 4096
+        $m.Capacity | Should -BeGreaterOrEqual 4096
+        $m.Name | Should -Be $f
+        Test-Path $f | Should -BeTrue
+        Out-MemoryMappedFile $m 'in the file'
+        Read-MemoryMappedFile $m | Should -Be 'in the file'
+        $m.Dispose()
+        { New-MemoryMappedFile -Path "$f-2" -FileMode CreateNew } | Should -Throw '*-Size*' -ErrorId 'SizeRequired,*'
+    }
+    It "reports the bad name <Name> as ArgumentException InvalidMapName, worded once" -ForEach @(
+        @{ Name = 'ps\z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
+    ) {
+        foreach ($cmd in { New-MemoryMappedFile -Name $Name -Size 10 }, { Open-MemoryMappedFile -Name $Name }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e | Should -Not -BeNullOrEmpty
+            $e.Exception | Should -BeOfType [ArgumentException]
+            $e.FullyQualifiedErrorId | Should -BeLike 'InvalidMapName,*'
+            ([regex]::Matches($e.Exception.Message, 'not a valid map name')).Count | Should -BeLessOrEqual 1
+        }
+    }
+    It 'shows a removed map as (removed), whole' {
+        $m = New-MemoryMappedFile (Fresh 'rm') 100
+        $m.Dispose()
+        ($m | Format-Table | Out-String -Width 200) | Should -Match '\(removed\)'
+    }
+    It 'lists a map whose name has wildcard characters by its name, and says -Name takes wildcards' {
+        $n = (Fresh 'wild') + '-[br]'
+        $m = New-MemoryMappedFile -Name $n -Size 100
+        (Get-MemoryMappedFile $n).Name | Should -Be $n
+        (Get-Help Get-MemoryMappedFile -Parameter Name).globbing | Should -Be 'true'
+        $m.Dispose()
+    }
+    It 'refuses a -TimeoutSeconds of <T>' -ForEach @(@{ T = -1 }, @{ T = [double]::NaN }) {
+        $m = New-MemoryMappedFile (Fresh 'to') 100
+        { Wait-MemoryMappedFile $m -TimeoutSeconds $T } | Should -Throw -ErrorId 'TimeoutOutOfRange,*'
+        { Read-MemoryMappedFile $m -Follow -TimeoutSeconds $T } | Should -Throw -ErrorId 'TimeoutOutOfRange,*'
+        $m.Dispose()
+    }
+    It 'clears a content with an empty string' {
+        $m = New-MemoryMappedFile (Fresh 'empty') 100
+        Out-MemoryMappedFile $m 'something'
+        Out-MemoryMappedFile $m ''
+        $m.Length | Should -Be 0
+        Read-MemoryMappedFile $m | Should -Be ''
+        $m.Dispose()
+    }
+    It 'names the map in an ObjectDisposedException' {
+        $m = New-MemoryMappedFile (Fresh 'gone') 100
+        $m.Dispose()
+        foreach ($cmd in { Read-MemoryMappedFile $m }, { Out-MemoryMappedFile $m 'x' }, { Wait-MemoryMappedFile $m -TimeoutSeconds 1 }, { Save-MemoryMappedFile $m ./x }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType [ObjectDisposedException]
+            $e.Exception.Message | Should -Match ([regex]::Escape($m.Name))
+        }
+    }
+}
