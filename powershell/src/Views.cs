@@ -7,8 +7,10 @@
 // none were written, so that
 // readers in every process still see whole contents and writers of
 // different bytes never undo each other.  A write costs what it writes; a
-// publication costs one content's bytes.  Reads through the view show
-// the published content with the view's own unpublished writes over it.
+// publication costs one content's bytes.  Reads through the view show one
+// whole content, never a mix of two: a copy of the content published when
+// the view first reads (taken again after each Flush()), which costs one
+// content's bytes once, with the view's own unpublished writes over it.
 // A CopyOnWrite view keeps its writes and never publishes them.
 using System;
 using System.Collections.Generic;
@@ -32,6 +34,10 @@ namespace Mmf {
         long lastPage = -1;
         byte[] lastData;
         bool referenced;
+        // The whole content the view reads (unmanaged: a content may be
+        // larger than a .NET array), taken at the first read.
+        IntPtr snap;
+        long snapLen = -1;
 
         internal ViewBytes(MapHandle h, bool content, long capacity, bool cow) {
             this.h = h; this.content = content; this.capacity = capacity; this.cow = cow;
@@ -50,20 +56,36 @@ namespace Mmf {
             if (starts.Count > 0) ApplyDirty(pos, b, off, n);
         }
 
-        // The published content's bytes (zeros past its end).
+        // The snapshot's bytes (zeros past its end).
         void ReadContent(long pos, byte[] b, int off, int n) {
+            if (snapLen < 0) TakeSnapshot();
+            int have = (int)Math.Max(0, Math.Min(n, snapLen - pos));
+            if (have > 0) Marshal.Copy(new IntPtr(snap.ToInt64() + pos), b, off, have);
+            Array.Clear(b, off + have, n - have);
+        }
+
+        // One whole content, copied by mmf_read (which retries until its
+        // copy is of one content).
+        void TakeSnapshot() {
             for (;;) {
-                ReadView v;
-                int r = Native.mmf_read_begin(h, out v);
-                if (r < 0) throw new MmfException(r);
-                long len = (long)(ulong)v.len;
-                int have = (int)Math.Max(0, Math.Min(n, len - pos));
-                if (have > 0) Marshal.Copy(new IntPtr(v.data.ToInt64() + pos), b, off, have);
-                Array.Clear(b, off + have, n - have);
-                r = Native.mmf_read_end(h, ref v);
-                if (r == 0) return;
-                if (r != -Native.EOVERTAKEN) throw new MmfException(r);
+                long len = (long)(ulong)Native.StatOf(h).length;
+                IntPtr p = Marshal.AllocHGlobal((IntPtr)Math.Max(len, 1));
+                UIntPtr got;
+                ulong seq;
+                int r = Native.mmf_read_to(h, p, (UIntPtr)(ulong)len, out got, out seq);
+                if (r == -Native.ENOBUFS) { Marshal.FreeHGlobal(p); continue; }  // grown meanwhile
+                if (r < 0) { Marshal.FreeHGlobal(p); throw new MmfException(r); }
+                snap = p;
+                snapLen = (long)(ulong)got;
+                return;
             }
+        }
+
+        void DropSnapshot() {
+            if (snapLen < 0) return;
+            Marshal.FreeHGlobal(snap);
+            snap = IntPtr.Zero;
+            snapLen = -1;
         }
 
         // The first range that ends after pos.
@@ -137,7 +159,10 @@ namespace Mmf {
         // Publish the written bytes as one new content: the current content
         // with them in place (grown, with zeros, when they go past its end).
         public void Flush() {
-            if (!content || cow || starts.Count == 0) return;
+            if (!content) return;
+            // Nothing to publish: the next read takes the newest content.
+            if (starts.Count == 0) { DropSnapshot(); return; }
+            if (cow) return;
             for (;;) {
                 var st = Native.StatOf(h);
                 ulong size = Math.Max((ulong)st.length, (ulong)DirtyEnd);
@@ -173,6 +198,7 @@ namespace Mmf {
                     committed = true;
                     if (r < 0) throw new MmfException(r);
                     ClearDirty();
+                    DropSnapshot();  // the next read sees the content published
                     return;
                 } finally {
                     if (!committed) Native.mmf_write_abort(h, ref w);
@@ -182,6 +208,7 @@ namespace Mmf {
 
         // The view's reference on the map: the map stays open while the view is.
         public void Release() {
+            DropSnapshot();
             if (referenced) { referenced = false; h.DangerousRelease(); }
         }
     }

@@ -1187,3 +1187,37 @@ Describe 'what a user found' {
         }
     }
 }
+
+Describe 'a view of an mmf map reads one whole content' {
+    It 'reads the content of its first read to the end, whatever is published meanwhile, and the newest after Flush()' {
+        $m = New-MemoryMappedFile (Fresh 'snap') (128KB)
+        Out-MemoryMappedFile $m ('A' * 100000)
+        $other = Open-MemoryMappedFile $m.Name
+        $v = $m.CreateViewStream()
+        $v.ReadByte() | Should -Be ([byte][char]'A')
+        Out-MemoryMappedFile $other ('B' * 100000)
+        & mmf write $m.Name ('C' * 50000)
+        $v.Position = 99999
+        $v.ReadByte() | Should -Be ([byte][char]'A')
+        $v.Position = 0
+        $all = [IO.StreamReader]::new($v).ReadToEnd().TrimEnd("`0")
+        $all | Should -Be ('A' * 100000)
+        $v.Flush()
+        $v.Position = 0
+        $v.ReadByte() | Should -Be ([byte][char]'C')
+        $v.Position = 50000
+        $v.ReadByte() | Should -Be 0
+        $v.Dispose()
+        $a = $m.CreateViewAccessor()
+        $a.ReadByte(0) | Should -Be ([byte][char]'C')
+        Out-MemoryMappedFile $other 'D'
+        $a.ReadByte(0) | Should -Be ([byte][char]'C')
+        $a.ReadByte(1) | Should -Be ([byte][char]'C')
+        $a.Write(2, [byte]69)
+        $a.ReadByte(2) | Should -Be 69
+        $a.Dispose()
+        # The view's write went over the newest content (D), not its snapshot.
+        Read-MemoryMappedFile $m | Should -Be ("D`0E")
+        $other.Dispose(); $m.Dispose()
+    }
+}
