@@ -280,10 +280,38 @@ namespace Mmf {
         public ulong ReadUInt64(long p) { return BitConverter.ToUInt64(Take(p, 8), 0); }
         public float ReadSingle(long p) { return BitConverter.ToSingle(Take(p, 4), 0); }
         public double ReadDouble(long p) { return BitConverter.ToDouble(Take(p, 8), 0); }
-        public int ReadArray(long p, byte[] array, int offset, int count) {
-            int n = (int)Math.Max(0, Math.Min(count, size - p));
-            Get(p, array, offset, n);
+        public decimal ReadDecimal(long p) {
+            var b = Take(p, 16);
+            var bits = new int[4];
+            Buffer.BlockCopy(b, 0, bits, 0, 16);
+            try { return new decimal(bits); }   // lo, mid, hi, flags, as .NET lays it out
+            catch (ArgumentException) { throw new ArgumentException("the 16 bytes at " + p + " are not a decimal"); }
+        }
+
+        // Structs of any unmanaged type, as UnmanagedMemoryAccessor's
+        // generic members: a T[] or [ref] of another type is an error, never
+        // a conversion (there is no byte[]-only overload for PowerShell to
+        // convert an [int[]] to).
+        static void CheckArray<T>(T[] array, int offset, int count) {
+            if (array == null) throw new ArgumentNullException("array");
+            if (offset < 0) throw new ArgumentOutOfRangeException("offset", "cannot be negative");
+            if (count < 0) throw new ArgumentOutOfRangeException("count", "cannot be negative");
+            if (array.Length - offset < count) throw new ArgumentException("offset and count go past the end of the array");
+        }
+        public int ReadArray<T>(long p, T[] array, int offset, int count) where T : unmanaged {
+            CheckArray(array, offset, count);
+            if (p < 0 || p > size) throw new ArgumentOutOfRangeException("position", "beyond the view's " + size + " bytes");
+            int t = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            int n = (int)Math.Min(count, (size - p) / t);
+            var b = new byte[n * t];
+            Get(p, b, 0, b.Length);
+            b.AsSpan().CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan(offset, n)));
             return n;
+        }
+        public void Read<T>(long p, out T structure) where T : unmanaged {
+            var one = new T[1];
+            if (ReadArray(p, one, 0, 1) != 1) throw new ArgumentOutOfRangeException("position", "the struct goes past the view's " + size + " bytes");
+            structure = one[0];
         }
 
         void Give(long p, byte[] b) { Put(p, b, 0, b.Length); }
@@ -299,7 +327,19 @@ namespace Mmf {
         public void Write(long p, ulong v) { Give(p, BitConverter.GetBytes(v)); }
         public void Write(long p, float v) { Give(p, BitConverter.GetBytes(v)); }
         public void Write(long p, double v) { Give(p, BitConverter.GetBytes(v)); }
-        public void WriteArray(long p, byte[] array, int offset, int count) { Put(p, array, offset, count); }
+        public void Write(long p, decimal v) {
+            var bits = decimal.GetBits(v);
+            var b = new byte[16];
+            Buffer.BlockCopy(bits, 0, b, 0, 16);
+            Give(p, b);
+        }
+        public void WriteArray<T>(long p, T[] array, int offset, int count) where T : unmanaged {
+            CheckArray(array, offset, count);
+            Give(p, System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan(offset, count)).ToArray());
+        }
+        public void Write<T>(long p, ref T structure) where T : unmanaged {
+            WriteArray(p, new[] { structure }, 0, 1);
+        }
     }
 
     // What CreateViewStream returns: a Stream over the view's bytes, with

@@ -451,8 +451,10 @@ Describe 'Out-MemoryMappedFile' {
         Out-MemoryMappedFile $script:m 'C' $true
         Read-MemoryMappedFile $script:m | Should -Be "A`r`nB`r`nC"
     }
-    It 'refuses an empty string' {
-        { Out-MemoryMappedFile $script:m '' } | Should -Throw
+    It 'takes an empty string (a content of 0 bytes), as .NET writes 0 bytes' {
+        { Out-MemoryMappedFile $script:m '' } | Should -Not -Throw
+        Read-MemoryMappedFile $script:m | Should -Be ''
+        Out-MemoryMappedFile $script:m 'A'
     }
     It 'refuses a string beyond the capacity with LimitsExceeded, changing nothing' {
         Out-MemoryMappedFile $script:m 'kept'
@@ -1219,5 +1221,32 @@ Describe 'a view of an mmf map reads one whole content' {
         # The view's write went over the newest content (D), not its snapshot.
         Read-MemoryMappedFile $m | Should -Be ("D`0E")
         $other.Dispose(); $m.Dispose()
+    }
+}
+
+Describe 'the view accessor takes any unmanaged type, as UnmanagedMemoryAccessor' {
+    It 'writes and reads arrays, structs and decimals of their own type; another type is an error' {
+        $m = New-MemoryMappedFile (Fresh 'acc') 4096
+        $a = $m.CreateViewAccessor()
+        $a.WriteArray(0, [int[]](1..10), 0, 10)
+        $o = [int[]]::new(10)
+        $a.ReadArray(0, $o, 0, 10) | Should -Be 10
+        $o | Should -Be (1..10)
+        $b = [byte[]]::new(8)
+        $a.ReadArray(0, $b, 0, 8) | Should -Be 8
+        $b | Should -Be @(1, 0, 0, 0, 2, 0, 0, 0)
+        $d = [double[]]::new(3)
+        $a.ReadArray(4088, $d, 0, 3) | Should -Be 1   # as many as fit
+        $a.Write(100, [decimal]12.345)
+        $a.ReadDecimal(100) | Should -Be ([decimal]12.345)
+        $g = [guid]::NewGuid()
+        $a.Write(200, [ref]$g)
+        $h = [guid]::Empty
+        $a.Read(200, [ref]$h)
+        $h | Should -Be $g
+        { $a.ReadArray(0, [object[]]::new(3), 0, 3) } | Should -Throw
+        { $a.WriteArray(0, [int[]](1..10), 5, 10) } | Should -Throw
+        $a.Dispose()
+        $m.Dispose()
     }
 }
