@@ -620,13 +620,15 @@ Describe 'the map object' {
         CliRead $script:o.Name | Should -Be 'content'
         $s.Dispose()
     }
-    It 'shows every view each flushed write; writers of different bytes keep theirs' {
+    It 'shows every view each flushed write (after that view''s Flush()); writers of different bytes keep theirs' {
         $a = $script:o.CreateViewAccessor()
         $b = (Open-MemoryMappedFile $script:o.Name).CreateViewAccessor()
         foreach ($i in 1..5) {
             $a.Write(0, [int]$i)
             $a.ReadInt32(0) | Should -Be $i -Because 'a view sees its own writes at once'
             $a.Flush()
+            if ($i -gt 1) { $b.ReadInt32(0) | Should -Be ($i - 1) -Because 'a view reads one content until its Flush()' }
+            $b.Flush()
             $b.ReadInt32(0) | Should -Be $i
         }
         $b.Write(64, [int]777)
