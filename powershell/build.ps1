@@ -72,11 +72,14 @@ function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$De
     if ($SetData.ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
     $pipeText = if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }
     $pos = if ($SetData.Position -ge 0) { $SetData.Position } else { 'named' }
+    $glob = if (@($Param.Attributes | Where-Object { $_ -is [Management.Automation.SupportsWildcardsAttribute] }).Count) { 'true' } else { 'false' }
     $aliases = if ($Param.Aliases.Count) { $Param.Aliases -join ', ' } else { 'none' }
     $value = if ($type -eq [Management.Automation.SwitchParameter]) { '' } else {
         "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-MamlText $type.Name)</command:parameterValue>"
     }
     $desc = if ($Describe) {
+        $fixed = @{ WhatIf = 'Shows what the command would do, without doing it.'; Confirm = 'Asks for confirmation before the command does it.' }
+        if ($fixed.ContainsKey($Param.Name) -and -not $Text.ContainsKey($Param.Name)) { $Text = $fixed }
         if (-not $Text.ContainsKey($Param.Name)) { throw "help/Help.psd1 has no text for -$($Param.Name)" }
         "<maml:description>$(ConvertTo-MamlParas $Text[$Param.Name])</maml:description><dev:type><maml:name>$(ConvertTo-MamlText $type.FullName)</maml:name></dev:type>"
     } else { '' }
@@ -84,7 +87,7 @@ function ConvertTo-MamlParameter($Param, $SetData, [hashtable]$Text, [switch]$De
         "<command:parameterValueGroup>" + (($type.GetEnumNames() | ForEach-Object {
             "<command:parameterValue required=`"false`" variableLength=`"false`">$_</command:parameterValue>" }) -join '') + "</command:parameterValueGroup>"
     } else { '' }
-    "<command:parameter required=`"$($SetData.IsMandatory.ToString().ToLower())`" variableLength=`"false`" globbing=`"false`" pipelineInput=`"$pipeText`" position=`"$pos`" aliases=`"$aliases`"><maml:name>$($Param.Name)</maml:name>$desc$enum$value</command:parameter>"
+    "<command:parameter required=`"$($SetData.IsMandatory.ToString().ToLower())`" variableLength=`"false`" globbing=`"$glob`" pipelineInput=`"$pipeText`" position=`"$pos`" aliases=`"$aliases`"><maml:name>$($Param.Name)</maml:name>$desc$enum$value</command:parameter>"
 }
 
 function ConvertTo-MamlTypes([string]$Tag, [string]$Item, $Pairs) {
@@ -96,7 +99,9 @@ function ConvertTo-MamlTypes([string]$Tag, [string]$Item, $Pairs) {
 }
 
 function New-MamlHelp($Commands, [hashtable]$Help) {
-    $common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
+    # -WhatIf and -Confirm are shown (where a cmdlet has them), as
+    # PowerShell's own help shows them; the rest are <CommonParameters>.
+    $common = [Management.Automation.Cmdlet]::CommonParameters + @('UseTransaction')
     $sb = [Text.StringBuilder]::new()
     [void]$sb.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
     [void]$sb.AppendLine('<helpItems schema="maml" xmlns="http://msh">')

@@ -19,8 +19,8 @@ Positional arguments bind by type, as with the original: "New-MemoryMappedFile T
 Failures are statement-terminating errors with the .NET exception .NET throws: IOException (ErrorId MapExists) for an existing name, ArgumentOutOfRangeException (SizeOutOfRange) for a bad -Size, UnauthorizedAccessException (AccessDenied), FileNotFoundException (FileNotFound) for a missing file; try/catch catches them without -ErrorAction Stop.
 '@
         Parameters  = @{
-            Name                    = "The map's name: up to 255 bytes of UTF-8, anything but '/', '\' (refused as .NET refuses it) and NUL. Global\ and Local\ prefixes are dropped. With -Path or -FileStream, the name other processes open the file by. Tab completion offers the names in /dev/shm."
-            Size                    = 'The capacity in bytes (at least 1). With -Path, needed when the mode creates a map.'
+            Name                    = "The map's name: up to 255 bytes of UTF-8, anything but '/', '\' (refused as .NET refuses it) and NUL. Global\ and Local\ prefixes are dropped. With -Path or -FileStream, the name other processes open the file by. Tab completion offers the names in /dev/shm. A bad name is an ArgumentException (ErrorId InvalidMapName); a string with '/' is never bound to -Name (given by position it goes to -Path; given as -Name it is a parameter binding error)."
+            Size                    = 'The capacity in bytes (at least 1). With -Path, needed when the mode creates a map; -Path FILE -FileMode CreateNew -Size SIZE (beyond the original) maps a new file without a name in /dev/shm.'
             CreateOrOpen            = 'Open the map if it exists instead of failing.'
             MemoryMappedFileAccess  = 'ReadWrite (default), Read, CopyOnWrite, ReadExecute or ReadWriteExecute. Read and CopyOnWrite give a handle that cannot write (views of it are copies). The pages are never executable: the Execute values give the same access without it. Write is refused, as by .NET: a map must be readable.'
             MemoryMappedFileOptions = "None or DelayAllocatePages. Both are accepted: libmmf allocates a map's pages when they are first written. The cmdlets report a full store as an error; a raw object or a mapped file written through a view on a full store can crash pwsh (a SIGBUS, AccessViolationException), as with .NET."
@@ -32,7 +32,7 @@ Failures are statement-terminating errors with the .NET exception .NET throws: I
             UnixFileMode            = "Not in the original module. The permission bits of the map (or of the file -Path creates), as chmod takes them: 0640 or '0640' (an integer is read as octal digits), or an [IO.UnixFileMode] value. Applied exactly, whatever the umask. Default: 0600, the owner only."
         }
         Inputs      = @('System.String', 'The map name, by value; any parameter by property name.')
-        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile whose type names start with System.IO.MemoryMappedFiles.MemoryMappedFile, with Dispose(), SafeMemoryMappedFileHandle, CreateViewStream() and CreateViewAccessor(), and Name, Kind, Capacity, Length, Seq and Holders. Nothing on failure. A map nobody references any more is closed when the garbage collector finds it.')
+        Outputs     = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'An Mmf.MemoryMappedFile whose type names start with System.IO.MemoryMappedFiles.MemoryMappedFile, with Dispose(), SafeMemoryMappedFileHandle, CreateViewStream() and CreateViewAccessor() (a view of a map made by name reads one whole content, the one published at its first read or after its last Flush(); see about_System.IO.MemoryMappedFiles.Commands), and Name, Kind, Capacity, Length, Seq and Holders. Nothing on failure. A map nobody references any more is closed when the garbage collector finds it.')
         Notes       = 'What a view of a named map writes is published on the view''s Flush() and Dispose() (StreamWriter.Flush() and Dispose() flush the stream): other processes, and other views, then see the whole new content at once, never a mix, and writers of different bytes never undo each other. Until then only the view itself sees its writes. Views of raw objects and mapped plain files are the mapped bytes, seen at once. A view keeps its map open. A file that -Path creates is an mmf map: a header, then the content.'
         Examples    = @(
             @{ Code = '$map = New-MemoryMappedFile -Name "Test" -Size 1024'; Remarks = 'Creates the map Test with room for 1024 bytes (4096, whole pages).' }
@@ -69,7 +69,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
 '@
         Parameters  = @{
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
-            String           = 'The text (not empty); it can come from the pipeline.'
+            String           = 'The text; it can come from the pipeline. An empty string writes a content of 0 bytes (with -Append, it appends the separator alone).'
             Append           = 'Add the separator (CRLF, as the original writes) and the string to what is there.'
             Separator        = 'Not in the original module. What -Append puts between the content and the string: CRLF unless given ("`n" for LF, "" for none). Nothing goes before the first piece of an empty content.'
         }
@@ -87,11 +87,14 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         Description = 'Returns the last published content, exactly as written (UTF-8): no NUL bytes to strip, no stale tail. For a raw object or a mapped file, all its bytes, less trailing NULs.'
         Parameters  = @{
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
-            Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only the text appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C.'
-            TimeoutSeconds   = 'With -Follow: stop after this many seconds (default: follow until Ctrl+C).'
+            Follow           = 'Not in the original module. Write the content, then every later content as it is published, as tail -f does: only what was appended since the last one written out when the new content extends it (Out-MemoryMappedFile -Append in any process), one string per piece appended, without the separator before it, however close together the appends came (pieces are told apart by -Separator), the whole content otherwise, with a warning. Ends at -TimeoutSeconds or Ctrl+C (at once, as does PowerShell.Stop()); a Dispose() of the map in another runspace ends it with an ObjectDisposedException that names the map.'
+            TimeoutSeconds   = 'With -Follow: stop after this many seconds, 0 or more (default: follow until Ctrl+C); a negative number or NaN is refused (TimeoutOutOfRange).'
+            WhatIf           = 'Accepted, as the original module takes it, but a read changes nothing: it reads all the same (neither -WhatIf nor $WhatIfPreference stops it).'
+            Confirm          = 'Accepted, as the original module takes it; a read changes nothing and asks nothing.'
+            Separator        = 'With -Follow: what the appender put between pieces (the -Separator of Out-MemoryMappedFile -Append), on which an appended text is split into one string per piece. Default CRLF, Out-MemoryMappedFile''s own, with a bare LF (what the mmf command appends with) recognised too; an empty string splits nothing (one string per publication).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value or by property name.')
-        Outputs     = @('System.String', 'The content; with -Follow, one string per new piece.')
+        Outputs     = @('System.String', 'The content; with -Follow, one string per piece appended.')
         Examples    = @(
             @{ Code = 'Read-MemoryMappedFile -MemoryMappedFile $map | ConvertFrom-Json'; Remarks = 'Reads a JSON document that another process wrote.' }
             @{ Code = '$map | Read-MemoryMappedFile'; Remarks = 'The map from the pipeline.' }
@@ -121,16 +124,17 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
     }
     'Wait-MemoryMappedFile' = @{
         Synopsis    = 'Waits until a memory-mapped file (or any of several) holds a content newer than -After; returns its seq.'
-        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Given several maps (-MemoryMappedFile $a, $b), it returns when any of them changes, with an object that says which (MemoryMappedFile, Name, Index, Seq); Ctrl+C ends that wait. To react to changes without waiting at all, $map.GetWatcher() gives an object whose Changed event (Register-ObjectEvent) and WaitHandle a thread of the module raises at each new content. Not in the original module.'
+        Description = 'Sleeps without using the CPU and wakes as soon as another process writes: use it instead of "press ENTER to continue". -After defaults to the current content''s seq. Given several maps (-MemoryMappedFile $a, $b), it returns when any of them changes, with an object that says which (MemoryMappedFile, Name, Index, Seq). Ctrl+C (or PowerShell.Stop() on the runspace) ends the wait at once, and so does a Dispose() or Remove-MemoryMappedFile of one of the maps in another runspace of the process, with an ObjectDisposedException that names the map. To react to changes without waiting at all, $map.GetWatcher() gives an object whose Changed event (Register-ObjectEvent) and WaitHandle a thread of the module raises at each new content. Not in the original module.'
         Parameters  = @{
             MemoryMappedFile = 'The map, or several maps: then the first that changes is returned.'
-            After            = 'Wait for a seq greater than this (for each map, when several).'
-            TimeoutSeconds   = 'Give up after this many seconds with an error (default: wait without limit).'
+            After            = 'Wait for a seq greater than this (for each map, when several). Left out, the seq of the content when the command starts: a consumer that may open the map after the producer wrote should give -After 0 (any content) or the seq it last read.'
+            TimeoutSeconds   = 'Give up after this many seconds with an error, 0 or more (0 only checks; default: wait without limit); a negative number or NaN is refused (TimeoutOutOfRange).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value; -After by property name.')
         Outputs     = @('System.UInt64', 'The seq of the newer content, for one map; for several, an Mmf.MapChange object with MemoryMappedFile, Name, Index (in the list given) and Seq. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
         Examples    = @(
             @{ Code = '$seq = Wait-MemoryMappedFile -MemoryMappedFile $map -TimeoutSeconds 30'; Remarks = 'Waits up to 30 seconds for another process to write.' }
+            @{ Code = '$map = Open-MemoryMappedFile -Name Test; $null = Wait-MemoryMappedFile $map -After 0; Read-MemoryMappedFile $map'; Remarks = 'A consumer that may start after the producer wrote: -After 0 returns at once if any content was written, and waits for the first one otherwise.' }
             @{ Code = '$c = Wait-MemoryMappedFile $config, $jobs; "$($c.Name) is at seq $($c.Seq)"'; Remarks = 'Waits for whichever of two maps changes first.' }
             @{ Code = '$w = $map.GetWatcher(); Register-ObjectEvent $w Changed -Action { "seq $($EventArgs.Seq)" | Out-Host }'; Remarks = 'Runs a script block at each new content, with no thread or loop of the script''s own; $w.WaitHandle can also be waited on with [Threading.WaitHandle]::WaitAny beside other handles.' }
         )
@@ -138,7 +142,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
     'Get-MemoryMappedFile' = @{
         Synopsis    = 'Lists the maps in /dev/shm.'
         Description = 'One object per map the user can see, with Name, Kind (mmf, raw or file), Capacity, Length, Seq, Mode, Owner, Transient, Holders, LockPid and Error. Maps whose holders all died are removed first. Not in the original module.'
-        Parameters  = @{ Name = 'Only the maps whose name matches this wildcard pattern. Tab completion offers the names in /dev/shm.' }
+        Parameters  = @{ Name = 'Only the maps whose name matches this wildcard pattern, or is this very name (so that a name with [ ] * ? is found as it is). Tab completion offers the names in /dev/shm.' }
         Inputs      = @('System.String', 'The pattern, by value or by property name.')
         Outputs     = @('Mmf.MapInfo', 'One object per map; the default view shows Name, Kind, Capacity, Length, Seq, Holders and Mode.')
         Examples    = @(

@@ -15,8 +15,36 @@ using System.IO;
 using System.IO.MemoryMappedFiles;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Runtime.InteropServices;
 
 namespace Mmf {
+    // What a blocking cmdlet waits on beside its maps (mmf_wait_any's
+    // cancel descriptor): an eventfd that StopProcessing (Ctrl+C,
+    // PowerShell.Stop()) and a Dispose() of any of the maps make readable,
+    // so that the wait ends at once, not at its timeout.
+    internal sealed class CancelFd : IDisposable {
+        [DllImport("libc", SetLastError = true)] static extern int eventfd(uint initval, int flags);
+        [DllImport("libc", SetLastError = true)] static extern IntPtr write(int fd, ref ulong v, UIntPtr n);
+        [DllImport("libc")] static extern int close(int fd);
+        const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+        int fd;
+
+        internal CancelFd() {
+            fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (fd < 0) throw new MmfException(-Marshal.GetLastWin32Error());
+        }
+        internal int Fd { get { return fd; } }
+        internal void Signal() {
+            lock (this) {
+                ulong one = 1;
+                if (fd >= 0) write(fd, ref one, (UIntPtr)8u);
+            }
+        }
+        public void Dispose() {
+            lock (this) { if (fd >= 0) close(fd); fd = -1; }
+        }
+    }
+
     // A map's name: anything but '/', '\' and NUL (libmmf checks the rest).
     // Compiled cmdlets bind positional arguments by type, trying each set in
     // turn: a string with '/' is no map name, so it goes to -Path.
@@ -24,9 +52,14 @@ namespace Mmf {
         public string Value { get; private set; }
         public MapName(string s) {
             s = Plain(s);
-            Check(s);
-            Value = s;
+            // A string with '/' must fail to bind, so that positional binding
+            // gives it to -Path; other bad names bind, and the cmdlet reports
+            // them as the ArgumentException (InvalidMapName) they are.
+            if (s != null && s.Contains("/")) Check(s);
+            try { Check(s); } catch (ArgumentException e) { Error = e.Message; }
+            Value = s ?? "";
         }
+        internal string Error { get; private set; }
         public override string ToString() { return Value; }
 
         internal static void Check(string s) {
@@ -177,6 +210,21 @@ namespace Mmf {
                     "MapDisposed", ErrorCategory.InvalidOperation, m));
         }
 
+        // -TimeoutSeconds: 0 or more (0 only checks); left out, no limit.
+        protected void CheckTimeout(double t, bool given) {
+            if (given && (double.IsNaN(t) || t < 0))
+                FailRange("TimeoutSeconds", Verb + ": -TimeoutSeconds must be 0 or more seconds (it is " + t +
+                          "); leave it out to wait without limit", t, "TimeoutOutOfRange");
+        }
+
+        // The map a command was given, to name it in an error.
+        string BoundMapName() {
+            object v;
+            if (!MyInvocation.BoundParameters.TryGetValue("MemoryMappedFile", out v)) return null;
+            var m = v as MemoryMappedFile ?? (v is MemoryMappedFile[] a && a.Length > 0 ? a[0] : null);
+            return m != null ? m.Name : null;
+        }
+
         // An error that the silenced path of Stop() uses to end the record
         // without a second message; the cmdlets catch it in ProcessRecord.
         internal sealed class PipelineStoppedQuietly : Exception { }
@@ -190,13 +238,59 @@ namespace Mmf {
                 try { Fail(e.Code, Verb + ": " + e.Message, null); } catch (PipelineStoppedQuietly) { }
             } catch (ObjectDisposedException e) {
                 try {
-                    Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + ": the map was already removed from this process"),
-                        "MapDisposed", ErrorCategory.InvalidOperation, e.ObjectName));
+                    string name = BoundMapName();
+                    Stop(new ErrorRecord(new ObjectDisposedException(null, Verb + (name != null ? " " + name : "") + ": the map was already removed from this process"),
+                        "MapDisposed", ErrorCategory.InvalidOperation, name ?? e.ObjectName));
                 } catch (PipelineStoppedQuietly) { }
             }
         }
 
         protected abstract void Process();
+
+        // The wait in progress, for StopProcessing.
+        CancelFd cancel;
+        readonly object cancelLock = new object();
+
+        protected override void StopProcessing() {
+            lock (cancelLock) if (cancel != null) cancel.Signal();
+        }
+
+        // Waits until one of the maps holds a content newer than its entry
+        // of from (ms -1: without limit): 0 and the first such map's index
+        // and seq, or -ETIMEDOUT, or a libmmf error.  Stop ends the command
+        // (PipelineStoppedException); a Dispose() of one of the maps, in any
+        // runspace, ends it with ObjectDisposedException naming the map.
+        internal int WaitMaps(MemoryMappedFile[] maps, ulong[] from, int ms, out int index, out ulong seq) {
+            int n = maps.Length;
+            var raw = new IntPtr[n];
+            var added = new bool[n];
+            var c = new CancelFd();
+            lock (cancelLock) cancel = c;
+            try {
+                for (int i = 0; i < n; i++) {
+                    maps[i].AddWaiter(c);
+                    CheckOpen(maps[i]);
+                    maps[i].Handle.DangerousAddRef(ref added[i]);
+                    raw[i] = maps[i].Handle.DangerousGetHandle();
+                }
+                if (Stopping) throw new PipelineStoppedException();
+                UIntPtr at;
+                int r = Native.mmf_wait_any(raw, from, (UIntPtr)n, c.Fd, ms, out at, out seq);
+                index = (int)(ulong)at;
+                if (r == -Native.ECANCELED) {
+                    if (Stopping) throw new PipelineStoppedException();
+                    foreach (var m in maps) CheckOpen(m);
+                }
+                return r;
+            } finally {
+                for (int i = 0; i < n; i++) {
+                    if (added[i]) maps[i].Handle.DangerousRelease();
+                    maps[i].RemoveWaiter(c);
+                }
+                lock (cancelLock) cancel = null;
+                c.Dispose();
+            }
+        }
 
         // What went wrong, in the words the mmf command uses: "VERB NAME: what".
         protected string Message(string name, int code, bool file = false) {
@@ -211,7 +305,7 @@ namespace Mmf {
                             : "a map of that name exists; add -CreateOrOpen to open it";
                 break;
             case Native.EACCES: what = "permission denied; the map's mode or owner does not let you in"; break;
-            case Native.ENAME: what = "not a valid map name: " + Native.StrError(code); break;
+            case Native.ENAME: what = Native.StrError(code); break;
             case Native.EREADONLY: what = "the map is open without write access; nothing was written"; break;
             case Native.EISDIR: what = "is a directory, not a file"; break;
             case Native.ETOOBIG:

@@ -17,7 +17,7 @@ namespace Mmf {
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "MemoryMappedFileRights", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "HandleInheritability", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("mapName")]
-        [ValidateNotNullOrEmpty]
+        [AllowEmptyString]
         [ArgumentCompleter(typeof(MapNameCompleter))]
         public string Name { get; set; }
 
@@ -103,7 +103,7 @@ namespace Mmf {
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("value")]
-        [ValidateNotNullOrEmpty]
+        [AllowEmptyString]
         public string String { get; set; }
 
         [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
@@ -156,8 +156,25 @@ namespace Mmf {
         [Parameter]
         public double TimeoutSeconds { get; set; } = -1;
 
+        // With -Follow: what delimits the appended pieces (Out-
+        // MemoryMappedFile -Append's separator, CRLF by default; with CRLF,
+        // a bare LF too, as the mmf command appends); empty: no split.
+        [Parameter]
+        [AllowEmptyString]
+        public string Separator { get; set; } = "\r\n";
+
+        // The pieces of an appended text, without the separator before each.
+        IEnumerable<string> Pieces(string text) {
+            string sep = Separator ?? "";
+            if (sep.Length == 0) { yield return text; yield break; }
+            string[] parts = sep == "\r\n" ? System.Text.RegularExpressions.Regex.Split(text, "\r?\n")
+                                           : text.Split(new[] { sep }, StringSplitOptions.None);
+            // The text starts with the separator put before the first piece.
+            for (int i = parts.Length > 1 && parts[0].Length == 0 ? 1 : 0; i < parts.Length; i++) yield return parts[i];
+        }
+
         // The content, then each later one: only the appended text when it
-        // extends the last one written out, the whole content (and a
+        // extends the last one written out (one item per piece appended), the whole content (and a
         // warning) otherwise; until -TimeoutSeconds or Ctrl+C.
         void FollowMap(MemoryMappedFile m) {
             var h = m.Handle;
@@ -179,28 +196,32 @@ namespace Mmf {
                 if (r == Native.ReadWhole && !first)
                     WriteWarning(Verb + " " + m.Name + ": the content was replaced (seq " + now + "); it follows whole (anything appended just before may be missed)");
                 len = whole ? (ulong)got : len + (ulong)got;
-                if (now != seq || first)
-                    WriteObject(Encoding.UTF8.GetString(buf, 0, (int)(ulong)got));
+                if (now != seq || first) {
+                    string text = Encoding.UTF8.GetString(buf, 0, (int)(ulong)got);
+                    if (whole) WriteObject(text);
+                    else foreach (var piece in Pieces(text)) WriteObject(piece);
+                }
                 seq = now;
                 first = false;
-                // Wait in slices, so that Ctrl+C (Stopping) is seen.
-                for (;;) {
-                    if (Stopping) return;
-                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (left <= 0) return;
-                    ulong newer;
-                    r = Native.mmf_wait(h, seq, (int)Math.Min(left, 200), out newer);
-                    if (r == 0) break;
-                    if (r != -Native.ETIMEDOUT) Fail(r, Message(m.Name, r), m);
-                }
+                // Stop and Dispose() end the wait at once (WaitMaps).
+                double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
+                if (left <= 0) return;
+                int ms = deadline == DateTime.MaxValue ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(left));
+                int index;
+                ulong newer;
+                r = WaitMaps(new[] { m }, new[] { seq }, ms, out index, out newer);
+                if (r == -Native.ETIMEDOUT) return;
+                if (r < 0) Fail(r, Message(m.Name, r), m);
             }
         }
 
         protected override void Process() {
             var m = MemoryMappedFile;
             CheckOpen(m);
-            if (!ShouldProcess(m.Name, "Read memory-mapped file")) return;
+            // Not ShouldProcess-gated: a read changes nothing.  -WhatIf and
+            // -Confirm stay accepted, as the original's signature has them.
             if (Follow) {
+                CheckTimeout(TimeoutSeconds, MyInvocation.BoundParameters.ContainsKey("TimeoutSeconds"));
                 if (Native.StatOf(m.Handle).kind != 0)
                     Fail(-Native.ERAW, Verb + " " + m.Name + ": -Follow needs an mmf map; this one is raw bytes", m);
                 FollowMap(m);
@@ -274,63 +295,30 @@ namespace Mmf {
         protected override void Process() {
             var maps = MemoryMappedFile;
             foreach (var x in maps) CheckOpen(x);
+            CheckTimeout(TimeoutSeconds, MyInvocation.BoundParameters.ContainsKey("TimeoutSeconds"));
             bool after = MyInvocation.BoundParameters.ContainsKey("After");
             int ms = TimeoutSeconds < 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(TimeoutSeconds * 1000));
-            if (maps.Length == 1) {
-                var m = maps[0];
-                ulong from = after ? After : m.Seq;
-                ulong seq;
-                int r = Native.mmf_wait(m.Handle, from, ms, out seq);
-                if (r == -Native.ETIMEDOUT)
-                    Fail(r, Verb + " " + m.Name + ": no content newer than seq " + from + " within the timeout", m);
-                if (r < 0) Fail(r, Message(m.Name, r), m);
-                WriteObject(seq);
-                return;
-            }
-            WaitAny(maps, after, ms);
-        }
-
-        // Several maps: the first (in order) that holds a newer content, as
-        // an object with MemoryMappedFile, Name, Index and Seq.  Waits in
-        // slices, so that Ctrl+C (Stopping) is seen.
-        void WaitAny(MemoryMappedFile[] maps, bool after, int ms) {
             int n = maps.Length;
             var from = new ulong[n];
             for (int i = 0; i < n; i++) from[i] = after ? After : maps[i].Seq;
-            var raw = new IntPtr[n];
-            var added = new bool[n];
-            try {
-                for (int i = 0; i < n; i++) {
-                    maps[i].Handle.DangerousAddRef(ref added[i]);
-                    raw[i] = maps[i].Handle.DangerousGetHandle();
-                }
-                var deadline = ms < 0 ? DateTime.MaxValue : DateTime.UtcNow.AddMilliseconds(ms);
-                for (;;) {
-                    double left = (deadline - DateTime.UtcNow).TotalMilliseconds;
-                    if (Stopping) return;
-                    UIntPtr index;
-                    ulong seq;
-                    int r = Native.mmf_wait_any(raw, from, (UIntPtr)n, -1, (int)Math.Max(0, Math.Min(left, 200)), out index, out seq);
-                    if (r == 0) {
-                        var m = maps[(int)(ulong)index];
-                        var o = new PSObject();
-                        o.TypeNames.Insert(0, "Mmf.MapChange");
-                        o.Properties.Add(new PSNoteProperty("MemoryMappedFile", m));
-                        o.Properties.Add(new PSNoteProperty("Name", m.Name));
-                        o.Properties.Add(new PSNoteProperty("Index", (int)(ulong)index));
-                        o.Properties.Add(new PSNoteProperty("Seq", seq));
-                        WriteObject(o);
-                        return;
-                    }
-                    if (r == -Native.ETIMEDOUT && left > 200) continue;
-                    if (r == -Native.ETIMEDOUT)
-                        Fail(r, Verb + ": none of the " + n + " maps changed within the timeout", maps[0]);
-                    Fail(r, Message(maps[0].Name, r), maps[0]);
-                }
-            } finally {
-                for (int i = 0; i < n; i++)
-                    if (added[i]) maps[i].Handle.DangerousRelease();
-            }
+            int index;
+            ulong seq;
+            int r = WaitMaps(maps, from, ms, out index, out seq);
+            if (r == -Native.ETIMEDOUT)
+                Fail(r, n == 1 ? Verb + " " + maps[0].Name + ": no content newer than seq " + from[0] + " within the timeout"
+                               : Verb + ": none of the " + n + " maps changed within the timeout", maps[0]);
+            if (r < 0) Fail(r, Message(maps[0].Name, r), maps[0]);
+            if (n == 1) { WriteObject(seq); return; }
+            // Several maps: the first (in order) that holds a newer content,
+            // as an object with MemoryMappedFile, Name, Index and Seq.
+            var m = maps[index];
+            var o = new PSObject();
+            o.TypeNames.Insert(0, "Mmf.MapChange");
+            o.Properties.Add(new PSNoteProperty("MemoryMappedFile", m));
+            o.Properties.Add(new PSNoteProperty("Name", m.Name));
+            o.Properties.Add(new PSNoteProperty("Index", index));
+            o.Properties.Add(new PSNoteProperty("Seq", seq));
+            WriteObject(o);
         }
     }
 
@@ -346,9 +334,10 @@ namespace Mmf {
             Info[] all;
             try { all = Native.List(); }
             catch (MmfException e) { Fail(e.Code, Message("/dev/shm", e.Code), "/dev/shm"); return; }
+            // A pattern, or the name itself: 'x-[1]' finds the map x-[1] too.
             var pattern = new WildcardPattern(Name);
             foreach (var f in all) {
-                if (!pattern.IsMatch(f.Name)) continue;
+                if (!pattern.IsMatch(f.Name) && f.Name != Name) continue;
                 var o = new PSObject();
                 o.TypeNames.Insert(0, "Mmf.MapInfo");
                 o.Properties.Add(new PSNoteProperty("Name", f.Name));

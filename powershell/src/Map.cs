@@ -20,6 +20,8 @@ namespace Mmf {
         SafeMemoryMappedFileHandle safe;
         MapWatcher watcher;
         int disposed;
+        // The waits (Wait-, Read- -Follow) on this map, woken by Dispose().
+        readonly System.Collections.Generic.List<CancelFd> waiters = new System.Collections.Generic.List<CancelFd>();
 
         public string Name { get; private set; }
         public string Path { get; private set; }
@@ -127,6 +129,12 @@ namespace Mmf {
             return View(offset, size, access);
         }
 
+        internal void AddWaiter(CancelFd c) {
+            lock (waiters) waiters.Add(c);
+            if (IsDisposed) c.Signal();
+        }
+        internal void RemoveWaiter(CancelFd c) { lock (waiters) waiters.Remove(c); }
+
         // Views keep the handle open (their own references) until they are
         // disposed, as .NET's views keep theirs.
         public void Dispose() {
@@ -136,6 +144,7 @@ namespace Mmf {
             if (w != null) w.Dispose();
             if (ownedStream != null) ownedStream.Dispose();
             handle.Dispose();
+            lock (waiters) foreach (var c in waiters) c.Signal();
             if (alias != null) alias.Dispose();
         }
 

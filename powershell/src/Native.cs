@@ -105,6 +105,7 @@ namespace Mmf {
         [DllImport(Lib)] public static extern int mmf_write(MapHandle m, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_append(MapHandle m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
         [DllImport(Lib)] public static extern int mmf_read(MapHandle m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
+        [DllImport(Lib, EntryPoint = "mmf_read")] public static extern int mmf_read_to(MapHandle m, IntPtr buf, UIntPtr cap, out UIntPtr len, out ulong seq);
         [DllImport(Lib)] public static extern int mmf_read_since(MapHandle m, ulong seq, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr retLen, out ulong retSeq);
         [DllImport(Lib)] public static extern int mmf_read_begin(MapHandle m, out ReadView v);
         [DllImport(Lib)] public static extern int mmf_read_end(MapHandle m, ref ReadView v);

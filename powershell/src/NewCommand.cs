@@ -56,6 +56,10 @@ namespace Mmf {
         [Parameter(Mandatory = true, Position = 3, ParameterSetName = "CreateFromFileSet4", ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, Position = 3, ParameterSetName = "CreateFromFileSet5", ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = "FileStreamSet", ValueFromPipelineByPropertyName = true)]
+        // Beyond the original: a file created without a name
+        // (-Path -FileMode CreateNew -Size), as .NET's CreateFromFile(path,
+        // mode, null, capacity); by name only, so positions stay the original's.
+        [Parameter(ParameterSetName = "FileModeSet", ValueFromPipelineByPropertyName = true)]
         [Alias("capacity")]
         public long Size { get; set; }
 
@@ -96,6 +100,8 @@ namespace Mmf {
             string set = ParameterSetName;
             var access = MemoryMappedFileAccess;
             string label = Name != null ? Name.Value : Path != null ? Path.Value : FileStream != null ? FileStream.Name : "";
+            if (Name != null && Name.Error != null)
+                FailArgument(Verb + " " + Name.Value + ": " + Name.Error, Name.Value, "InvalidMapName");
             if (access == MemoryMappedFileAccess.Write)
                 FailArgument(Verb + " " + label + ": -MemoryMappedFileAccess Write is not allowed (a map must be readable); use ReadWrite", access);
             if (MyInvocation.BoundParameters.ContainsKey("Size") && Size <= 0)

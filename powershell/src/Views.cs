@@ -7,8 +7,10 @@
 // none were written, so that
 // readers in every process still see whole contents and writers of
 // different bytes never undo each other.  A write costs what it writes; a
-// publication costs one content's bytes.  Reads through the view show
-// the published content with the view's own unpublished writes over it.
+// publication costs one content's bytes.  Reads through the view show one
+// whole content, never a mix of two: a copy of the content published when
+// the view first reads (taken again after each Flush()), which costs one
+// content's bytes once, with the view's own unpublished writes over it.
 // A CopyOnWrite view keeps its writes and never publishes them.
 using System;
 using System.Collections.Generic;
@@ -32,6 +34,10 @@ namespace Mmf {
         long lastPage = -1;
         byte[] lastData;
         bool referenced;
+        // The whole content the view reads (unmanaged: a content may be
+        // larger than a .NET array), taken at the first read.
+        IntPtr snap;
+        long snapLen = -1;
 
         internal ViewBytes(MapHandle h, bool content, long capacity, bool cow) {
             this.h = h; this.content = content; this.capacity = capacity; this.cow = cow;
@@ -50,20 +56,36 @@ namespace Mmf {
             if (starts.Count > 0) ApplyDirty(pos, b, off, n);
         }
 
-        // The published content's bytes (zeros past its end).
+        // The snapshot's bytes (zeros past its end).
         void ReadContent(long pos, byte[] b, int off, int n) {
+            if (snapLen < 0) TakeSnapshot();
+            int have = (int)Math.Max(0, Math.Min(n, snapLen - pos));
+            if (have > 0) Marshal.Copy(new IntPtr(snap.ToInt64() + pos), b, off, have);
+            Array.Clear(b, off + have, n - have);
+        }
+
+        // One whole content, copied by mmf_read (which retries until its
+        // copy is of one content).
+        void TakeSnapshot() {
             for (;;) {
-                ReadView v;
-                int r = Native.mmf_read_begin(h, out v);
-                if (r < 0) throw new MmfException(r);
-                long len = (long)(ulong)v.len;
-                int have = (int)Math.Max(0, Math.Min(n, len - pos));
-                if (have > 0) Marshal.Copy(new IntPtr(v.data.ToInt64() + pos), b, off, have);
-                Array.Clear(b, off + have, n - have);
-                r = Native.mmf_read_end(h, ref v);
-                if (r == 0) return;
-                if (r != -Native.EOVERTAKEN) throw new MmfException(r);
+                long len = (long)(ulong)Native.StatOf(h).length;
+                IntPtr p = Marshal.AllocHGlobal((IntPtr)Math.Max(len, 1));
+                UIntPtr got;
+                ulong seq;
+                int r = Native.mmf_read_to(h, p, (UIntPtr)(ulong)len, out got, out seq);
+                if (r == -Native.ENOBUFS) { Marshal.FreeHGlobal(p); continue; }  // grown meanwhile
+                if (r < 0) { Marshal.FreeHGlobal(p); throw new MmfException(r); }
+                snap = p;
+                snapLen = (long)(ulong)got;
+                return;
             }
+        }
+
+        void DropSnapshot() {
+            if (snapLen < 0) return;
+            Marshal.FreeHGlobal(snap);
+            snap = IntPtr.Zero;
+            snapLen = -1;
         }
 
         // The first range that ends after pos.
@@ -137,7 +159,10 @@ namespace Mmf {
         // Publish the written bytes as one new content: the current content
         // with them in place (grown, with zeros, when they go past its end).
         public void Flush() {
-            if (!content || cow || starts.Count == 0) return;
+            if (!content) return;
+            // Nothing to publish: the next read takes the newest content.
+            if (starts.Count == 0) { DropSnapshot(); return; }
+            if (cow) return;
             for (;;) {
                 var st = Native.StatOf(h);
                 ulong size = Math.Max((ulong)st.length, (ulong)DirtyEnd);
@@ -173,6 +198,7 @@ namespace Mmf {
                     committed = true;
                     if (r < 0) throw new MmfException(r);
                     ClearDirty();
+                    DropSnapshot();  // the next read sees the content published
                     return;
                 } finally {
                     if (!committed) Native.mmf_write_abort(h, ref w);
@@ -182,6 +208,7 @@ namespace Mmf {
 
         // The view's reference on the map: the map stays open while the view is.
         public void Release() {
+            DropSnapshot();
             if (referenced) { referenced = false; h.DangerousRelease(); }
         }
     }
@@ -253,10 +280,38 @@ namespace Mmf {
         public ulong ReadUInt64(long p) { return BitConverter.ToUInt64(Take(p, 8), 0); }
         public float ReadSingle(long p) { return BitConverter.ToSingle(Take(p, 4), 0); }
         public double ReadDouble(long p) { return BitConverter.ToDouble(Take(p, 8), 0); }
-        public int ReadArray(long p, byte[] array, int offset, int count) {
-            int n = (int)Math.Max(0, Math.Min(count, size - p));
-            Get(p, array, offset, n);
+        public decimal ReadDecimal(long p) {
+            var b = Take(p, 16);
+            var bits = new int[4];
+            Buffer.BlockCopy(b, 0, bits, 0, 16);
+            try { return new decimal(bits); }   // lo, mid, hi, flags, as .NET lays it out
+            catch (ArgumentException) { throw new ArgumentException("the 16 bytes at " + p + " are not a decimal"); }
+        }
+
+        // Structs of any unmanaged type, as UnmanagedMemoryAccessor's
+        // generic members: a T[] or [ref] of another type is an error, never
+        // a conversion (there is no byte[]-only overload for PowerShell to
+        // convert an [int[]] to).
+        static void CheckArray<T>(T[] array, int offset, int count) {
+            if (array == null) throw new ArgumentNullException("array");
+            if (offset < 0) throw new ArgumentOutOfRangeException("offset", "cannot be negative");
+            if (count < 0) throw new ArgumentOutOfRangeException("count", "cannot be negative");
+            if (array.Length - offset < count) throw new ArgumentException("offset and count go past the end of the array");
+        }
+        public int ReadArray<T>(long p, T[] array, int offset, int count) where T : unmanaged {
+            CheckArray(array, offset, count);
+            if (p < 0 || p > size) throw new ArgumentOutOfRangeException("position", "beyond the view's " + size + " bytes");
+            int t = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            int n = (int)Math.Min(count, (size - p) / t);
+            var b = new byte[n * t];
+            Get(p, b, 0, b.Length);
+            b.AsSpan().CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan(offset, n)));
             return n;
+        }
+        public void Read<T>(long p, out T structure) where T : unmanaged {
+            var one = new T[1];
+            if (ReadArray(p, one, 0, 1) != 1) throw new ArgumentOutOfRangeException("position", "the struct goes past the view's " + size + " bytes");
+            structure = one[0];
         }
 
         void Give(long p, byte[] b) { Put(p, b, 0, b.Length); }
@@ -272,7 +327,19 @@ namespace Mmf {
         public void Write(long p, ulong v) { Give(p, BitConverter.GetBytes(v)); }
         public void Write(long p, float v) { Give(p, BitConverter.GetBytes(v)); }
         public void Write(long p, double v) { Give(p, BitConverter.GetBytes(v)); }
-        public void WriteArray(long p, byte[] array, int offset, int count) { Put(p, array, offset, count); }
+        public void Write(long p, decimal v) {
+            var bits = decimal.GetBits(v);
+            var b = new byte[16];
+            Buffer.BlockCopy(bits, 0, b, 0, 16);
+            Give(p, b);
+        }
+        public void WriteArray<T>(long p, T[] array, int offset, int count) where T : unmanaged {
+            CheckArray(array, offset, count);
+            Give(p, System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan(offset, count)).ToArray());
+        }
+        public void Write<T>(long p, ref T structure) where T : unmanaged {
+            WriteArray(p, new[] { structure }, 0, 1);
+        }
     }
 
     // What CreateViewStream returns: a Stream over the view's bytes, with

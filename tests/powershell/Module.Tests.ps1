@@ -48,6 +48,17 @@ Describe 'the module' {
         $names | Should -Be @('Get-MemoryMappedFile', 'New-MemoryMappedFile', 'Open-MemoryMappedFile', 'Out-MemoryMappedFile',
             'Read-MemoryMappedFile', 'Remove-MemoryMappedFile', 'Save-MemoryMappedFile', 'Wait-MemoryMappedFile')
     }
+    It 'shows -WhatIf and -Confirm in the syntax and parameters of the cmdlets that take them' {
+        foreach ($c in Get-Command -Module System.IO.MemoryMappedFiles.Commands) {
+            $h = Get-Help $c.Name -Full
+            $has = $c.Parameters.ContainsKey('WhatIf')
+            $syntax = ($h.syntax | Out-String)
+            foreach ($p in 'WhatIf', 'Confirm') {
+                ($syntax -match "-$p\b") | Should -Be $has -Because "$($c.Name) -$p in the syntax"
+                ($h.parameters.parameter.name -contains $p) | Should -Be $has -Because "$($c.Name) -$p in the parameters"
+            }
+        }
+    }
     It 'has help for every cmdlet, parameter and example' {
         foreach ($c in Get-Command -Module System.IO.MemoryMappedFiles.Commands) {
             $h = Get-Help $c.Name -Full
@@ -440,8 +451,10 @@ Describe 'Out-MemoryMappedFile' {
         Out-MemoryMappedFile $script:m 'C' $true
         Read-MemoryMappedFile $script:m | Should -Be "A`r`nB`r`nC"
     }
-    It 'refuses an empty string' {
-        { Out-MemoryMappedFile $script:m '' } | Should -Throw
+    It 'takes an empty string (a content of 0 bytes), as .NET writes 0 bytes' {
+        { Out-MemoryMappedFile $script:m '' } | Should -Not -Throw
+        Read-MemoryMappedFile $script:m | Should -Be ''
+        Out-MemoryMappedFile $script:m 'A'
     }
     It 'refuses a string beyond the capacity with LimitsExceeded, changing nothing' {
         Out-MemoryMappedFile $script:m 'kept'
@@ -477,8 +490,10 @@ Describe 'Read-MemoryMappedFile' {
         $script:r | Read-MemoryMappedFile | Should -Be "with`0nul"
         [pscustomobject]@{ MemoryMappedFile = $script:r } | Read-MemoryMappedFile | Should -Be "with`0nul"
     }
-    It 'returns nothing with -WhatIf and says what it read with -Verbose' {
-        Read-MemoryMappedFile $script:r -WhatIf | Should -BeNullOrEmpty
+    It 'reads under -WhatIf and $WhatIfPreference (a read changes nothing) and says what it read with -Verbose' {
+        Read-MemoryMappedFile $script:r -WhatIf | Should -Be "with`0nul"
+        $WhatIfPreference = $true
+        try { Read-MemoryMappedFile $script:r | Should -Be "with`0nul" } finally { $WhatIfPreference = $false }
         $v = Read-MemoryMappedFile $script:r -Verbose 4>&1
         ($v | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join ' ' | Should -Match 'read 8 bytes'
     }
@@ -500,8 +515,29 @@ Describe 'Read-MemoryMappedFile -Follow' {
         Out-MemoryMappedFile $m 'after' -Append
         $out = $job | Wait-Job -Timeout 30 | Receive-Job
         $pieces = @($out | Where-Object { $_ -notmatch 'was replaced' })
-        ($pieces -join '') | Should -Be ("first`n" + ((1..20 | ForEach-Object { "line $_" }) -join "`n") + "replaced`r`nafter")
+        # One item per piece appended (the mmf command appends after LF),
+        # however close together they came, without the separator.
+        $pieces | Should -Be (@('first') + (1..20 | ForEach-Object { "line $_" }) + @('replaced', 'after'))
         @($out | Where-Object { $_ -match 'was replaced' }).Count | Should -Be 1
+        $m.Dispose()
+    }
+}
+
+Describe 'Read-MemoryMappedFile -Follow, pieces' {
+    It 'gives one item per piece appended in one go, split on -Separator <Sep>' -ForEach @(
+        @{ Sep = $null; Give = "`r`n" }
+        @{ Sep = ','; Give = ',' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'pieces') 4096
+        Out-MemoryMappedFile $m 'first'
+        $args2 = @{ Follow = $true; TimeoutSeconds = 3 }
+        if ($Sep) { $args2.Separator = $Sep }
+        $job = Start-ThreadJob -ArgumentList $m, $args2 -ScriptBlock { param($m, $a) Read-MemoryMappedFile $m @a }
+        Start-Sleep -Milliseconds 800
+        # Three appends in one content: one publication the follower sees.
+        Out-MemoryMappedFile $m ("second" + $Give + "third" + $Give + "fourth") -Append -Separator $Give
+        $out = $job | Wait-Job -Timeout 20 | Receive-Job
+        $out | Should -Be @('first', 'second', 'third', 'fourth')
         $m.Dispose()
     }
 }
@@ -584,13 +620,15 @@ Describe 'the map object' {
         CliRead $script:o.Name | Should -Be 'content'
         $s.Dispose()
     }
-    It 'shows every view each flushed write; writers of different bytes keep theirs' {
+    It 'shows every view each flushed write (after that view''s Flush()); writers of different bytes keep theirs' {
         $a = $script:o.CreateViewAccessor()
         $b = (Open-MemoryMappedFile $script:o.Name).CreateViewAccessor()
         foreach ($i in 1..5) {
             $a.Write(0, [int]$i)
             $a.ReadInt32(0) | Should -Be $i -Because 'a view sees its own writes at once'
             $a.Flush()
+            if ($i -gt 1) { $b.ReadInt32(0) | Should -Be ($i - 1) -Because 'a view reads one content until its Flush()' }
+            $b.Flush()
             $b.ReadInt32(0) | Should -Be $i
         }
         $b.Write(64, [int]777)
@@ -694,6 +732,50 @@ Describe 'Wait-MemoryMappedFile' {
         Wait-MemoryMappedFile $a, $c -TimeoutSeconds 0.3 -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $a.Dispose(); $b.Dispose(); $c.Dispose()
+    }
+}
+
+Describe 'Waits end at once on Stop and on Dispose' {
+    BeforeAll {
+        # A command in another runspace, given the map; started, not awaited.
+        function script:Start-In([object]$m, [string]$script) {
+            $ps = [PowerShell]::Create()
+            $null = $ps.AddScript("Import-Module System.IO.MemoryMappedFiles.Commands; `$m = `$args[0]; $script").AddArgument($m)
+            @{ ps = $ps; h = $ps.BeginInvoke() }
+        }
+    }
+    It 'Stop() ends <Command> within a second, not at its timeout' -ForEach @(
+        @{ Command = 'Wait-MemoryMappedFile $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m, $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m' }
+        @{ Command = 'Read-MemoryMappedFile $m -Follow' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'stop') 100
+        $r = Start-In $m $Command
+        Start-Sleep -Milliseconds 800
+        $r.h.IsCompleted | Should -BeFalse
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $r.ps.Stop()
+        $sw.ElapsedMilliseconds | Should -BeLessThan 1000
+        $r.ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $r.ps.Dispose(); $m.Dispose()
+    }
+    It 'a Dispose() of the map in another runspace ends <Command> with ObjectDisposedException naming it' -ForEach @(
+        @{ Command = 'Wait-MemoryMappedFile $m -TimeoutSeconds 20' }
+        @{ Command = 'Wait-MemoryMappedFile $m' }
+        @{ Command = 'Read-MemoryMappedFile $m -Follow -TimeoutSeconds 20' }
+    ) {
+        $m = New-MemoryMappedFile (Fresh 'disp') 100
+        $r = Start-In $m "try { $Command } catch { `$_ }"
+        Start-Sleep -Milliseconds 800
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $m.Dispose()
+        $r.h.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue
+        $sw.ElapsedMilliseconds | Should -BeLessThan 1000
+        $err = @($r.ps.EndInvoke($r.h)) | Where-Object { $_ -is [Management.Automation.ErrorRecord] }
+        $err[0].Exception | Should -BeOfType [ObjectDisposedException]
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($m.Name))
+        $r.ps.Dispose()
     }
 }
 
@@ -1044,5 +1126,129 @@ Describe 'issue 19 item 10: the smaller things' {
             ($h | Out-String) | Should -Not -Match 'never a crash'
         }
         (Get-Help about_System.IO.MemoryMappedFiles.Commands | Out-String) | Should -Match 'FileNotFoundException'
+    }
+}
+
+Describe 'what a user found' {
+    It 'maps a file without a name: -Path -FileMode CreateNew -Size' {
+        $f = Join-Path $script:dir "$(Fresh 'noname').mmf"
+        $before = @(Get-ChildItem /dev/shm).Count
+        $m = New-MemoryMappedFile -Path $f -FileMode CreateNew -Size 4096
+        $m.Capacity | Should -BeGreaterOrEqual 4096
+        $m.Name | Should -Be $f
+        Test-Path $f | Should -BeTrue
+        Out-MemoryMappedFile $m 'in the file'
+        Read-MemoryMappedFile $m | Should -Be 'in the file'
+        $m.Dispose()
+        { New-MemoryMappedFile -Path "$f-2" -FileMode CreateNew } | Should -Throw '*-Size*' -ErrorId 'SizeRequired,*'
+    }
+    It "reports the bad name <Name> as ArgumentException InvalidMapName, worded once" -ForEach @(
+        @{ Name = 'ps\z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
+    ) {
+        foreach ($cmd in { New-MemoryMappedFile -Name $Name -Size 10 }, { Open-MemoryMappedFile -Name $Name }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e | Should -Not -BeNullOrEmpty
+            $e.Exception | Should -BeOfType [ArgumentException]
+            $e.FullyQualifiedErrorId | Should -BeLike 'InvalidMapName,*'
+            ([regex]::Matches($e.Exception.Message, 'not a valid map name')).Count | Should -BeLessOrEqual 1
+        }
+    }
+    It 'shows a removed map as (removed), whole' {
+        $m = New-MemoryMappedFile (Fresh 'rm') 100
+        $m.Dispose()
+        ($m | Format-Table | Out-String -Width 200) | Should -Match '\(removed\)'
+    }
+    It 'lists a map whose name has wildcard characters by its name, and says -Name takes wildcards' {
+        $n = (Fresh 'wild') + '-[br]'
+        $m = New-MemoryMappedFile -Name $n -Size 100
+        (Get-MemoryMappedFile $n).Name | Should -Be $n
+        (Get-Help Get-MemoryMappedFile -Parameter Name).globbing | Should -Be 'true'
+        $m.Dispose()
+    }
+    It 'refuses a -TimeoutSeconds of <T>' -ForEach @(@{ T = -1 }, @{ T = [double]::NaN }) {
+        $m = New-MemoryMappedFile (Fresh 'to') 100
+        { Wait-MemoryMappedFile $m -TimeoutSeconds $T } | Should -Throw -ErrorId 'TimeoutOutOfRange,*'
+        { Read-MemoryMappedFile $m -Follow -TimeoutSeconds $T } | Should -Throw -ErrorId 'TimeoutOutOfRange,*'
+        $m.Dispose()
+    }
+    It 'clears a content with an empty string' {
+        $m = New-MemoryMappedFile (Fresh 'empty') 100
+        Out-MemoryMappedFile $m 'something'
+        Out-MemoryMappedFile $m ''
+        $m.Length | Should -Be 0
+        Read-MemoryMappedFile $m | Should -Be ''
+        $m.Dispose()
+    }
+    It 'names the map in an ObjectDisposedException' {
+        $m = New-MemoryMappedFile (Fresh 'gone') 100
+        $m.Dispose()
+        foreach ($cmd in { Read-MemoryMappedFile $m }, { Out-MemoryMappedFile $m 'x' }, { Wait-MemoryMappedFile $m -TimeoutSeconds 1 }, { Save-MemoryMappedFile $m ./x }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType [ObjectDisposedException]
+            $e.Exception.Message | Should -Match ([regex]::Escape($m.Name))
+        }
+    }
+}
+
+Describe 'a view of an mmf map reads one whole content' {
+    It 'reads the content of its first read to the end, whatever is published meanwhile, and the newest after Flush()' {
+        $m = New-MemoryMappedFile (Fresh 'snap') (128KB)
+        Out-MemoryMappedFile $m ('A' * 100000)
+        $other = Open-MemoryMappedFile $m.Name
+        $v = $m.CreateViewStream()
+        $v.ReadByte() | Should -Be ([byte][char]'A')
+        Out-MemoryMappedFile $other ('B' * 100000)
+        & mmf write $m.Name ('C' * 50000)
+        $v.Position = 99999
+        $v.ReadByte() | Should -Be ([byte][char]'A')
+        $v.Position = 0
+        $all = [IO.StreamReader]::new($v).ReadToEnd().TrimEnd("`0")
+        $all | Should -Be ('A' * 100000)
+        $v.Flush()
+        $v.Position = 0
+        $v.ReadByte() | Should -Be ([byte][char]'C')
+        $v.Position = 50000
+        $v.ReadByte() | Should -Be 0
+        $v.Dispose()
+        $a = $m.CreateViewAccessor()
+        $a.ReadByte(0) | Should -Be ([byte][char]'C')
+        Out-MemoryMappedFile $other 'D'
+        $a.ReadByte(0) | Should -Be ([byte][char]'C')
+        $a.ReadByte(1) | Should -Be ([byte][char]'C')
+        $a.Write(2, [byte]69)
+        $a.ReadByte(2) | Should -Be 69
+        $a.Dispose()
+        # The view's write went over the newest content (D), not its snapshot.
+        Read-MemoryMappedFile $m | Should -Be ("D`0E")
+        $other.Dispose(); $m.Dispose()
+    }
+}
+
+Describe 'the view accessor takes any unmanaged type, as UnmanagedMemoryAccessor' {
+    It 'writes and reads arrays, structs and decimals of their own type; another type is an error' {
+        $m = New-MemoryMappedFile (Fresh 'acc') 4096
+        $a = $m.CreateViewAccessor()
+        $a.WriteArray(0, [int[]](1..10), 0, 10)
+        $o = [int[]]::new(10)
+        $a.ReadArray(0, $o, 0, 10) | Should -Be 10
+        $o | Should -Be (1..10)
+        $b = [byte[]]::new(8)
+        $a.ReadArray(0, $b, 0, 8) | Should -Be 8
+        $b | Should -Be @(1, 0, 0, 0, 2, 0, 0, 0)
+        $d = [double[]]::new(3)
+        $a.ReadArray(4088, $d, 0, 3) | Should -Be 1   # as many as fit
+        $a.Write(100, [decimal]12.345)
+        $a.ReadDecimal(100) | Should -Be ([decimal]12.345)
+        $g = [guid]::NewGuid()
+        $a.Write(200, [ref]$g)
+        $h = [guid]::Empty
+        $a.Read(200, [ref]$h)
+        $h | Should -Be $g
+        { $a.ReadArray(0, [object[]]::new(3), 0, 3) } | Should -Throw
+        { $a.WriteArray(0, [int[]](1..10), 5, 10) } | Should -Throw
+        $a.Dispose()
+        $m.Dispose()
     }
 }
