@@ -401,10 +401,10 @@ MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len);
  * Adds @sep and then @data to the content of the mmf map @m (only @data
  * when the content is empty), and publishes the result as one new content,
  * with the guarantees of mmf_write().  When the current content was itself
- * an append, it copies only what changed since the slot it fills last held
- * a content (the appended bytes of the last append and of this one):
- * building a log by appends costs time proportional to what is appended,
- * not to its size.  Readers follow it with mmf_read_since().
+ * an append or an mmf_write_at(), it copies only what changed since the
+ * slot it fills last held a content (the bytes of the last change and of
+ * this one): building a log by appends costs time proportional to what is
+ * appended, not to its size.  Readers follow it with mmf_read_since().
  *
  * @m: the handle.
  * @data: the bytes to add; may be NULL when @len is 0.
@@ -1218,13 +1218,10 @@ enum {
    * previous one.  A reader still copying the content just unpublished
    * (one that a writer overtook) faults zero pages back in until it
    * retries; on a full store that fault is a SIGBUS (docs/SECURITY.md).
-   * The choice is recorded in the header, so every handle of libmmf 1.1
-   * or later in any process honours it (each reads it on every call).
-   * Compact maps are for programs of this release on: releases before 1.1
-   * read such a map correctly and release nothing, but their writers trust
-   * pages a compact writer has since punched, so on a full store a write
-   * of theirs may be killed by SIGBUS (docs/FORMAT.md).  Not with MMF_RAW
-   * (-EINVAL).
+   * The choice is recorded in the header, so every handle in any process
+   * honours it (each reads it on every call); builds that do not know it
+   * cannot write the map (a write feature of the format, docs/FORMAT.md).
+   * Not with MMF_RAW (-EINVAL).
    */
   MMF_COMPACT = 1 << 6,
 };

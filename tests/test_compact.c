@@ -6,7 +6,9 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 #include "slot.h"
@@ -58,6 +60,59 @@ static void short_commit_released(void **state) {
   /* Both slots written and unpublished once each since. */
   for (int i = 0; i < 4; i++)
     assert_int_equal(mmf_write(m, "small", 5), 0);
+  holds_about(name, 5);
+  mmf_close(m);
+  assert_int_equal(mmf_remove(name), 0);
+}
+
+/* A review's case: at rest right after the short commit, not only after
+ * later writes, the map holds the content, not what the loan stored. */
+static void short_commit_released_at_once(void **state) {
+  (void)state;
+  const char *name = tname("cpq");
+  mmf_t *m;
+  assert_int_equal(mmf_create(name, BIG, MMF_COMPACT, 0600, &m), 0);
+  struct mmf_write_loan w;
+  assert_int_equal(mmf_write_begin(m, BIG, &w), 0);
+  memset(w.data, 'y', BIG);
+  assert_int_equal(mmf_write_commit(m, &w, 10), 0);
+  holds_about(name, 10);
+  mmf_close(m);
+  assert_int_equal(mmf_remove(name), 0);
+}
+
+/* A writer killed with a full loan leaves its pages in the slot; the next
+ * publication there gives them back, and a failed append does not keep
+ * them meanwhile. */
+static void killed_loan_released_by_next_write(void **state) {
+  (void)state;
+  const char *name = tname("cpk");
+  mmf_t *m;
+  assert_int_equal(mmf_create(name, BIG, MMF_COMPACT, 0600, &m), 0);
+  assert_int_equal(mmf_write(m, "first", 5), 0);
+  pid_t p = fork();
+  assert_true(p >= 0);
+  if (p == 0) {
+    mmf_t *c;
+    struct mmf_write_loan w;
+    if (mmf_open(name, 0, &c) || mmf_write_begin(c, BIG, &w))
+      _exit(1);
+    memset(w.data, 'k', BIG);
+    raise(SIGKILL);
+  }
+  int st;
+  assert_int_equal(waitpid(p, &st, 0), p);
+  assert_true(WIFSIGNALED(st));
+  assert_true(held(name) >= BIG);
+  /* Fits the capacity alone, not after the content: refused under the
+   * lock, with the slot open. */
+  char *big = calloc(1, BIG);
+  assert_non_null(big);
+  assert_int_equal(mmf_append(m, big, BIG, NULL, 0), -MMF_ETOOBIG);
+  free(big);
+  holds_about(name, 5);
+  assert_int_equal(mmf_write(m, "small", 5), 0);
+  assert_int_equal(mmf_write(m, "small", 5), 0);
   holds_about(name, 5);
   mmf_close(m);
   assert_int_equal(mmf_remove(name), 0);
@@ -156,9 +211,13 @@ static void reader_forgets_backed(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(aborted_loan_released), T(short_commit_released),
-      T(too_big_fd_released),   T(bit_set_after_open),
+      T(aborted_loan_released),
+      T(short_commit_released),
+      T(too_big_fd_released),
+      T(bit_set_after_open),
       T(reader_forgets_backed),
+      T(short_commit_released_at_once),
+      T(killed_loan_released_by_next_write),
   };
   return run_cases("compact", tests, NULL, NULL);
 }

@@ -246,6 +246,27 @@ static void unknown_write_features_refuse_writes_only(void **s) {
   mmf_remove(n);
 }
 
+/* A review's case: a write feature set after a handle opened (a later
+ * build upgrading the map) stops that handle at its next write. */
+static void a_write_feature_set_later_stops_open_handles(void **s) {
+  (void)s;
+  const char *n = tname("dlate");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 4096, 0, 0, &m), 0);
+  assert_int_equal(mmf_write(m, "one", 3), 0);
+  m->hdr->feat_write |= 1u << 29;
+  assert_int_equal(mmf_write(m, "two", 3), -MMF_EVERSION);
+  assert_int_equal(mmf_append(m, "x", 1, NULL, 0), -MMF_EVERSION);
+  char buf[8];
+  size_t got;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &got, NULL), 0);
+  assert_memory_equal(buf, "one", 3);
+  m->hdr->feat_write &= ~(1u << 29);
+  assert_int_equal(mmf_write(m, "two", 3), 0);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 /* A compact map says so in feat_write: a build that does not know compact
  * maps' rules (releasing the other slot) does not write them. */
 static void compact_maps_carry_their_feature(void **s) {
@@ -271,6 +292,7 @@ int main(void) {
       T(write_at_matches_a_model),
       T(a_killed_appenders_stamp_never_counts),
       T(unknown_write_features_refuse_writes_only),
+      T(a_write_feature_set_later_stops_open_handles),
       T(compact_maps_carry_their_feature),
   };
   return run_cases("delta", tests, NULL, NULL);

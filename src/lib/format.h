@@ -24,8 +24,9 @@ enum {
   /* Informative copy of the creator's choice; the file mode's sticky bit,
    * which only the owner can change, is what decides. */
   MMF__HF_TRANSIENT = 1u << 0,
-  /* MMF_COMPACT: writers release the slot they unpublish.  Only a cost
-   * depends on it (what a peer sets here changes no content). */
+  /* MMF_COMPACT: writers release the slot they unpublish.  No content
+   * depends on it; what handles trust of the slots' pages does, so a peer
+   * that toggles it can make writers fault (docs/SECURITY.md). */
   MMF__HF_COMPACT = 1u << 1,
 };
 
@@ -42,7 +43,8 @@ enum {
 #define MMF__FW_KNOWN ((uint32_t)MMF__FW_COMPACT)
 
 /* Handles are named by a random 30-bit id.  Each handle holds the kernel's
- * open-file-description read lock on byte MMF__ID_BASE + id of the object:
+ * open-file-description lock on byte MMF__ID_BASE + id of the object (a
+ * write lock when it may write, else a read lock):
  * the kernel drops it when the handle's descriptor closes or its process
  * dies, in any PID namespace, so a lock word naming an id is live exactly
  * while that byte is locked.  The range lies far beyond any object size. */
@@ -95,7 +97,7 @@ struct mmf__hdr {
   uint32_t hdr_size;          /* 12: where slot 0 starts (= align) */
   uint64_t capacity;          /* 16: largest content */
   uint64_t stride;            /* 24: bytes between slots */
-  uint32_t flags;             /* 32: MMF__HF_* (informative) */
+  uint32_t flags;             /* 32: MMF__HF_* (transient: informative) */
   /* 36: the slots' alignment: the larger of 4096 and the creator's page
    * size (0 in maps made before it was recorded: 4096). */
   uint32_t align;

@@ -155,6 +155,16 @@ static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
                                    uint64_t lo, uint64_t hi) {
   struct mmf__hdr *h = m->hdr;
   struct mmf__slot *sl = &h->slot[s];
+  /* MMF_COMPACT: what lies past the content (a loan committed shorter than
+   * it stored, a killed writer's pages) is given back before it is
+   * published, so that at rest the map holds the content only. */
+  if (mmf__compact(m)) {
+    uint64_t page = mmf__os_page_size();
+    uint64_t end = (len + page - 1) & ~(page - 1);
+    if (end < m->stride)
+      (void)mmf__os_release_data(m->fd, mmf__slot_off(m, s) + end,
+                                 m->stride - end);
+  }
   atomic_store_explicit(&sl->len, len, memory_order_relaxed);
   atomic_store_explicit(&sl->seq, seq, memory_order_relaxed);
   atomic_store_explicit(&sl->chain, chain, memory_order_relaxed);
@@ -245,8 +255,11 @@ static int writable_mmf(struct mmf *m) {
     return -MMF_ERAW;
   if (m->readonly)
     return -MMF_EREADONLY;
-  /* A newer build's map whose words this build would write wrong. */
-  if (m->foreign_writes)
+  /* A newer build's map whose words this build would write wrong: looked
+   * at on every write (one load of a read-mostly line), so that a bit set
+   * after this handle opened stops it at its next write. */
+  if (m->foreign_writes ||
+      (__atomic_load_n(&m->hdr->feat_write, __ATOMIC_RELAXED) & ~MMF__FW_KNOWN))
     return -MMF_EVERSION;
   return 0;
 }
@@ -355,7 +368,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     /* We hold the lock: the published slot cannot change under us. */
     old_len = atomic_load_explicit(&h->slot[cur].len, memory_order_relaxed);
     if (old_len > m->capacity) {
-      slot_abort(m, s, odd);
+      abandon(m, s, odd);
       mmf__writers_unlock(m);
       return -MMF_ECORRUPT;
     }
@@ -371,7 +384,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
   if (__builtin_add_overflow(old_len, (uint64_t)sep_len, &total) ||
       __builtin_add_overflow(total, (uint64_t)len, &total) ||
       total > m->capacity) {
-    slot_abort(m, s, odd);
+    abandon(m, s, odd);
     mmf__writers_unlock(m);
     return -MMF_ETOOBIG;
   }
@@ -466,7 +479,7 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
   uint64_t old_len =
       atomic_load_explicit(&m->hdr->slot[cur].len, memory_order_relaxed);
   if (old_len > m->capacity) {
-    slot_abort(m, s, odd);
+    abandon(m, s, odd);
     mmf__writers_unlock(m);
     return -MMF_ECORRUPT;
   }
