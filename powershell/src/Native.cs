@@ -103,6 +103,8 @@ namespace Mmf {
         [DllImport(Lib)] public static extern void mmf_close(IntPtr m);
         [DllImport(Lib)] public static extern int mmf_remove([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
         [DllImport(Lib)] public static extern int mmf_write(MapHandle m, byte[] data, UIntPtr len);
+        [DllImport(Lib)] public static extern int mmf_write_at(MapHandle m, UIntPtr offset, IntPtr data, UIntPtr len);
+        [DllImport(Lib)] public static extern int mmf_write_at(MapHandle m, UIntPtr offset, ref byte data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_append(MapHandle m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
         [DllImport(Lib)] public static extern int mmf_read(MapHandle m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
         [DllImport(Lib, EntryPoint = "mmf_read")] public static extern int mmf_read_to(MapHandle m, IntPtr buf, UIntPtr cap, out UIntPtr len, out ulong seq);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Views (CreateViewStream, CreateViewAccessor).  A view of a raw object or
 // a mapped file is its bytes in place, as .NET's views are.  A view of an mmf
-// map keeps what it writes in pages of its own (only the bytes written) and
-// publishes them on Flush() and Dispose(): one new whole content, made under
-// the writers' lock from the written bytes and the current content where
-// none were written, so that
-// readers in every process still see whole contents and writers of
-// different bytes never undo each other.  A write costs what it writes; a
-// publication costs one content's bytes.  Reads through the view show one
+// map keeps what it writes in pages of its own (only the bytes written, as
+// ranges sorted and coalesced) and publishes them on Flush() and Dispose():
+// each range with one mmf_write_at, in ascending order of offset, so that a
+// write costs what it writes and so does its publication.  Every content
+// readers see is whole: a range is never seen in part, and a range that
+// starts past the content's end grows it with zeros first.  Between two
+// ranges of one Flush() a reader may see the first without the second (as
+// any reader of .NET's views sees each write when it is made); writers of
+// different bytes never undo each other.  Reads through the view show one
 // whole content, never a mix of two: a copy of the content published when
 // the view first reads (taken again after each Flush()), which costs one
 // content's bytes once, with the view's own unpublished writes over it.
@@ -156,54 +158,50 @@ namespace Mmf {
             lastPage = -1; lastData = null;
         }
 
-        // Publish the written bytes as one new content: the current content
-        // with them in place (grown, with zeros, when they go past its end).
+        // Publish the written ranges, each with one mmf_write_at (a new
+        // content that is the current one with the range in place, grown
+        // with zeros when the range starts past its end), in ascending order
+        // of offset: a publication costs the bytes written, not the content.
+        // A failure leaves the ranges not yet published in the view, for a
+        // later Flush() to publish.
         public void Flush() {
             if (!content) return;
             // Nothing to publish: the next read takes the newest content.
             if (starts.Count == 0) { DropSnapshot(); return; }
             if (cow) return;
-            for (;;) {
-                var st = Native.StatOf(h);
-                ulong size = Math.Max((ulong)st.length, (ulong)DirtyEnd);
-                WriteLoan w;
-                int r = Native.mmf_write_begin(h, (UIntPtr)size, out w);
-                if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
-                bool committed = false;
-                try {
-                    ReadView v;
-                    r = Native.mmf_read_begin(h, out v);
-                    if (r < 0) throw new MmfException(r);
-                    ulong len = (ulong)v.len;
-                    if (len > size) continue; // grown meanwhile: ask for more room
-                    // The current content where the view wrote nothing
-                    // (zeros past its end), then the written ranges.
-                    long dst = w.data.ToInt64(), src = v.data.ToInt64();
-                    long gap = 0;
-                    for (int i = 0; i <= starts.Count; i++) {
-                        long g1 = i < starts.Count ? Math.Min(starts[i], (long)size) : (long)size;
-                        long c1 = Math.Min(g1, (long)len);
-                        if (c1 > gap) Native.MemCopy(new IntPtr(dst + gap), new IntPtr(src + gap), (UIntPtr)(ulong)(c1 - gap));
-                        long z0 = Math.Max(gap, (long)len);
-                        if (g1 > z0) Native.MemSet(new IntPtr(dst + z0), 0, (UIntPtr)(ulong)(g1 - z0));
-                        if (i < starts.Count) gap = ends[i];
+            int done = 0;
+            IntPtr buf = IntPtr.Zero;
+            long bufSize = 0;
+            try {
+                for (; done < starts.Count; done++) {
+                    long from = starts[done], to = ends[done];
+                    int r;
+                    if ((from >> PageBits) == ((to - 1) >> PageBits)) {
+                        // Within one page: straight from it.
+                        r = PublishPiece(from, Page(from >> PageBits), (int)(from & (PageSize - 1)), (int)(to - from));
+                    } else {
+                        if (to - from > bufSize) {
+                            if (buf != IntPtr.Zero) Marshal.FreeHGlobal(buf);
+                            buf = IntPtr.Zero;
+                            buf = Marshal.AllocHGlobal((IntPtr)(to - from));
+                            bufSize = to - from;
+                        }
+                        long dst = buf.ToInt64() - from;
+                        CopyOut(from, to, (p, data, at, k) => Marshal.Copy(data, at, new IntPtr(dst + p), k));
+                        r = Native.mmf_write_at(h, (UIntPtr)(ulong)from, buf, (UIntPtr)(ulong)(to - from));
                     }
-                    // Under the writers' lock nobody publishes, so the copy is whole.
-                    r = Native.mmf_read_end(h, ref v);
-                    if (r < 0) throw new MmfException(r);
-                    for (int i = 0; i < starts.Count; i++)
-                        CopyOut(starts[i], Math.Min(ends[i], (long)size),
-                            (p, data, at, k) => Marshal.Copy(data, at, new IntPtr(dst + p), k));
-                    r = Native.mmf_write_commit(h, ref w, (UIntPtr)size);
-                    committed = true;
-                    if (r < 0) throw new MmfException(r);
-                    ClearDirty();
-                    DropSnapshot();  // the next read sees the content published
-                    return;
-                } finally {
-                    if (!committed) Native.mmf_write_abort(h, ref w);
+                    if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
                 }
+            } finally {
+                if (buf != IntPtr.Zero) Marshal.FreeHGlobal(buf);
+                if (done == starts.Count) ClearDirty();
+                else if (done > 0) { starts.RemoveRange(0, done); ends.RemoveRange(0, done); }
+                if (done > 0) DropSnapshot();  // the next read sees the content published
             }
+        }
+
+        int PublishPiece(long pos, byte[] data, int at, int n) {
+            return Native.mmf_write_at(h, (UIntPtr)(ulong)pos, ref data[at], (UIntPtr)(ulong)n);
         }
 
         // The view's reference on the map: the map stays open while the view is.

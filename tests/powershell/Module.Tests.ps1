@@ -958,6 +958,25 @@ Describe 'issue 19 item 5: a view write costs what it writes' {
         $b.ReadInt64(199 * 300000) | Should -Be 199
         $b.Dispose(); $m.Dispose()
     }
+    It 'publishes each written range as a content of its own, in ascending order, growing the content with zeros' {
+        $m = New-MemoryMappedFile (Fresh 'ranges1') 8192
+        Out-MemoryMappedFile $m 'hello'
+        $seq = $m.Seq
+        $a = $m.CreateViewAccessor()
+        $a.Write(6000, [int]0x44434241)    # past the end: the gap is zeros
+        $a.Write(0, [byte][char]'H')
+        $a.Write(1, [byte][char]'E')        # adjacent: one range with the last
+        $a.Flush()
+        $m.Seq | Should -Be ($seq + 2) -Because 'one publication per range, each costing its own bytes'
+        $m.Length | Should -Be 6004
+        $got = Read-MemoryMappedFile $m
+        $got.Substring(0, 5) | Should -Be 'HEllo'
+        $got.Substring(5, 5995) | Should -Be ("`0" * 5995)
+        $got.Substring(6000) | Should -Be 'ABCD'
+        $a.Flush()
+        $m.Seq | Should -Be ($seq + 2) -Because 'nothing is left to publish'
+        $a.Dispose(); $m.Dispose()
+    }
     It 'keeps overlapping, adjacent and out-of-order writes as a byte array would, before and after Flush' {
         $m = New-MemoryMappedFile (Fresh 'ranges') 20000
         Out-MemoryMappedFile $m ('o' * 9000)
