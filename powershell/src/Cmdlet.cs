@@ -52,12 +52,27 @@ namespace Mmf {
         public string Value { get; private set; }
         public MapName(string s) {
             s = Plain(s);
-            // A string with '/' must fail to bind, so that positional binding
-            // gives it to -Path; other bad names bind, and the cmdlet reports
-            // them as the ArgumentException (InvalidMapName) they are.
-            if (s != null && s.Contains("/")) Check(s);
+            // A string with '/' given by position must fail to bind, so that
+            // positional binding gives it to -Path.  Given by name (or from
+            // the pipeline) it binds, as every other bad name does, and the
+            // cmdlet reports it as the ArgumentException (InvalidMapName) it
+            // is, not as a ParameterBindingException.
+            if (s != null && s.Contains("/") && BindingByPosition()) Check(s);
             try { Check(s); } catch (ArgumentException e) { Error = e.Message; }
             Value = s ?? "";
+        }
+
+        // Whether PowerShell's positional binding is converting the string
+        // (it tries the next parameter set when a conversion fails; named
+        // binding reports the failure).
+        static bool BindingByPosition() {
+            foreach (var f in new System.Diagnostics.StackTrace(false).GetFrames()) {
+                var m = f.GetMethod();
+                if (m != null && m.Name.StartsWith("BindPositionalParameters", StringComparison.Ordinal) &&
+                    m.DeclaringType != null && m.DeclaringType.Namespace == "System.Management.Automation")
+                    return true;
+            }
+            return false;
         }
         internal string Error { get; private set; }
         public override string ToString() { return Value; }

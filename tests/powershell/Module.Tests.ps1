@@ -1096,6 +1096,21 @@ Describe 'issue 19 item 9: names the original takes' {
         { Open-MemoryMappedFile 'a\b' } | Should -Throw -ErrorId 'InvalidMapName,*'
         { New-MemoryMappedFile -Name 'a/b' -Size 10 } | Should -Throw '*-Path*'
     }
+    It "reports a name with '/' given by name, splatted or piped as ArgumentException InvalidMapName; by position it is a path" {
+        $p = @{ Name = 'a/b'; Size = 10 }
+        foreach ($cmd in { New-MemoryMappedFile -Name 'a/b' -Size 10 }, { New-MemoryMappedFile @p },
+                         { 'a/b' | New-MemoryMappedFile -Size 10 }, { [pscustomobject]$p | New-MemoryMappedFile }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType [ArgumentException] -Because "$cmd"
+            $e.FullyQualifiedErrorId | Should -BeLike 'InvalidMapName,*'
+            $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        $n = Fresh
+        $m = New-MemoryMappedFile ./slash.mmf CreateNew $n 4096
+        $m.Path | Should -Be "$PWD/slash.mmf"
+        $m.Dispose()
+    }
 }
 
 Describe 'issue 19 item 10: the smaller things' {
@@ -1167,7 +1182,7 @@ Describe 'what a user found' {
         { New-MemoryMappedFile -Path "$f-2" -FileMode CreateNew } | Should -Throw '*-Size*' -ErrorId 'SizeRequired,*'
     }
     It "reports the bad name <Name> as ArgumentException InvalidMapName, worded once" -ForEach @(
-        @{ Name = 'ps\z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
+        @{ Name = 'ps\z' }, @{ Name = 'ps/z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
     ) {
         foreach ($cmd in { New-MemoryMappedFile -Name $Name -Size 10 }, { Open-MemoryMappedFile -Name $Name }) {
             $e = $null
