@@ -977,6 +977,28 @@ Describe 'issue 19 item 5: a view write costs what it writes' {
         $m.Seq | Should -Be ($seq + 2) -Because 'nothing is left to publish'
         $a.Dispose(); $m.Dispose()
     }
+    It 'keeps the writes of a view that starts inside the map at their place in the content' {
+        $m = New-MemoryMappedFile (Fresh 'window') 8192
+        Out-MemoryMappedFile $m ('.' * 200)
+        $a = $m.CreateViewAccessor(100, 50)
+        $a.Write(0, [byte][char]'A'); $a.Write(49, [byte][char]'B')
+        $a.ReadByte(49) | Should -Be ([byte][char]'B')
+        $a.Dispose()
+        $t = Read-MemoryMappedFile $m
+        $t[100] | Should -Be 'A'; $t[149] | Should -Be 'B'; $t[99] | Should -Be '.'; $t.Length | Should -Be 200
+        $m.Dispose()
+    }
+    It 'reads and writes a raw object beyond 2 GB through a view' {
+        $n = Fresh 'rawbig'
+        $f = [IO.File]::Create("/dev/shm/$n"); $f.SetLength(3GB); $f.Dispose()   # sparse
+        try {
+            $m = Open-MemoryMappedFile $n
+            $a = $m.CreateViewAccessor()
+            $a.Write(2.5GB, [long]42)
+            $a.ReadInt64(2.5GB) | Should -Be 42
+            $a.Dispose(); $m.Dispose()
+        } finally { Remove-Item "/dev/shm/$n" }
+    }
     It 'keeps overlapping, adjacent and out-of-order writes as a byte array would, before and after Flush' {
         $m = New-MemoryMappedFile (Fresh 'ranges') 20000
         Out-MemoryMappedFile $m ('o' * 9000)
