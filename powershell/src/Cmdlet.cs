@@ -167,7 +167,11 @@ namespace Mmf {
             ErrorCategory cat;
             string id;
             switch (Math.Abs(code)) {
-            case Native.ENOENT: e = new FileNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = file ? "FileNotFound" : "MapNotFound"; break;
+            case Native.ENOENT:
+                if (file && MissingDirectory(target as string) != null) {
+                    e = new DirectoryNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = "DirectoryNotFound"; break;
+                }
+                e = new FileNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = file ? "FileNotFound" : "MapNotFound"; break;
             case Native.EEXIST: e = new IOException(message); cat = ErrorCategory.ResourceExists; id = file ? "FileExists" : "MapExists"; break;
             case Native.EACCES:
             case Native.EPERM: e = new UnauthorizedAccessException(message); cat = ErrorCategory.PermissionDenied; id = "AccessDenied"; break;
@@ -193,6 +197,14 @@ namespace Mmf {
             default: e = new IOException(message); cat = ErrorCategory.NotSpecified; id = "IOError"; break;
             }
             return new ErrorRecord(e, id, cat, target);
+        }
+
+        // The folder of a path when that folder does not exist (.NET throws
+        // DirectoryNotFoundException for a file there), else null.
+        internal static string MissingDirectory(string path) {
+            if (string.IsNullOrEmpty(path)) return null;
+            string dir = System.IO.Path.GetDirectoryName(path);
+            return !string.IsNullOrEmpty(dir) && !Directory.Exists(dir) ? dir : null;
         }
 
         // Ends the command with the error (see the top of this file).
@@ -312,7 +324,9 @@ namespace Mmf {
             string what;
             switch (-code) {
             case Native.ENOENT:
-                what = file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
+                string dir = file ? MissingDirectory(name) : null;
+                what = dir != null ? "no such directory: " + dir
+                     : file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
                             : "no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE";
                 break;
             case Native.EEXIST:

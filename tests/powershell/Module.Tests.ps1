@@ -927,6 +927,19 @@ Describe 'issue 19 item 4: statement-terminating errors of .NET''s types' {
         { New-MemoryMappedFile ./missing-file Open } | Should -Throw -ExceptionType ([System.IO.FileNotFoundException]) -ErrorId 'FileNotFound,*'
         $r.Dispose(); $a.Dispose()
     }
+    It 'throws DirectoryNotFoundException, as .NET, for a file in a folder that does not exist' {
+        $m = New-MemoryMappedFile (Fresh) 100
+        foreach ($cmd in { New-MemoryMappedFile -Path ./no-dir/x.mmf -FileMode CreateNew -Size 10 },
+                         { New-MemoryMappedFile ./no-dir/x.mmf Open }, { Save-MemoryMappedFile $m ./no-dir/x.txt }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType System.IO.DirectoryNotFoundException -Because "$cmd"
+            $e.FullyQualifiedErrorId | Should -BeLike 'DirectoryNotFound,*'
+            $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+        try { New-MemoryMappedFile -Path ./no-dir/x.mmf -FileMode CreateNew -Size 10 } catch { "$_" | Should -Match 'no such directory: .*no-dir$' }
+        $m.Dispose()
+    }
     It 'has readable ErrorIds, without errno numbers; a directory is InvalidType' {
         try { New-MemoryMappedFile -Path $script:dir -FileMode Open } catch { $e = $_ }
         $e.CategoryInfo.Category | Should -Be 'InvalidType'
