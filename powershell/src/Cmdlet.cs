@@ -149,12 +149,19 @@ namespace Mmf {
             }
             names.Sort(StringComparer.Ordinal);
             foreach (var n in names) {
-                bool plain = n.Length > 0;
-                foreach (char c in n) if (!(char.IsLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) plain = false;
-                string text = plain ? n : "'" + n.Replace("'", "''") + "'";
-                results.Add(new CompletionResult(text, n, CompletionResultType.ParameterValue, n));
+                results.Add(new CompletionResult(Quote(n), n, CompletionResultType.ParameterValue, n));
             }
             return results;
+        }
+
+        // A name as it must be typed: bare when PowerShell reads it back as
+        // that string, else in single quotes.  A bare word that starts with
+        // '-' is a parameter name, and one that starts with a digit, '.' or
+        // '+' may be a number (1kb, 0x10, 1e3, 0123).
+        public static string Quote(string n) {
+            bool plain = n.Length > 0 && (char.IsLetter(n[0]) || n[0] == '_');
+            foreach (char c in n) if (!(char.IsLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) plain = false;
+            return plain ? n : "'" + n.Replace("'", "''") + "'";
         }
     }
 

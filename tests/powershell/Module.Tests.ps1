@@ -1179,6 +1179,17 @@ Describe 'issue 19 item 10: the smaller things' {
         $r.CompletionMatches.CompletionText | Should -Contain $n
         $m.Dispose()
     }
+    It 'quotes a completed name that PowerShell would read as a parameter or a number' {
+        $n = "-$(Fresh 'dash')"
+        $m = New-MemoryMappedFile -Name $n -Size 100
+        $line = "Open-MemoryMappedFile -Name "
+        $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r.CompletionMatches.CompletionText | Should -Contain "'$n'"
+        $m.Dispose()
+        foreach ($w in '1kb', '0x10', '1e3', '0123', '.5', '+1') { [Mmf.MapNameCompleter]::Quote($w) | Should -Be "'$w'" }
+        foreach ($w in 'Test', 'a-b.c', 'ünï', '_x1') { [Mmf.MapNameCompleter]::Quote($w) | Should -Be $w }
+        [Mmf.MapNameCompleter]::Quote("it's") | Should -Be "'it''s'"
+    }
     It 'gives a map the mode -UnixFileMode asks, octal or [IO.UnixFileMode]' {
         $m = New-MemoryMappedFile (Fresh) 100 -UnixFileMode 0640
         (Get-MemoryMappedFile $m.Name).Mode | Should -Match '640$'
