@@ -71,6 +71,7 @@ struct src {
   int fd;
   uint64_t off;
   unsigned s;
+  uint64_t gen; /* the slot's gen the copy is validated with */
 };
 
 static int fetch_pread(const struct src *x, void *dst, uint64_t from,
@@ -92,8 +93,9 @@ static inline int fetch(const struct src *x, void *dst, uint64_t from,
   return 0;
 }
 
-static struct src slot_src(struct mmf *m, unsigned s, uint64_t len) {
-  struct src x = {.fd = m->fd, .off = mmf__slot_off(m, s), .s = s};
+static struct src slot_src(struct mmf *m, unsigned s, uint64_t gen,
+                           uint64_t len) {
+  struct src x = {.fd = m->fd, .off = mmf__slot_off(m, s), .s = s, .gen = gen};
   if (slot_backed(m, s, len))
     x.p = mmf__slot_data(m, s);
   return x;
@@ -141,7 +143,7 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
       if (r == 0) {
         r = mmf__slot_published(m, true, &s, &g, &len, &seq);
         if (r == 0) {
-          struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+          struct src x = slot_src(m, s, g, copy == copy_nothing ? 0 : len);
           r = copy(ctx, &x, len, seq);
         }
         mmf__writers_unlock(m);
@@ -156,7 +158,7 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
       /* A follower copies only a tail: neither page tables for the whole
        * nor the large-copy escalation apply to it. */
       bool tail = copy == copy_since;
-      struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+      struct src x = slot_src(m, s, g, copy == copy_nothing ? 0 : len);
       if (copy != copy_nothing && !tail && x.p)
         populate(m, s, len);
       int c = copy(ctx, &x, len, seq);
@@ -248,9 +250,10 @@ struct since_ctx {
 static int copy_since(void *vctx, const struct src *src, uint64_t len,
                       uint64_t seq) {
   struct since_ctx *c = vctx;
-  /* Which slot this is, for its chain: checked with its gen afterwards. */
+  /* Which slot this is, for its chain: checked with its gen afterwards,
+   * and counted only if written with that gen. */
   unsigned s = src->s;
-  uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq);
+  uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq, src->gen);
   c->seq = seq;
   c->whole =
       !(chain <= c->seen_seq && c->seen_seq <= seq && c->seen_len <= len);
