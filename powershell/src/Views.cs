@@ -2,18 +2,21 @@
 // Views (CreateViewStream, CreateViewAccessor).  A view of a raw object or
 // a mapped file is its bytes in place, as .NET's views are.  A view of an mmf
 // map keeps what it writes in memory of its own (pages only where it wrote;
-// the ranges written, sorted and coalesced) and publishes them on Flush() and Dispose():
-// each range with one mmf_write_at, in ascending order of offset, so that a
-// write costs what it writes and so does its publication.  Every content
-// readers see is whole: a range is never seen in part, and a range that
-// starts past the content's end grows it with zeros first.  Between two
-// ranges of one Flush() a reader may see the first without the second (as
-// any reader of .NET's views sees each write when it is made); writers of
-// different bytes never undo each other.  Reads through the view show one
-// whole content, never a mix of two: a copy of the content published when
-// the view first reads (taken again after each Flush()), which costs one
-// content's bytes once, with the view's own unpublished writes over it.
-// A CopyOnWrite view keeps its writes and never publishes them.
+// the ranges written, sorted and coalesced) and publishes them on Flush()
+// and Dispose(): each range with one mmf_write_at, in ascending order of
+// offset, so that a write costs what it writes and so does its publication
+// (mmf_write_at copies what it writes and what the publication before it
+// changed; after a whole write, such as Out-MemoryMappedFile's, the first
+// one copies the whole content once).  Every content readers see is whole:
+// a range is never seen in part, and a range that starts past the content's
+// end grows it with zeros first.  Between two ranges of one Flush() a reader
+// may see the first without the second (any reader of .NET's views sees
+// each write as it is made); writers of different bytes never undo each
+// other.  Reads through the view show one whole content, never a mix of
+// two: a copy of the content published when the view first reads (taken
+// again after each Flush()), which costs one content's bytes once, with the
+// view's own unpublished writes over it.  A CopyOnWrite view keeps its
+// writes and never publishes them.
 using System;
 using System.Collections.Generic;
 using System.IO;
