@@ -5,7 +5,8 @@
 # writes are visible to other processes: Dispose() included).  Medians of 5.
 # Also the warm import of the module against Microsoft.PowerShell.ThreadJob.
 #   PSModulePath=build/powershell pwsh -NoProfile -File bench/powershell-views.ps1
-Import-Module System.IO.MemoryMappedFiles.Commands -ErrorAction Stop
+$ErrorActionPreference = 'Stop'
+Import-Module System.IO.MemoryMappedFiles.Commands
 $tmp = [IO.Path]::GetTempPath()
 $reps = 5
 

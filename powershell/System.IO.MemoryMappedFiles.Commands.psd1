@@ -48,8 +48,9 @@
 - -UnixFileMode on New-MemoryMappedFile gives other users access.
 - The map object has no public handle members; an abandoned map is closed
   by the garbage collector. What a view of a named map writes is published
-  on its Flush() and Dispose() (one whole content), at the cost of what it
-  wrote plus one copy of the content, not a copy per write.
+  on its Flush() and Dispose(): each range it wrote as one whole content,
+  in ascending order of offset, at the cost of the bytes written, not of
+  the content.
 - Tab completion of map names.
 
 1.2.0.0: the original 1.1.1.0 cmdlets on Linux, over libmmf. What differs

@@ -52,12 +52,27 @@ namespace Mmf {
         public string Value { get; private set; }
         public MapName(string s) {
             s = Plain(s);
-            // A string with '/' must fail to bind, so that positional binding
-            // gives it to -Path; other bad names bind, and the cmdlet reports
-            // them as the ArgumentException (InvalidMapName) they are.
-            if (s != null && s.Contains("/")) Check(s);
+            // A string with '/' given by position must fail to bind, so that
+            // positional binding gives it to -Path.  Given by name (or from
+            // the pipeline) it binds, as every other bad name does, and the
+            // cmdlet reports it as the ArgumentException (InvalidMapName) it
+            // is, not as a ParameterBindingException.
+            if (s != null && s.Contains("/") && BindingByPosition()) Check(s);
             try { Check(s); } catch (ArgumentException e) { Error = e.Message; }
             Value = s ?? "";
+        }
+
+        // Whether PowerShell's positional binding is converting the string
+        // (it tries the next parameter set when a conversion fails; named
+        // binding reports the failure).
+        static bool BindingByPosition() {
+            foreach (var f in new System.Diagnostics.StackTrace(false).GetFrames()) {
+                var m = f.GetMethod();
+                if (m != null && m.Name.StartsWith("BindPositionalParameters", StringComparison.Ordinal) &&
+                    m.DeclaringType != null && m.DeclaringType.Namespace == "System.Management.Automation")
+                    return true;
+            }
+            return false;
         }
         internal string Error { get; private set; }
         public override string ToString() { return Value; }
@@ -134,12 +149,19 @@ namespace Mmf {
             }
             names.Sort(StringComparer.Ordinal);
             foreach (var n in names) {
-                bool plain = n.Length > 0;
-                foreach (char c in n) if (!(char.IsLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) plain = false;
-                string text = plain ? n : "'" + n.Replace("'", "''") + "'";
-                results.Add(new CompletionResult(text, n, CompletionResultType.ParameterValue, n));
+                results.Add(new CompletionResult(Quote(n), n, CompletionResultType.ParameterValue, n));
             }
             return results;
+        }
+
+        // A name as it must be typed: bare when PowerShell reads it back as
+        // that string, else in single quotes.  A bare word that starts with
+        // '-' is a parameter name, and one that starts with a digit, '.' or
+        // '+' may be a number (1kb, 0x10, 1e3, 0123).
+        public static string Quote(string n) {
+            bool plain = n.Length > 0 && (char.IsLetter(n[0]) || n[0] == '_');
+            foreach (char c in n) if (!(char.IsLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) plain = false;
+            return plain ? n : "'" + n.Replace("'", "''") + "'";
         }
     }
 
@@ -152,7 +174,11 @@ namespace Mmf {
             ErrorCategory cat;
             string id;
             switch (Math.Abs(code)) {
-            case Native.ENOENT: e = new FileNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = file ? "FileNotFound" : "MapNotFound"; break;
+            case Native.ENOENT:
+                if (file && MissingDirectory(target as string) != null) {
+                    e = new DirectoryNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = "DirectoryNotFound"; break;
+                }
+                e = new FileNotFoundException(message); cat = ErrorCategory.ObjectNotFound; id = file ? "FileNotFound" : "MapNotFound"; break;
             case Native.EEXIST: e = new IOException(message); cat = ErrorCategory.ResourceExists; id = file ? "FileExists" : "MapExists"; break;
             case Native.EACCES:
             case Native.EPERM: e = new UnauthorizedAccessException(message); cat = ErrorCategory.PermissionDenied; id = "AccessDenied"; break;
@@ -178,6 +204,14 @@ namespace Mmf {
             default: e = new IOException(message); cat = ErrorCategory.NotSpecified; id = "IOError"; break;
             }
             return new ErrorRecord(e, id, cat, target);
+        }
+
+        // The folder of a path when that folder does not exist (.NET throws
+        // DirectoryNotFoundException for a file there), else null.
+        internal static string MissingDirectory(string path) {
+            if (string.IsNullOrEmpty(path)) return null;
+            string dir = System.IO.Path.GetDirectoryName(path);
+            return !string.IsNullOrEmpty(dir) && !Directory.Exists(dir) ? dir : null;
         }
 
         // Ends the command with the error (see the top of this file).
@@ -297,7 +331,9 @@ namespace Mmf {
             string what;
             switch (-code) {
             case Native.ENOENT:
-                what = file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
+                string dir = file ? MissingDirectory(name) : null;
+                what = dir != null ? "no such directory: " + dir
+                     : file ? "no such file; create one with -FileMode CreateNew or OpenOrCreate, -Name NAME and -Size SIZE"
                             : "no such map; create it with New-MemoryMappedFile -Name NAME -Size SIZE";
                 break;
             case Native.EEXIST:

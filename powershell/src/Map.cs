@@ -111,7 +111,7 @@ namespace Mmf {
             if (write && !cow && st.@readonly != 0)
                 throw new UnauthorizedAccessException(Name + ": the map is open without write access: ask for a Read or CopyOnWrite view");
             long len = size > 0 ? size : total - offset;
-            return new ViewAccessor(new ViewBytes(handle, st.kind == 0, total, cow), offset, len, write);
+            return new ViewAccessor(new ViewBytes(handle, st.kind == 0, total, cow, offset, len), offset, len, write);
         }
 
         MemoryMappedFileAccess DefaultViewAccess() {

@@ -103,6 +103,7 @@ namespace Mmf {
         [DllImport(Lib)] public static extern void mmf_close(IntPtr m);
         [DllImport(Lib)] public static extern int mmf_remove([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
         [DllImport(Lib)] public static extern int mmf_write(MapHandle m, byte[] data, UIntPtr len);
+        [DllImport(Lib)] public static extern int mmf_write_at(MapHandle m, UIntPtr offset, IntPtr data, UIntPtr len);
         [DllImport(Lib)] public static extern int mmf_append(MapHandle m, byte[] data, UIntPtr len, byte[] sep, UIntPtr sepLen);
         [DllImport(Lib)] public static extern int mmf_read(MapHandle m, byte[] buf, UIntPtr cap, out UIntPtr len, out ulong seq);
         [DllImport(Lib, EntryPoint = "mmf_read")] public static extern int mmf_read_to(MapHandle m, IntPtr buf, UIntPtr cap, out UIntPtr len, out ulong seq);
@@ -127,6 +128,9 @@ namespace Mmf {
         [DllImport("libc", EntryPoint = "free")] public static extern void Free(IntPtr p);
         [DllImport("libc", EntryPoint = "memcpy")] public static extern IntPtr MemCopy(IntPtr dst, IntPtr src, UIntPtr n);
         [DllImport("libc", EntryPoint = "memset")] public static extern IntPtr MemSet(IntPtr dst, int c, UIntPtr n);
+        [DllImport("libc", EntryPoint = "mmap")] static extern IntPtr mmap(IntPtr addr, UIntPtr len, int prot, int flags, int fd, IntPtr off);
+        [DllImport("libc", EntryPoint = "munmap")] static extern int munmap(IntPtr addr, UIntPtr len);
+        [DllImport("libc", EntryPoint = "madvise")] static extern int madvise(IntPtr addr, UIntPtr len, int advice);
         [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)] static extern int fcntl(int fd, int cmd, int arg);
         [DllImport("libc", EntryPoint = "geteuid")] public static extern uint GetEuid();
         [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
@@ -215,6 +219,20 @@ namespace Mmf {
                 return -Marshal.GetLastWin32Error();
             uid = BitConverter.ToUInt32(buf, 20);
             return 0;
+        }
+
+        // Private anonymous memory that takes pages only where it is written
+        // (MAP_NORESERVE: nothing is counted up front); IntPtr.Zero if none.
+        public static IntPtr MapAnonymous(long len) {
+            const int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+            IntPtr p = mmap(IntPtr.Zero, (UIntPtr)(ulong)Math.Max(len, 1), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, IntPtr.Zero);
+            return p == new IntPtr(-1) ? IntPtr.Zero : p;
+        }
+        public static void Unmap(IntPtr p, long len) { munmap(p, (UIntPtr)(ulong)Math.Max(len, 1)); }
+        public static void FreePages(IntPtr p, long len) {
+            const int MADV_FREE = 8;
+            if (len > 0) madvise(p, (UIntPtr)(ulong)len, MADV_FREE);
         }
 
         public static string StrError(int code) { return Marshal.PtrToStringUTF8(mmf_strerror(code)); }

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: MIT
 // Views (CreateViewStream, CreateViewAccessor).  A view of a raw object or
 // a mapped file is its bytes in place, as .NET's views are.  A view of an mmf
-// map keeps what it writes in pages of its own (only the bytes written) and
-// publishes them on Flush() and Dispose(): one new whole content, made under
-// the writers' lock from the written bytes and the current content where
-// none were written, so that
-// readers in every process still see whole contents and writers of
-// different bytes never undo each other.  A write costs what it writes; a
-// publication costs one content's bytes.  Reads through the view show one
-// whole content, never a mix of two: a copy of the content published when
-// the view first reads (taken again after each Flush()), which costs one
-// content's bytes once, with the view's own unpublished writes over it.
-// A CopyOnWrite view keeps its writes and never publishes them.
+// map keeps what it writes in memory of its own (pages only where it wrote;
+// the ranges written, sorted and coalesced) and publishes them on Flush()
+// and Dispose(): each range with one mmf_write_at, in ascending order of
+// offset, so that a write costs what it writes and so does its publication
+// (mmf_write_at copies what it writes and what the publication before it
+// changed; after a whole write, such as Out-MemoryMappedFile's, the first
+// one copies the whole content once).  Every content readers see is whole:
+// a range is never seen in part, and a range that starts past the content's
+// end grows it with zeros first.  Between two ranges of one Flush() a reader
+// may see the first without the second (any reader of .NET's views sees
+// each write as it is made); writers of different bytes never undo each
+// other.  Reads through the view show one whole content, never a mix of
+// two: a copy of the content published when the view first reads (taken
+// again after each Flush()), which costs one content's bytes once, with the
+// view's own unpublished writes over it.  A CopyOnWrite view keeps its
+// writes and never publishes them.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -19,39 +24,37 @@ using System.Runtime.InteropServices;
 
 namespace Mmf {
     internal sealed class ViewBytes {
-        // The bytes written: pages of their own, allocated as they are
-        // first written, and the ranges written, sorted and coalesced, so
-        // that a write costs its bytes (a sequential writer extends the last
-        // range) and a publication copies only the ranges.
-        const int PageBits = 12, PageSize = 1 << PageBits;
+        // The bytes written: in a private anonymous mapping of the view's
+        // window (pages are allocated as they are first written; nothing is
+        // reserved), and the ranges written, sorted and coalesced, so that a
+        // write costs its bytes (a sequential writer extends the last range)
+        // and each range is published straight from the mapping.
+        const int PageSize = 4096;
 
         readonly MapHandle h;
         readonly bool content, cow;
-        readonly long capacity;
+        readonly long capacity, windowOff, windowLen;
         readonly IntPtr raw;
-        readonly Dictionary<long, byte[]> pages = new Dictionary<long, byte[]>();
+        IntPtr region;   // [windowOff, windowOff + windowLen) of the content
         readonly List<long> starts = new List<long>(), ends = new List<long>();
-        long lastPage = -1;
-        byte[] lastData;
         bool referenced;
         // The whole content the view reads (unmanaged: a content may be
         // larger than a .NET array), taken at the first read.
         IntPtr snap;
         long snapLen = -1;
 
-        internal ViewBytes(MapHandle h, bool content, long capacity, bool cow) {
+        internal ViewBytes(MapHandle h, bool content, long capacity, bool cow, long windowOff, long windowLen) {
             this.h = h; this.content = content; this.capacity = capacity; this.cow = cow;
+            this.windowOff = windowOff; this.windowLen = windowLen;
             h.DangerousAddRef(ref referenced);
             if (!content) raw = Native.mmf_data(h);
         }
 
-        public long Size { get { return capacity; } }
         bool Overlay { get { return content || cow; } }
-        long DirtyEnd { get { return ends.Count > 0 ? ends[ends.Count - 1] : 0; } }
 
         public void Read(long pos, byte[] b, int off, int n) {
             if (n <= 0) return;
-            if (!content) Marshal.Copy(IntPtr.Add(raw, checked((int)pos)), b, off, n);
+            if (!content) Marshal.Copy(new IntPtr(raw.ToInt64() + pos), b, off, n);
             else ReadContent(pos, b, off, n);
             if (starts.Count > 0) ApplyDirty(pos, b, off, n);
         }
@@ -88,6 +91,9 @@ namespace Mmf {
             snapLen = -1;
         }
 
+        // Where the written byte at pos is kept.
+        IntPtr At(long pos) { return new IntPtr(region.ToInt64() + (pos - windowOff)); }
+
         // The first range that ends after pos.
         int FirstAfter(long pos) {
             int lo = 0, hi = ends.Count;
@@ -99,42 +105,19 @@ namespace Mmf {
             long end = pos + n;
             for (int i = FirstAfter(pos); i < starts.Count && starts[i] < end; i++) {
                 long from = Math.Max(pos, starts[i]), to = Math.Min(end, ends[i]);
-                CopyOut(from, to, (p, data, at, k) => Array.Copy(data, at, b, off + (int)(p - pos), k));
+                Marshal.Copy(At(from), b, off + (int)(from - pos), (int)(to - from));
             }
-        }
-
-        delegate void Chunk(long pos, byte[] data, int at, int n);
-
-        // The written bytes [from, to), a page's piece at a time.
-        void CopyOut(long from, long to, Chunk f) {
-            while (from < to) {
-                long p = from >> PageBits;
-                int at = (int)(from & (PageSize - 1));
-                int k = (int)Math.Min(PageSize - at, to - from);
-                f(from, Page(p), at, k);
-                from += k;
-            }
-        }
-
-        byte[] Page(long p) {
-            if (p == lastPage) return lastData;
-            byte[] d;
-            if (!pages.TryGetValue(p, out d)) { d = new byte[PageSize]; pages.Add(p, d); }
-            lastPage = p; lastData = d;
-            return d;
         }
 
         public void Write(long pos, byte[] b, int off, int n) {
             if (n <= 0) return;
-            if (!Overlay) { Marshal.Copy(b, off, IntPtr.Add(raw, checked((int)pos)), n); return; }
-            long end = pos + n;
-            for (long at = pos; at < end;) {
-                int po = (int)(at & (PageSize - 1));
-                int k = (int)Math.Min(PageSize - po, end - at);
-                Array.Copy(b, off + (int)(at - pos), Page(at >> PageBits), po, k);
-                at += k;
+            if (!Overlay) { Marshal.Copy(b, off, new IntPtr(raw.ToInt64() + pos), n); return; }
+            if (region == IntPtr.Zero) {
+                region = Native.MapAnonymous(windowLen);
+                if (region == IntPtr.Zero) throw new OutOfMemoryException("no room for the view's " + windowLen + " bytes");
             }
-            AddRange(pos, end);
+            Marshal.Copy(b, off, At(pos), n);
+            AddRange(pos, pos + n);
         }
 
         // Add [from, to) to the sorted, disjoint, non-adjacent ranges.
@@ -151,64 +134,45 @@ namespace Mmf {
             starts[i] = s0; ends[i] = e0;
         }
 
+        // Nothing is written any more: the pages may go (MADV_FREE: the
+        // kernel takes them when it needs memory; a later write reuses them).
         void ClearDirty() {
-            starts.Clear(); ends.Clear(); pages.Clear();
-            lastPage = -1; lastData = null;
+            if (starts.Count == 0) return;
+            long from = (starts[0] - windowOff) / PageSize * PageSize;
+            long to = Math.Min(windowLen, (ends[ends.Count - 1] - windowOff + PageSize - 1) / PageSize * PageSize);
+            Native.FreePages(new IntPtr(region.ToInt64() + from), to - from);
+            starts.Clear(); ends.Clear();
         }
 
-        // Publish the written bytes as one new content: the current content
-        // with them in place (grown, with zeros, when they go past its end).
+        // Publish the written ranges, each with one mmf_write_at (a new
+        // content that is the current one with the range in place, grown
+        // with zeros when the range starts past its end), in ascending order
+        // of offset: a publication costs the bytes written, not the content.
+        // A failure leaves the ranges not yet published in the view, for a
+        // later Flush() to publish.
         public void Flush() {
             if (!content) return;
             // Nothing to publish: the next read takes the newest content.
             if (starts.Count == 0) { DropSnapshot(); return; }
             if (cow) return;
-            for (;;) {
-                var st = Native.StatOf(h);
-                ulong size = Math.Max((ulong)st.length, (ulong)DirtyEnd);
-                WriteLoan w;
-                int r = Native.mmf_write_begin(h, (UIntPtr)size, out w);
-                if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
-                bool committed = false;
-                try {
-                    ReadView v;
-                    r = Native.mmf_read_begin(h, out v);
-                    if (r < 0) throw new MmfException(r);
-                    ulong len = (ulong)v.len;
-                    if (len > size) continue; // grown meanwhile: ask for more room
-                    // The current content where the view wrote nothing
-                    // (zeros past its end), then the written ranges.
-                    long dst = w.data.ToInt64(), src = v.data.ToInt64();
-                    long gap = 0;
-                    for (int i = 0; i <= starts.Count; i++) {
-                        long g1 = i < starts.Count ? Math.Min(starts[i], (long)size) : (long)size;
-                        long c1 = Math.Min(g1, (long)len);
-                        if (c1 > gap) Native.MemCopy(new IntPtr(dst + gap), new IntPtr(src + gap), (UIntPtr)(ulong)(c1 - gap));
-                        long z0 = Math.Max(gap, (long)len);
-                        if (g1 > z0) Native.MemSet(new IntPtr(dst + z0), 0, (UIntPtr)(ulong)(g1 - z0));
-                        if (i < starts.Count) gap = ends[i];
-                    }
-                    // Under the writers' lock nobody publishes, so the copy is whole.
-                    r = Native.mmf_read_end(h, ref v);
-                    if (r < 0) throw new MmfException(r);
-                    for (int i = 0; i < starts.Count; i++)
-                        CopyOut(starts[i], Math.Min(ends[i], (long)size),
-                            (p, data, at, k) => Marshal.Copy(data, at, new IntPtr(dst + p), k));
-                    r = Native.mmf_write_commit(h, ref w, (UIntPtr)size);
-                    committed = true;
-                    if (r < 0) throw new MmfException(r);
-                    ClearDirty();
-                    DropSnapshot();  // the next read sees the content published
-                    return;
-                } finally {
-                    if (!committed) Native.mmf_write_abort(h, ref w);
+            int done = 0;
+            try {
+                for (; done < starts.Count; done++) {
+                    long from = starts[done], to = ends[done];
+                    int r = Native.mmf_write_at(h, (UIntPtr)(ulong)from, At(from), (UIntPtr)(ulong)(to - from));
+                    if (r < 0) throw new MmfException(r, r == -Native.EREADONLY ? "the map is open without write access" : Native.StrError(r));
                 }
+            } finally {
+                if (done == starts.Count) ClearDirty();
+                else if (done > 0) { starts.RemoveRange(0, done); ends.RemoveRange(0, done); }
+                if (done > 0) DropSnapshot();  // the next read sees the content published
             }
         }
 
         // The view's reference on the map: the map stays open while the view is.
         public void Release() {
             DropSnapshot();
+            if (region != IntPtr.Zero) { Native.Unmap(region, windowLen); region = IntPtr.Zero; }
             if (referenced) { referenced = false; h.DangerousRelease(); }
         }
     }

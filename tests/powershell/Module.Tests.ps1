@@ -927,6 +927,19 @@ Describe 'issue 19 item 4: statement-terminating errors of .NET''s types' {
         { New-MemoryMappedFile ./missing-file Open } | Should -Throw -ExceptionType ([System.IO.FileNotFoundException]) -ErrorId 'FileNotFound,*'
         $r.Dispose(); $a.Dispose()
     }
+    It 'throws DirectoryNotFoundException, as .NET, for a file in a folder that does not exist' {
+        $m = New-MemoryMappedFile (Fresh) 100
+        foreach ($cmd in { New-MemoryMappedFile -Path ./no-dir/x.mmf -FileMode CreateNew -Size 10 },
+                         { New-MemoryMappedFile ./no-dir/x.mmf Open }, { Save-MemoryMappedFile $m ./no-dir/x.txt }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType System.IO.DirectoryNotFoundException -Because "$cmd"
+            $e.FullyQualifiedErrorId | Should -BeLike 'DirectoryNotFound,*'
+            $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+        try { New-MemoryMappedFile -Path ./no-dir/x.mmf -FileMode CreateNew -Size 10 } catch { "$_" | Should -Match 'no such directory: .*no-dir$' }
+        $m.Dispose()
+    }
     It 'has readable ErrorIds, without errno numbers; a directory is InvalidType' {
         try { New-MemoryMappedFile -Path $script:dir -FileMode Open } catch { $e = $_ }
         $e.CategoryInfo.Category | Should -Be 'InvalidType'
@@ -957,6 +970,47 @@ Describe 'issue 19 item 5: a view write costs what it writes' {
         $b = $m.CreateViewAccessor()
         $b.ReadInt64(199 * 300000) | Should -Be 199
         $b.Dispose(); $m.Dispose()
+    }
+    It 'publishes each written range as a content of its own, in ascending order, growing the content with zeros' {
+        $m = New-MemoryMappedFile (Fresh 'ranges1') 8192
+        Out-MemoryMappedFile $m 'hello'
+        $seq = $m.Seq
+        $a = $m.CreateViewAccessor()
+        $a.Write(6000, [int]0x44434241)    # past the end: the gap is zeros
+        $a.Write(0, [byte][char]'H')
+        $a.Write(1, [byte][char]'E')        # adjacent: one range with the last
+        $a.Flush()
+        $m.Seq | Should -Be ($seq + 2) -Because 'one publication per range, each costing its own bytes'
+        $m.Length | Should -Be 6004
+        $got = Read-MemoryMappedFile $m
+        $got.Substring(0, 5) | Should -Be 'HEllo'
+        $got.Substring(5, 5995) | Should -Be ("`0" * 5995)
+        $got.Substring(6000) | Should -Be 'ABCD'
+        $a.Flush()
+        $m.Seq | Should -Be ($seq + 2) -Because 'nothing is left to publish'
+        $a.Dispose(); $m.Dispose()
+    }
+    It 'keeps the writes of a view that starts inside the map at their place in the content' {
+        $m = New-MemoryMappedFile (Fresh 'window') 8192
+        Out-MemoryMappedFile $m ('.' * 200)
+        $a = $m.CreateViewAccessor(100, 50)
+        $a.Write(0, [byte][char]'A'); $a.Write(49, [byte][char]'B')
+        $a.ReadByte(49) | Should -Be ([byte][char]'B')
+        $a.Dispose()
+        $t = Read-MemoryMappedFile $m
+        $t[100] | Should -Be 'A'; $t[149] | Should -Be 'B'; $t[99] | Should -Be '.'; $t.Length | Should -Be 200
+        $m.Dispose()
+    }
+    It 'reads and writes a raw object beyond 2 GB through a view' {
+        $n = Fresh 'rawbig'
+        $f = [IO.File]::Create("/dev/shm/$n"); $f.SetLength(3GB); $f.Dispose()   # sparse
+        try {
+            $m = Open-MemoryMappedFile $n
+            $a = $m.CreateViewAccessor()
+            $a.Write(2.5GB, [long]42)
+            $a.ReadInt64(2.5GB) | Should -Be 42
+            $a.Dispose(); $m.Dispose()
+        } finally { Remove-Item "/dev/shm/$n" }
     }
     It 'keeps overlapping, adjacent and out-of-order writes as a byte array would, before and after Flush' {
         $m = New-MemoryMappedFile (Fresh 'ranges') 20000
@@ -1077,6 +1131,21 @@ Describe 'issue 19 item 9: names the original takes' {
         { Open-MemoryMappedFile 'a\b' } | Should -Throw -ErrorId 'InvalidMapName,*'
         { New-MemoryMappedFile -Name 'a/b' -Size 10 } | Should -Throw '*-Path*'
     }
+    It "reports a name with '/' given by name, splatted or piped as ArgumentException InvalidMapName; by position it is a path" {
+        $p = @{ Name = 'a/b'; Size = 10 }
+        foreach ($cmd in { New-MemoryMappedFile -Name 'a/b' -Size 10 }, { New-MemoryMappedFile @p },
+                         { 'a/b' | New-MemoryMappedFile -Size 10 }, { [pscustomobject]$p | New-MemoryMappedFile }) {
+            $e = $null
+            try { & $cmd } catch { $e = $_ }
+            $e.Exception | Should -BeOfType [ArgumentException] -Because "$cmd"
+            $e.FullyQualifiedErrorId | Should -BeLike 'InvalidMapName,*'
+            $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        $n = Fresh
+        $m = New-MemoryMappedFile ./slash.mmf CreateNew $n 4096
+        $m.Path | Should -Be "$PWD/slash.mmf"
+        $m.Dispose()
+    }
 }
 
 Describe 'issue 19 item 10: the smaller things' {
@@ -1109,6 +1178,17 @@ Describe 'issue 19 item 10: the smaller things' {
         $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
         $r.CompletionMatches.CompletionText | Should -Contain $n
         $m.Dispose()
+    }
+    It 'quotes a completed name that PowerShell would read as a parameter or a number' {
+        $n = "-$(Fresh 'dash')"
+        $m = New-MemoryMappedFile -Name $n -Size 100
+        $line = "Open-MemoryMappedFile -Name "
+        $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r.CompletionMatches.CompletionText | Should -Contain "'$n'"
+        $m.Dispose()
+        foreach ($w in '1kb', '0x10', '1e3', '0123', '.5', '+1') { [Mmf.MapNameCompleter]::Quote($w) | Should -Be "'$w'" }
+        foreach ($w in 'Test', 'a-b.c', 'ünï', '_x1') { [Mmf.MapNameCompleter]::Quote($w) | Should -Be $w }
+        [Mmf.MapNameCompleter]::Quote("it's") | Should -Be "'it''s'"
     }
     It 'gives a map the mode -UnixFileMode asks, octal or [IO.UnixFileMode]' {
         $m = New-MemoryMappedFile (Fresh) 100 -UnixFileMode 0640
@@ -1148,7 +1228,7 @@ Describe 'what a user found' {
         { New-MemoryMappedFile -Path "$f-2" -FileMode CreateNew } | Should -Throw '*-Size*' -ErrorId 'SizeRequired,*'
     }
     It "reports the bad name <Name> as ArgumentException InvalidMapName, worded once" -ForEach @(
-        @{ Name = 'ps\z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
+        @{ Name = 'ps\z' }, @{ Name = 'ps/z' }, @{ Name = '' }, @{ Name = ('x' * 300) }
     ) {
         foreach ($cmd in { New-MemoryMappedFile -Name $Name -Size 10 }, { Open-MemoryMappedFile -Name $Name }) {
             $e = $null
