@@ -209,15 +209,30 @@ static struct reuse plan_reuse(struct mmf *m, unsigned cur, uint64_t seq,
   return u;
 }
 
-/* Make slot s hold the current content's first cur_len bytes, as planned. */
+/* Copy [from, to) of cur into s, but for [skip_lo, skip_hi), which the
+ * caller is about to overwrite. */
+static void copy_range(uint8_t *dst, const uint8_t *src, uint64_t from,
+                       uint64_t to, uint64_t skip_lo, uint64_t skip_hi) {
+  if (skip_lo < skip_hi && skip_lo < to && skip_hi > from) {
+    if (skip_lo > from)
+      memcpy(dst + from, src + from, skip_lo - from);
+    if (skip_hi < to)
+      memcpy(dst + skip_hi, src + skip_hi, to - skip_hi);
+    return;
+  }
+  if (to > from)
+    memcpy(dst + from, src + from, to - from);
+}
+
+/* Make slot s hold the current content's first cur_len bytes, as planned,
+ * but for [skip_lo, skip_hi), which the caller writes next. */
 static void copy_current(struct mmf *m, unsigned s, unsigned cur,
-                         uint64_t cur_len, const struct reuse *u) {
+                         uint64_t cur_len, const struct reuse *u,
+                         uint64_t skip_lo, uint64_t skip_hi) {
   uint8_t *dst = mmf__slot_data(m, s);
   const uint8_t *src = mmf__slot_data(m, cur);
-  if (u->hi > u->lo)
-    memcpy(dst + u->lo, src + u->lo, u->hi - u->lo);
-  if (cur_len > u->keep)
-    memcpy(dst + u->keep, src + u->keep, cur_len - u->keep);
+  copy_range(dst, src, u->lo, u->hi, skip_lo, skip_hi);
+  copy_range(dst, src, u->keep, cur_len, skip_lo, skip_hi);
 }
 
 /* MMF_COMPACT: give back the storage of slot s, which the caller holds
@@ -394,7 +409,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     return r;
   }
   uint8_t *dst = mmf__slot_data(m, s);
-  copy_current(m, s, cur, old_len, &u);
+  copy_current(m, s, cur, old_len, &u, 0, 0);
   if (sep_len)
     memcpy(dst + old_len, sep, sep_len);
   if (len)
@@ -496,15 +511,9 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
   }
   uint8_t *dst = mmf__slot_data(m, s);
   uint64_t lo = offset < old_len ? offset : old_len;
-  if (u.keep || u.hi) {
-    copy_current(m, s, cur, old_len, &u);
-  } else {
-    /* Everything but the bytes about to be replaced. */
-    const uint8_t *src = mmf__slot_data(m, cur);
-    memcpy(dst, src, lo);
-    if (end < old_len)
-      memcpy(dst + end, src + end, old_len - end);
-  }
+  /* What of the current content is kept (all of it, or the last change
+   * and the growth), but for the bytes about to be replaced. */
+  copy_current(m, s, cur, old_len, &u, offset, end);
   if (offset > old_len)
     memset(dst + old_len, 0, offset - old_len);
   if (len)
