@@ -15,10 +15,10 @@
 #include <pthread.h>
 
 /* One wait for a pin: PIN_MIN_NS plus what copying the content costs at
- * 1 GB/s (slower than a copy over fresh pages here), at most PIN_MAX_NS,
+ * 500 MB/s (a copy over fresh pages, on a busy machine), at most PIN_MAX_NS,
  * far below the writers' lock timeout that other writers wait under. */
 #define PIN_MIN_NS 1000000ll
-#define PIN_NS_PER_BYTE 1
+#define PIN_NS_PER_BYTE 2
 #define PIN_MAX_NS 1000000000ll
 /* A sleep between probes: a reader's wake-up can be missed (the word does
  * not change when it unpins), so it costs at most this. */

@@ -12,7 +12,7 @@
 
 /* A handle whose views were overtaken this many times in a row pins the
  * map for its next one. */
-#define VIEW_MISSES_PIN 3
+#define VIEW_MISSES_PIN 2
 
 /* Copies this large are worth more than one try each. */
 #define BIG_COPY ((uint64_t)64 << 10)
@@ -75,7 +75,16 @@ struct src {
   int fd;
   uint64_t off;
   unsigned s;
+  const _Atomic uint64_t *gen; /* the slot's gen, at g when the copy began */
+  uint64_t g;
 };
+
+/* A copy overtaken stops at the next chunk: its bytes are thrown away
+ * anyway, and a reader that starts again at once fits a writer's wait for
+ * its pin (pin.c) rather than finishing a lost copy into it. */
+#define COPY_CHUNK ((uint64_t)1 << 20)
+/* fetch()'s "stopped: overtaken" (a copy function passes it on). */
+#define OVERTAKEN 1
 
 static int fetch_pread(const struct src *x, void *dst, uint64_t from,
                        uint64_t n) {
@@ -88,16 +97,35 @@ static int fetch_pread(const struct src *x, void *dst, uint64_t from,
   return 0;
 }
 
-static inline int fetch(const struct src *x, void *dst, uint64_t from,
-                        uint64_t n) {
+static inline int fetch_chunk(const struct src *x, uint8_t *dst, uint64_t from,
+                              uint64_t n) {
   if (!x->p)
     return fetch_pread(x, dst, from, n);
   memcpy(dst, x->p + from, n);
   return 0;
 }
 
-static struct src slot_src(struct mmf *m, unsigned s, uint64_t len) {
-  struct src x = {.fd = m->fd, .off = mmf__slot_off(m, s), .s = s};
+static int fetch(const struct src *x, void *vdst, uint64_t from, uint64_t n) {
+  uint8_t *dst = vdst;
+  for (; n > COPY_CHUNK; n -= COPY_CHUNK) {
+    int r = fetch_chunk(x, dst, from, COPY_CHUNK);
+    if (r < 0)
+      return r;
+    if (atomic_load_explicit(x->gen, memory_order_relaxed) != x->g)
+      return OVERTAKEN;
+    dst += COPY_CHUNK;
+    from += COPY_CHUNK;
+  }
+  return fetch_chunk(x, dst, from, n);
+}
+
+static struct src slot_src(struct mmf *m, unsigned s, uint64_t g,
+                           uint64_t len) {
+  struct src x = {.fd = m->fd,
+                  .off = mmf__slot_off(m, s),
+                  .s = s,
+                  .gen = &m->hdr->slot[s].gen,
+                  .g = g};
   if (slot_backed(m, s, len))
     x.p = mmf__slot_data(m, s);
   return x;
@@ -172,8 +200,10 @@ static int copy_tries(struct mmf *m, copy_fn copy, void *ctx,
       if (r == 0) {
         r = mmf__slot_published(m, true, &s, &g, &len, &seq);
         if (r == 0) {
-          struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+          struct src x = slot_src(m, s, g, copy == copy_nothing ? 0 : len);
           r = copy(ctx, &x, len, seq);
+          if (r == OVERTAKEN) /* a peer moved the gen of a locked slot */
+            r = -MMF_ECORRUPT;
         }
         mmf__writers_unlock(m);
       }
@@ -187,17 +217,20 @@ static int copy_tries(struct mmf *m, copy_fn copy, void *ctx,
       /* A follower copies only a tail: neither page tables for the whole
        * nor the large-copy escalation apply to it. */
       bool tail = copy == copy_since;
-      struct src x = slot_src(m, s, copy == copy_nothing ? 0 : len);
+      struct src x = slot_src(m, s, g, copy == copy_nothing ? 0 : len);
       if (copy != copy_nothing && !tail && x.p)
         populate(m, s, len);
       int c = copy(ctx, &x, len, seq);
-      if (mmf__slot_unchanged(m, s, g))
+      if (c != OVERTAKEN && mmf__slot_unchanged(m, s, g))
         return c;
       /* A large copy overtaken is costly work lost: after two of them the
        * lock is cheaper than trying again (bounds a read's time). */
       if (!tail && len >= BIG_COPY && tries < MMF__READ_TRIES - 1)
         tries = tries < MMF__READ_TRIES / 2 ? MMF__READ_TRIES / 2
                                             : MMF__READ_TRIES - 1;
+      /* One is enough to pin for a handle that cannot lock. */
+      if (!tail && len >= BIG_COPY && (m->readonly || !(m->id || m->lost_id)))
+        pin_scope_enter(m, pin);
     } else if (r != -EAGAIN) {
       return r;
     }
