@@ -97,7 +97,7 @@ struct mmf {
   _Atomic unsigned long pin_epoch; /* the fork the count belongs to */
   _Atomic unsigned view_misses;    /* read_end overtaken in a row */
   _Atomic bool pin_seen;           /* the last probe found a pin */
-  _Atomic int64_t pin_checked;     /* coarse clock of the last probe */
+  _Atomic int64_t pin_checked;     /* size_checked at the last probe */
   _Atomic int64_t pin_free_until;  /* ns: no waiting for pins before */
   struct stat st;                  /* identity of the object */
   char name[4096];
@@ -224,14 +224,15 @@ int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
 int mmf__pin(struct mmf *m);
 void mmf__unpin(struct mmf *m);
 void mmf__pin_wait_slow(struct mmf *m);
-/* A writer about to open a slot, under the writers' lock: wait, within a
- * bound, while a reader pins the map.  No system call unless a pin was
- * seen or a coarse clock tick has passed since the last probe. */
+/* A writer about to open a slot, under the writers' lock, after its size
+ * check: wait, within a bound, while a reader pins the map.  No system
+ * call, nor a clock read, unless a pin was seen or the size check's tick
+ * of the coarse clock moved since the last probe. */
 static inline void mmf__pin_wait(struct mmf *m) {
   if (!atomic_load_explicit(&m->pin_seen, memory_order_relaxed) &&
       !atomic_load_explicit(&m->pins, memory_order_relaxed) &&
       atomic_load_explicit(&m->pin_checked, memory_order_relaxed) ==
-          mmf__os_coarse_ms())
+          atomic_load_explicit(&m->size_checked, memory_order_relaxed))
     return;
   mmf__pin_wait_slow(m);
 }

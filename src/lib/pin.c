@@ -112,8 +112,10 @@ void mmf__pin_wait_slow(struct mmf *m) {
   int64_t t0 = mmf__os_now_ns();
   if (t0 < atomic_load_explicit(&m->pin_free_until, memory_order_relaxed))
     return; /* it waited lately: its turn to write */
-  atomic_store_explicit(&m->pin_checked, mmf__os_coarse_ms(),
-                        memory_order_relaxed);
+  atomic_store_explicit(
+      &m->pin_checked,
+      atomic_load_explicit(&m->size_checked, memory_order_relaxed),
+      memory_order_relaxed);
   if (!pinned(m)) {
     atomic_store_explicit(&m->pin_seen, false, memory_order_relaxed);
     return;
