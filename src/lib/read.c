@@ -160,7 +160,8 @@ static int backoff(unsigned tries, int64_t *deadline, bool pinned) {
 }
 
 /* Pin the map (pin.c) once a reader that cannot lock has been overtaken
- * MMF__READ_TRIES times; cancellation stays off while pinned, so that a
+ * MMF__READ_TRIES times, or once in a copy of BIG_COPY bytes or more, until
+ * the read returns; cancellation stays off while pinned, so that a
  * cancelled copy (pread is a cancellation point) cannot leave its pin. */
 struct pin_scope {
   bool pinned;
