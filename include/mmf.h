@@ -121,7 +121,7 @@ enum {
   MMF_EBASE = 4000,
   MMF_ENAME = 4001,      /* not a valid map name or path */
   MMF_ENOTMMF = 4002,    /* the object has no mmf header (open it MMF_RAW) */
-  MMF_EVERSION = 4003,   /* another format version (not 2): make it anew */
+  MMF_EVERSION = 4003,   /* another format version (not 3), or features unknown */
   MMF_ECORRUPT = 4004,   /* header broken or does not fit the object */
   MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
   MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
@@ -430,8 +430,12 @@ MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
  * Replaces @len bytes of the content at @offset with @data, keeping the
  * rest; a content shorter than @offset + @len grows to that length, zeros
  * filling any gap.  On an mmf map the result is published as a whole, like
- * mmf_write(), in time proportional to the content's length; writers that
- * each patch their own bytes never undo each other.  On a raw map or a
+ * mmf_write(); writers that each patch their own bytes never undo each
+ * other.  It costs what it writes and what the publication before it
+ * changed, when that was an mmf_write_at() or an mmf_append() (the other
+ * slot still holds the content before it): a run of patches costs their
+ * bytes, whatever the content's size.  After any other publication (and
+ * always in an MMF_COMPACT map) it copies the whole content.  On a raw map or a
  * mapped file the bytes are stored at @offset.
  *
  * @m: the handle.

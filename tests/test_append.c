@@ -328,12 +328,12 @@ static void writers_without_chains_break_them(void **s) {
    * they were there (from seq 2). */
   unsigned slot = (unsigned)(atomic_load(&m->hdr->state) & 1) ^ 1;
   uint64_t c = atomic_load(&m->hdr->slot[slot].chain);
-  uint64_t cs = atomic_load(&m->hdr->slot[slot].chain_seq);
+  uint64_t cs = atomic_load(&m->hdr->slot[slot].tag);
   char z[20];
   memset(z, 'Z', sizeof z);
   assert_int_equal(mmf_write(m, z, sizeof z), 0);
   atomic_store(&m->hdr->slot[slot].chain, c);
-  atomic_store(&m->hdr->slot[slot].chain_seq, cs);
+  atomic_store(&m->hdr->slot[slot].tag, cs);
   char buf[64];
   size_t got;
   uint64_t now;

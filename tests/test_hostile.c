@@ -47,6 +47,7 @@ static void bad_headers(void **s) {
     int expect;
   } cases[] = {{"version1", -MMF_EVERSION},  {"magic", -MMF_ENOTMMF},
                {"version", -MMF_EVERSION},   {"version0", -MMF_EVERSION},
+               {"version4", -MMF_EVERSION},  {"feat_read", -MMF_EVERSION},
                {"hdr_size", -MMF_ECORRUPT},  {"capacity", -MMF_ECORRUPT},
                {"capacity0", -MMF_ECORRUPT}, {"stride", -MMF_ECORRUPT},
                {"huge", -MMF_ECORRUPT}};
@@ -58,7 +59,11 @@ static void bad_headers(void **s) {
     if (!strcmp(w, "magic"))
       h->magic[0] ^= 0xff;
     else if (!strcmp(w, "version"))
-      h->version = 3;
+      h->version = 2; /* mmf 1.1: chains tied to seqs, not gens */
+    else if (!strcmp(w, "version4"))
+      h->version = 4;
+    else if (!strcmp(w, "feat_read"))
+      h->feat_read = 1u << 31; /* a feature of a later build */
     else if (!strcmp(w, "version1"))
       h->version = 1; /* a map of mmf 1.0: its lock words hold tids */
     else if (!strcmp(w, "version0"))
@@ -181,7 +186,7 @@ static void garbage_in_lock_words(void **s) {
     assert_int_equal(mmf_write(m, "again", 5), 0);
     assert_true(now_ns() - t0 < 100 * 1000000ll);
     atomic_store(&h->ulock, garbage[i]);
-    /* 0x40000000 alone is the handoff mark (format 2): a free lock left
+    /* 0x40000000 alone is the handoff mark (since format 2): a free lock left
      * to a woken sleeper, taken after its grace, with nobody to report. */
     assert_int_equal(mmf_lock(m, 1000),
                      garbage[i] == MMF__LOCK_HANDOFF ? 0 : MMF_LOCK_ABANDONED);

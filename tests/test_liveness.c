@@ -365,8 +365,11 @@ static void peers_cannot_delete_or_block_the_name(void **s) {
   /* Everything in the header but the publication words and the magic and
    * sizes and alignment (which are checked): all ones. */
   uint8_t *h = mmf_data(peer);
-  memset(h + 32, 0xff, 36 - 32);  /* flags (transient) */
-  memset(h + 40, 0xff, 64 - 40);  /* created */
+  memset(h + 32, 0xff, 36 - 32); /* flags (transient) */
+  memset(h + 40, 0xff, 48 - 40); /* created */
+  /* 48..56: the feature words, which make builds refuse a map (as a wrong
+   * magic does): what a peer writes there is a refusal, not a deletion. */
+  memset(h + 56, 0xff, 64 - 56);
   memset(h + 76, 0xff, 128 - 76); /* version 1's waiters, removed */
   memset(h + 264, 0xff, 320 - 264);
   memset(h + 324, 0xff, 4096 - 324);

@@ -10,7 +10,8 @@ static const char *const messages[] = {
         "not starting with \"" MMF__TMP_PREFIX "\") or path",
     [MMF_ENOTMMF - MMF_EBASE] = "not an mmf map (no mmf header; open it raw)",
     [MMF_EVERSION - MMF_EBASE] =
-        "made by another version of mmf (its format version is not 2): "
+        "made by another version of mmf (its format version is not 3, or it "
+        "uses features this version does not know): "
         "remove it and create it again with this version",
     [MMF_ECORRUPT - MMF_EBASE] =
         "the map's header is broken or does not fit the object",

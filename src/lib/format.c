@@ -30,6 +30,8 @@ void mmf__hdr_init(struct mmf__hdr *h, uint64_t capacity, uint32_t hflags,
   h->capacity = capacity;
   h->stride = mmf__stride_for(capacity, align);
   h->flags = hflags;
+  if (hflags & MMF__HF_COMPACT)
+    h->feat_write = MMF__FW_COMPACT;
   h->created_ns = mmf__os_now_ns();
   atomic_store_explicit(&h->state, 0, memory_order_relaxed);
   /* Slot 0 holds the empty content at seq 0; slot 1 nothing yet. */
@@ -48,9 +50,10 @@ int mmf__hdr_check(const void *p, uint64_t size, uint64_t *ret_capacity,
   /* Copy the fixed fields once: a peer may change them while we look. */
   struct mmf__hdr h;
   memcpy(&h, p, offsetof(struct mmf__hdr, state));
-  /* Version 1 kept thread ids in its lock words; its maps must be made
-   * anew (mmf_strerror says so). */
-  if (h.version != MMF__VERSION)
+  /* Version 1 kept thread ids in its lock words, version 2 tied append
+   * chains to a seq; their maps must be made anew (mmf_strerror says so).
+   * A feature this build does not know changes what some word means. */
+  if (h.version != MMF__VERSION || (h.feat_read & ~MMF__FR_KNOWN))
     return -MMF_EVERSION;
   uint64_t align = h.align ? h.align : MMF__HDR_SIZE;
   if (align < MMF__HDR_SIZE || align > MMF__ALIGN_MAX ||

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The on-memory format of an mmf map (version 2).  docs/FORMAT.md explains
+/* The on-memory format of an mmf map (version 3).  docs/FORMAT.md explains
  * each field and the publication protocol.  Every field may have been
  * written by another process: nothing here is trusted without a check. */
 #ifndef MMF_FORMAT_H
@@ -13,7 +13,7 @@
   "MMF\x1a"                                                                    \
   "map\0"
 #define MMF__MAGIC_LEN 8
-#define MMF__VERSION 2u
+#define MMF__VERSION 3u
 #define MMF__HDR_SIZE 4096u
 /* The largest capacity the format allows (MMF_CAPACITY_MAX on 64-bit). */
 #define MMF__FORMAT_CAPACITY_MAX ((uint64_t)1 << 44)
@@ -28,6 +28,18 @@ enum {
    * depends on it (what a peer sets here changes no content). */
   MMF__HF_COMPACT = 1u << 1,
 };
+
+/* Features: a build that gives a word of the format a new meaning sets a
+ * bit, so that builds which do not know it refuse what they would get
+ * wrong.  feat_read: every opener must know each bit set (else
+ * MMF_EVERSION); feat_write: every writer must (else its writes fail with
+ * MMF_EVERSION; reading stays possible). */
+enum {
+  /* Writers release the unpublished slot (MMF__HF_COMPACT). */
+  MMF__FW_COMPACT = 1u << 0,
+};
+#define MMF__FR_KNOWN 0u
+#define MMF__FW_KNOWN ((uint32_t)MMF__FW_COMPACT)
 
 /* Handles are named by a random 30-bit id.  Each handle holds the kernel's
  * open-file-description read lock on byte MMF__ID_BASE + id of the object:
@@ -62,12 +74,20 @@ struct mmf__slot {
    * before.  A content that is not an append starts its own (chain ==
    * seq).  Readers take what was appended since a content they saw. */
   _Atomic uint64_t chain;
-  /* The seq that `chain` was written with: `chain` counts only when it
-   * equals `seq`, so a writer that does not know the word (an older build)
-   * breaks the chain instead of leaving a stale one. */
-  _Atomic uint64_t chain_seq;
-  uint64_t pad[3];
+  /* The bytes in which this content differs from the one published before
+   * it: every byte below `len` outside [delta_lo, delta_hi) is that
+   * content's, and the bytes past that content's end lie inside.  A writer
+   * whose other slot still holds that content copies only these. */
+  _Atomic uint64_t delta_lo;
+  _Atomic uint64_t delta_hi;
+  /* The even `gen` the slot was closed with when chain and delta were
+   * written: they count only while `gen` still equals it.  Any write
+   * into the slot moves `gen`, so words left by a writer killed after
+   * closing, or by a peer, never count for a later content. */
+  _Atomic uint64_t tag;
+  uint64_t pad;
 };
+_Static_assert(sizeof(struct mmf__slot) == 64, "a slot's words are 64 bytes");
 
 struct mmf__hdr {
   char magic[MMF__MAGIC_LEN]; /* 0: MMF__MAGIC, written last */
@@ -79,7 +99,9 @@ struct mmf__hdr {
   /* 36: the slots' alignment: the larger of 4096 and the creator's page
    * size (0 in maps made before it was recorded: 4096). */
   uint32_t align;
-  int64_t created_ns; /* 40 */
+  int64_t created_ns;  /* 40 */
+  uint32_t feat_read;  /* 48: MMF__FR_*: openers must know each bit */
+  uint32_t feat_write; /* 52: MMF__FW_*: writers must know each bit */
 
   /* Publication: seq << 1 | slot of the published content. */
   alignas(64) _Atomic uint64_t state; /* 64 */

@@ -65,6 +65,7 @@ struct mmf {
   int life; /* holds the id's lock; m->fd where no other could be opened */
   enum mmf_kind kind;
   bool readonly;
+  bool foreign_writes;  /* feat_write has bits this build does not know */
   bool copy_on_write;   /* a file mapped MAP_PRIVATE (MMF_PRIVATE) */
   bool transient;       /* the object's mode has the sticky bit */
   _Atomic bool compact; /* MMF_COMPACT seen: release, trust no page cache */

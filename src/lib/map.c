@@ -48,6 +48,10 @@ static int map_object(struct mmf *m, int flags, bool probe) {
   uint32_t hflags;
   memcpy(&hflags, head + offsetof(struct mmf__hdr, flags), sizeof hflags);
   atomic_store(&m->compact, (hflags & MMF__HF_COMPACT) != 0);
+  uint32_t feat_write;
+  memcpy(&feat_write, head + offsetof(struct mmf__hdr, feat_write),
+         sizeof feat_write);
+  m->foreign_writes = (feat_write & ~MMF__FW_KNOWN) != 0;
   /* A map made where size_t is wider may not fit this address space. */
   if (m->capacity > MMF_CAPACITY_MAX)
     return -EFBIG;

@@ -146,17 +146,68 @@ static void slot_abort(struct mmf *m, unsigned s, uint64_t odd) {
   atomic_store_explicit(&m->hdr->slot[s].gen, odd + 1, memory_order_release);
 }
 
+/* Close slot s with content seq of len bytes, whose append chain starts at
+ * `chain` and which differs from content seq - 1 only in [lo, hi), and
+ * publish it.  The tag names the gen it is closed with: a later write into
+ * the slot moves gen, and these words stop counting. */
 static void slot_close_and_publish(struct mmf *m, unsigned s, uint64_t odd,
-                                   uint64_t len, uint64_t seq, uint64_t chain) {
+                                   uint64_t len, uint64_t seq, uint64_t chain,
+                                   uint64_t lo, uint64_t hi) {
   struct mmf__hdr *h = m->hdr;
   struct mmf__slot *sl = &h->slot[s];
   atomic_store_explicit(&sl->len, len, memory_order_relaxed);
   atomic_store_explicit(&sl->seq, seq, memory_order_relaxed);
   atomic_store_explicit(&sl->chain, chain, memory_order_relaxed);
-  atomic_store_explicit(&sl->chain_seq, seq, memory_order_relaxed);
+  atomic_store_explicit(&sl->delta_lo, lo, memory_order_relaxed);
+  atomic_store_explicit(&sl->delta_hi, hi, memory_order_relaxed);
+  atomic_store_explicit(&sl->tag, odd + 1, memory_order_relaxed);
   atomic_store_explicit(&sl->gen, odd + 1, memory_order_release);
   atomic_store_explicit(&h->state, seq << 1 | s, memory_order_release);
   announce(m, seq);
+}
+
+/* How a writer that starts from the current content (slot cur, `seq`,
+ * `cur_len` bytes) fills slot s, which held content `prev_seq` of
+ * `prev_len` bytes when it was opened.  If that is the content before the
+ * current one and the current one says where it differs from it (its
+ * delta, valid while its tag is its gen: under the lock nobody moves it),
+ * s keeps every other byte: `keep` of its bytes stay, and only the delta
+ * and the growth are copied.  Else everything is copied (keep 0).  A peer
+ * that scribbles these words can make a wrong content, as with any of its
+ * bytes; never a copy out of bounds. */
+struct reuse {
+  uint64_t keep;   /* bytes of s that stay where they are (and are backed) */
+  uint64_t lo, hi; /* then copy [lo, hi) of cur, and [keep, cur_len) */
+};
+
+static struct reuse plan_reuse(struct mmf *m, unsigned cur, uint64_t seq,
+                               uint64_t cur_len, uint64_t prev_seq,
+                               uint64_t prev_len) {
+  struct reuse u = {0, 0, 0};
+  const struct mmf__slot *c = &m->hdr->slot[cur];
+  if (seq == 0 || prev_seq != seq - 1 || prev_len > m->capacity)
+    return u;
+  uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+  uint64_t lo = atomic_load_explicit(&c->delta_lo, memory_order_relaxed);
+  uint64_t hi = atomic_load_explicit(&c->delta_hi, memory_order_relaxed);
+  if (atomic_load_explicit(&c->tag, memory_order_relaxed) != g || lo > hi ||
+      hi > m->capacity)
+    return u;
+  u.keep = prev_len < cur_len ? prev_len : cur_len;
+  u.lo = lo < u.keep ? lo : u.keep;
+  u.hi = hi < u.keep ? hi : u.keep;
+  return u;
+}
+
+/* Make slot s hold the current content's first cur_len bytes, as planned. */
+static void copy_current(struct mmf *m, unsigned s, unsigned cur,
+                         uint64_t cur_len, const struct reuse *u) {
+  uint8_t *dst = mmf__slot_data(m, s);
+  const uint8_t *src = mmf__slot_data(m, cur);
+  if (u->hi > u->lo)
+    memcpy(dst + u->lo, src + u->lo, u->hi - u->lo);
+  if (cur_len > u->keep)
+    memcpy(dst + u->keep, src + u->keep, cur_len - u->keep);
 }
 
 /* MMF_COMPACT: give back the storage of slot s, which the caller holds
@@ -194,6 +245,9 @@ static int writable_mmf(struct mmf *m) {
     return -MMF_ERAW;
   if (m->readonly)
     return -MMF_EREADONLY;
+  /* A newer build's map whose words this build would write wrong. */
+  if (m->foreign_writes)
+    return -MMF_EVERSION;
   return 0;
 }
 
@@ -294,10 +348,10 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     return r;
   unsigned cur = s ^ 1;
   uint64_t old_len = 0, seq = mmf__state_seq(state), chain = seq + 1;
-  /* How much of the current content the slot we fill holds already: an
-   * append whose predecessor was an append of what this slot holds only
-   * needs the last append's bytes (`have` is then the slot's length). */
-  uint64_t have = 0;
+  /* What of the current content the slot we fill holds already (an append
+   * after an append or a write_at copies only what changed since the
+   * content this slot holds). */
+  struct reuse u = {0, 0, 0};
   if (append) {
     /* We hold the lock: the published slot cannot change under us. */
     old_len = atomic_load_explicit(&h->slot[cur].len, memory_order_relaxed);
@@ -308,13 +362,11 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     }
     if (old_len == 0)
       sep_len = 0;
-    uint64_t cur_chain = mmf__slot_chain(&h->slot[cur], seq);
-    chain = cur_chain;
-    uint64_t prev_len =
-        atomic_load_explicit(&h->slot[s].len, memory_order_relaxed);
-    if (seq > 0 && prev_seq == seq - 1 && cur_chain < seq &&
-        prev_len <= old_len)
-      have = prev_len;
+    chain = mmf__slot_chain(
+        &h->slot[cur], seq,
+        atomic_load_explicit(&h->slot[cur].gen, memory_order_relaxed));
+    u = plan_reuse(m, cur, seq, old_len, prev_seq,
+                   atomic_load_explicit(&h->slot[s].len, memory_order_relaxed));
   }
   uint64_t total;
   if (__builtin_add_overflow(old_len, (uint64_t)sep_len, &total) ||
@@ -324,19 +376,18 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     mmf__writers_unlock(m);
     return -MMF_ETOOBIG;
   }
-  if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, have)) < 0) {
+  if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
     abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
   }
   uint8_t *dst = mmf__slot_data(m, s);
-  if (old_len > have)
-    memcpy(dst + have, mmf__slot_data(m, cur) + have, old_len - have);
+  copy_current(m, s, cur, old_len, &u);
   if (sep_len)
     memcpy(dst + old_len, sep, sep_len);
   if (len)
     memcpy(dst + old_len + sep_len, data, len);
-  slot_close_and_publish(m, s, odd, total, seq + 1, chain);
+  slot_close_and_publish(m, s, odd, total, seq + 1, chain, old_len, total);
   release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
@@ -407,10 +458,11 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
       end > m->capacity)
     return -MMF_ETOOBIG;
   unsigned s;
-  uint64_t odd, state;
-  if ((r = begin(m, 0, &s, &odd, &state)) < 0)
+  uint64_t odd, state, prev_seq;
+  if ((r = begin_with_prev(m, 0, &s, &odd, &state, &prev_seq)) < 0)
     return r;
   unsigned cur = s ^ 1;
+  uint64_t seq = mmf__state_seq(state);
   /* We hold the lock: the published slot cannot change under us. */
   uint64_t old_len =
       atomic_load_explicit(&m->hdr->slot[cur].len, memory_order_relaxed);
@@ -420,27 +472,36 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
     return -MMF_ECORRUPT;
   }
   uint64_t total = end > old_len ? end : old_len;
-  if ((r = reserve(m, s, mmf__slot_off(m, s), total)) < 0) {
+  /* Steady write_at's (a view's writes) copy only what the last one
+   * changed, not the content: see plan_reuse(). */
+  struct reuse u = plan_reuse(
+      m, cur, seq, old_len, prev_seq,
+      atomic_load_explicit(&m->hdr->slot[s].len, memory_order_relaxed));
+  if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
     abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
   }
   uint8_t *dst = mmf__slot_data(m, s);
-  const uint8_t *src = mmf__slot_data(m, cur);
-  uint64_t head = offset < old_len ? offset : old_len;
-  memcpy(dst, src, head);
+  uint64_t lo = offset < old_len ? offset : old_len;
+  if (u.keep || u.hi) {
+    copy_current(m, s, cur, old_len, &u);
+  } else {
+    /* Everything but the bytes about to be replaced. */
+    const uint8_t *src = mmf__slot_data(m, cur);
+    memcpy(dst, src, lo);
+    if (end < old_len)
+      memcpy(dst + end, src + end, old_len - end);
+  }
   if (offset > old_len)
     memset(dst + old_len, 0, offset - old_len);
   if (len)
     memcpy(dst + offset, data, len);
-  if (end < old_len)
-    memcpy(dst + end, src + end, old_len - end);
-  slot_close_and_publish(m, s, odd, total, mmf__state_seq(state) + 1,
-                         mmf__state_seq(state) + 1);
+  slot_close_and_publish(m, s, odd, total, seq + 1, seq + 1, lo, end);
   release_unpublished(m, cur);
   mmf__writers_unlock(m);
   if (ret_seq)
-    *ret_seq = mmf__state_seq(state) + 1;
+    *ret_seq = seq + 1;
   return 0;
 }
 
@@ -511,7 +572,7 @@ int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
   unsigned s = (unsigned)(w->priv_[0] & 1);
   uint64_t state = atomic_load_explicit(&m->hdr->state, memory_order_acquire);
   slot_close_and_publish(m, s, w->priv_[1], len, mmf__state_seq(state) + 1,
-                         mmf__state_seq(state) + 1);
+                         mmf__state_seq(state) + 1, 0, len);
   release_unpublished(m, s ^ 1);
   w->priv_[0] = w->priv_[1] = 0;
   mmf__writers_unlock(m);

@@ -75,8 +75,8 @@ struct src {
   int fd;
   uint64_t off;
   unsigned s;
-  const _Atomic uint64_t *gen; /* the slot's gen, at g when the copy began */
-  uint64_t g;
+  uint64_t gen; /* the slot's gen the copy is validated with */
+  const _Atomic uint64_t *gen_now; /* where it may move meanwhile */
 };
 
 /* A copy overtaken stops at the next chunk: its bytes are thrown away
@@ -111,7 +111,7 @@ static int fetch(const struct src *x, void *vdst, uint64_t from, uint64_t n) {
     int r = fetch_chunk(x, dst, from, COPY_CHUNK);
     if (r < 0)
       return r;
-    if (atomic_load_explicit(x->gen, memory_order_relaxed) != x->g)
+    if (atomic_load_explicit(x->gen_now, memory_order_relaxed) != x->gen)
       return OVERTAKEN;
     dst += COPY_CHUNK;
     from += COPY_CHUNK;
@@ -119,13 +119,13 @@ static int fetch(const struct src *x, void *vdst, uint64_t from, uint64_t n) {
   return fetch_chunk(x, dst, from, n);
 }
 
-static struct src slot_src(struct mmf *m, unsigned s, uint64_t g,
+static struct src slot_src(struct mmf *m, unsigned s, uint64_t gen,
                            uint64_t len) {
   struct src x = {.fd = m->fd,
                   .off = mmf__slot_off(m, s),
                   .s = s,
-                  .gen = &m->hdr->slot[s].gen,
-                  .g = g};
+                  .gen = gen,
+                  .gen_now = &m->hdr->slot[s].gen};
   if (slot_backed(m, s, len))
     x.p = mmf__slot_data(m, s);
   return x;
@@ -324,9 +324,10 @@ struct since_ctx {
 static int copy_since(void *vctx, const struct src *src, uint64_t len,
                       uint64_t seq) {
   struct since_ctx *c = vctx;
-  /* Which slot this is, for its chain: checked with its gen afterwards. */
+  /* Which slot this is, for its chain: checked with its gen afterwards,
+   * and counted only if written with that gen. */
   unsigned s = src->s;
-  uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq);
+  uint64_t chain = mmf__slot_chain(&c->m->hdr->slot[s], seq, src->gen);
   c->seq = seq;
   c->whole =
       !(chain <= c->seen_seq && c->seen_seq <= seq && c->seen_len <= len);

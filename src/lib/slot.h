@@ -27,13 +27,14 @@ static inline uint64_t mmf__slot_off(struct mmf *m, unsigned s) {
   return m->hdr_size + s * m->stride;
 }
 
-/* Slot s's chain start, if its content (seq) was published with one; else
- * seq itself (a chain of its own). */
-static inline uint64_t mmf__slot_chain(const struct mmf__slot *sl,
-                                       uint64_t seq) {
+/* Slot s's chain start, if its content (seq, closed with gen) was
+ * published with one; else seq itself (a chain of its own).  Read within a
+ * window that the caller validates with gen, or under the writers' lock. */
+static inline uint64_t mmf__slot_chain(const struct mmf__slot *sl, uint64_t seq,
+                                       uint64_t gen) {
   uint64_t c = atomic_load_explicit(&sl->chain, memory_order_relaxed);
-  uint64_t cs = atomic_load_explicit(&sl->chain_seq, memory_order_relaxed);
-  return cs == seq && c <= seq ? c : seq;
+  uint64_t tag = atomic_load_explicit(&sl->tag, memory_order_relaxed);
+  return tag == gen && c <= seq ? c : seq;
 }
 
 /* One look at the published slot: 0 and its coordinates, -EAGAIN when a
