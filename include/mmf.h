@@ -461,8 +461,10 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
  * Copies the current content of @m into @buf.  The copy is always one whole
  * published content.  Readers take no lock: under constant writing a read
  * retries, and after a few overtaken tries it waits once for the current
- * writer (a handle that may write), or backs off (a read-only handle), so
- * it completes.  From a raw map or a file it copies all mmf_size() bytes,
+ * writer (a handle that may write), or pins the map (a read-only handle: a
+ * read lock on a byte writers look at, which makes them wait for the copy,
+ * each write at most about the time of a copy; see docs/FORMAT.md "Pins"),
+ * so it completes.  From a raw map or a file it copies all mmf_size() bytes,
  * with seq 0.  A length a peer wrote over pages no writer reserved cannot
  * fault the copy: bytes the handle does not know backed are read with
  * pread(2) (holes read as zeros, nothing is allocated; see
@@ -481,9 +483,11 @@ MMF_EXPORT int mmf_write_at(mmf_t *m, size_t offset, const void *data,
  *                  size needed, and @buf may hold partial bytes.
  *   -MMF_ECORRUPT  a peer wrote an impossible length or shrank the object.
  *   -MMF_ESTUCK    writers kept the content out of reach for
- *                  MMF_WRITE_LOCK_TIMEOUT_MS: a read-only handle was
- *                  overtaken on every try, or a handle that may write
- *                  waited that long for a live writer's lock.
+ *                  MMF_WRITE_LOCK_TIMEOUT_MS: a handle that may write
+ *                  waited that long for a live writer's lock, or a
+ *                  read-only handle was overtaken on every try although it
+ *                  pinned the map (writers of a build that knows no pins,
+ *                  or a peer that keeps rewriting the slot).
  *
  * Thread safety: MT-Safe.
  */
@@ -850,7 +854,13 @@ MMF_EXPORT int mmf_unlock(mmf_t *m);
  *
  * mmf_read_begin() fills *@ret with the published content in place (data,
  * len, seq; no copy).  After looking at it, mmf_read_end() tells whether
- * what was seen stayed valid.  Nothing is held between the two.  The view
+ * what was seen stayed valid.  No lock is held between the two, but a
+ * handle whose last two views were overtaken pins the map for the next
+ * one (see mmf_read()): writers then wait for its mmf_read_end(), each at
+ * most about the time of a copy of the content, so that a loop of views
+ * gets through beside a writer that never pauses.  End every view that
+ * mmf_read_begin() gave, once: a view never ended keeps its pin until the
+ * handle closes (writers slowed, within that bound).  The view
  * trusts the length: a peer that may write can set one over pages nobody
  * reserved, and touching those faults (SIGBUS on a full store); copy with
  * mmf_read() where writers are not trusted.

@@ -92,7 +92,15 @@ struct mmf {
   _Atomic uint64_t populated[2]; /* bytes of each slot with page tables */
   _Atomic bool no_populate;      /* the kernel has no MADV_POPULATE_* */
   _Atomic int64_t size_checked;  /* coarse clock of the last size check */
-  struct stat st;                /* identity of the object */
+  /* pin.c: this handle's pins (its threads'), and its writers' view of
+   * everyone's. */
+  _Atomic unsigned pins;           /* under pin.c's mutex */
+  _Atomic unsigned long pin_epoch; /* the fork the count belongs to */
+  _Atomic unsigned view_misses;    /* read_end overtaken in a row */
+  _Atomic bool pin_seen;           /* the last probe found a pin */
+  _Atomic int64_t pin_checked;     /* size_checked at the last probe */
+  _Atomic int64_t pin_free_until;  /* ns: no waiting for pins before */
+  struct stat st;                  /* identity of the object */
   char name[4096];
 };
 
@@ -207,6 +215,28 @@ int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
+
+/* ---- pin.c: readers that make writers wait (docs/FORMAT.md "Pins") ---- */
+/* The byte a pinning reader read-locks: just below the id range, so that
+ * neither ids nor a remover's lock over them ever cover it. */
+#define MMF__PIN_BYTE (MMF__ID_BASE - 1)
+/* Pin the map for the copy the caller is about to make (counted: each
+ * mmf__pin() is undone by one mmf__unpin()): 0 or a negative error. */
+int mmf__pin(struct mmf *m);
+void mmf__unpin(struct mmf *m);
+void mmf__pin_wait_slow(struct mmf *m);
+/* A writer about to open a slot, under the writers' lock, after its size
+ * check: wait, within a bound, while a reader pins the map.  No system
+ * call, nor a clock read, unless a pin was seen or the size check's tick
+ * of the coarse clock moved since the last probe. */
+static inline void mmf__pin_wait(struct mmf *m) {
+  if (!atomic_load_explicit(&m->pin_seen, memory_order_relaxed) &&
+      !atomic_load_explicit(&m->pins, memory_order_relaxed) &&
+      atomic_load_explicit(&m->pin_checked, memory_order_relaxed) ==
+          atomic_load_explicit(&m->size_checked, memory_order_relaxed))
+    return;
+  mmf__pin_wait_slow(m);
+}
 
 /* ---- map.c ---- */
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,

@@ -319,6 +319,7 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
     return r;
   if ((r = mmf__writers_lock(m)) < 0)
     return r;
+  mmf__pin_wait(m); /* a reader's pinned copy first, within a bound */
   struct mmf__hdr *h = m->hdr;
   uint64_t state = atomic_load_explicit(&h->state, memory_order_acquire);
   unsigned s = mmf__state_slot(state) ^ 1;

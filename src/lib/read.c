@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A handle whose views were overtaken this many times in a row pins the
+ * map for its next one. */
+#define VIEW_MISSES_PIN 2
+
 /* Copies this large are worth more than one try each. */
 #define BIG_COPY ((uint64_t)64 << 10)
 
@@ -72,7 +76,15 @@ struct src {
   uint64_t off;
   unsigned s;
   uint64_t gen; /* the slot's gen the copy is validated with */
+  const _Atomic uint64_t *gen_now; /* where it may move meanwhile */
 };
+
+/* A copy overtaken stops at the next chunk: its bytes are thrown away
+ * anyway, and a reader that starts again at once fits a writer's wait for
+ * its pin (pin.c) rather than finishing a lost copy into it. */
+#define COPY_CHUNK ((uint64_t)1 << 20)
+/* fetch()'s "stopped: overtaken" (a copy function passes it on). */
+#define OVERTAKEN 1
 
 static int fetch_pread(const struct src *x, void *dst, uint64_t from,
                        uint64_t n) {
@@ -85,17 +97,35 @@ static int fetch_pread(const struct src *x, void *dst, uint64_t from,
   return 0;
 }
 
-static inline int fetch(const struct src *x, void *dst, uint64_t from,
-                        uint64_t n) {
+static inline int fetch_chunk(const struct src *x, uint8_t *dst, uint64_t from,
+                              uint64_t n) {
   if (!x->p)
     return fetch_pread(x, dst, from, n);
   memcpy(dst, x->p + from, n);
   return 0;
 }
 
+static int fetch(const struct src *x, void *vdst, uint64_t from, uint64_t n) {
+  uint8_t *dst = vdst;
+  for (; n > COPY_CHUNK; n -= COPY_CHUNK) {
+    int r = fetch_chunk(x, dst, from, COPY_CHUNK);
+    if (r < 0)
+      return r;
+    if (atomic_load_explicit(x->gen_now, memory_order_relaxed) != x->gen)
+      return OVERTAKEN;
+    dst += COPY_CHUNK;
+    from += COPY_CHUNK;
+  }
+  return fetch_chunk(x, dst, from, n);
+}
+
 static struct src slot_src(struct mmf *m, unsigned s, uint64_t gen,
                            uint64_t len) {
-  struct src x = {.fd = m->fd, .off = mmf__slot_off(m, s), .s = s, .gen = gen};
+  struct src x = {.fd = m->fd,
+                  .off = mmf__slot_off(m, s),
+                  .s = s,
+                  .gen = gen,
+                  .gen_now = &m->hdr->slot[s].gen};
   if (slot_backed(m, s, len))
     x.p = mmf__slot_data(m, s);
   return x;
@@ -113,25 +143,53 @@ static int copy_since(void *ctx, const struct src *src, uint64_t len,
                       uint64_t seq);
 
 /* Between tries past MMF__READ_TRIES, for a reader that cannot take the
- * writers' lock: yield at first, then sleep briefly; -MMF_ESTUCK once the
- * writers' lock timeout has passed since the first call (*deadline 0). */
-static int backoff(unsigned tries, int64_t *deadline) {
+ * writers' lock: yield at first, then sleep briefly (not while `pinned`:
+ * writers wait for it then); -MMF_ESTUCK once the writers' lock timeout
+ * has passed since the first call (*deadline 0), which only writers that
+ * know no pins (older builds) or a peer that keeps writing can cause. */
+static int backoff(unsigned tries, int64_t *deadline, bool pinned) {
   if (!*deadline)
     *deadline = mmf__os_now_ms() + MMF_WRITE_LOCK_TIMEOUT_MS;
   else if (mmf__os_now_ms() > *deadline)
     return -MMF_ESTUCK;
-  if (tries < 64)
+  if (pinned || tries < 64)
     mmf__os_yield();
   else
     mmf__os_sleep_us(100);
   return 0;
 }
 
-static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
+/* Pin the map (pin.c) once a reader that cannot lock has been overtaken
+ * MMF__READ_TRIES times, or once in a copy of BIG_COPY bytes or more, until
+ * the read returns; cancellation stays off while pinned, so that a
+ * cancelled copy (pread is a cancellation point) cannot leave its pin. */
+struct pin_scope {
+  bool pinned;
+  int cancel;
+};
+
+static void pin_scope_enter(struct mmf *m, struct pin_scope *p) {
+  if (p->pinned)
+    return;
+  int c = mmf__os_cancel_off();
+  if (mmf__pin(m) == 0) {
+    p->pinned = true;
+    p->cancel = c;
+  } else {
+    mmf__os_cancel_restore(c);
+  }
+}
+
+static void pin_scope_leave(struct mmf *m, struct pin_scope *p) {
+  if (!p->pinned)
+    return;
+  mmf__unpin(m);
+  mmf__os_cancel_restore(p->cancel);
+}
+
+static int copy_tries(struct mmf *m, copy_fn copy, void *ctx,
+                      struct pin_scope *pin) {
   int64_t deadline = 0;
-  int r0 = mmf__check_size(m, false);
-  if (r0 < 0)
-    return r0;
   for (unsigned tries = 0;; tries++) {
     if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Writers keep overtaking: wait for the current one, then copy with
@@ -145,6 +203,8 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
         if (r == 0) {
           struct src x = slot_src(m, s, g, copy == copy_nothing ? 0 : len);
           r = copy(ctx, &x, len, seq);
+          if (r == OVERTAKEN) /* a peer moved the gen of a locked slot */
+            r = -MMF_ECORRUPT;
         }
         mmf__writers_unlock(m);
       }
@@ -162,13 +222,16 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
       if (copy != copy_nothing && !tail && x.p)
         populate(m, s, len);
       int c = copy(ctx, &x, len, seq);
-      if (mmf__slot_unchanged(m, s, g))
+      if (c != OVERTAKEN && mmf__slot_unchanged(m, s, g))
         return c;
       /* A large copy overtaken is costly work lost: after two of them the
        * lock is cheaper than trying again (bounds a read's time). */
       if (!tail && len >= BIG_COPY && tries < MMF__READ_TRIES - 1)
         tries = tries < MMF__READ_TRIES / 2 ? MMF__READ_TRIES / 2
                                             : MMF__READ_TRIES - 1;
+      /* One is enough to pin for a handle that cannot lock. */
+      if (!tail && len >= BIG_COPY && (m->readonly || !(m->id || m->lost_id)))
+        pin_scope_enter(m, pin);
     } else if (r != -EAGAIN) {
       return r;
     }
@@ -176,9 +239,20 @@ static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
       mmf__cpu_relax();
       continue;
     }
-    if ((r = backoff(tries, &deadline)) < 0)
+    pin_scope_enter(m, pin);
+    if ((r = backoff(tries, &deadline, pin->pinned)) < 0)
       return r;
   }
+}
+
+static int copy_content(struct mmf *m, copy_fn copy, void *ctx) {
+  int r = mmf__check_size(m, false);
+  if (r < 0)
+    return r;
+  struct pin_scope pin = {0};
+  r = copy_tries(m, copy, ctx, &pin);
+  pin_scope_leave(m, &pin);
+  return r;
 }
 
 struct buf_ctx {
@@ -361,6 +435,11 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
   int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
+  /* Views overtaken again and again: this one pins the map until its
+   * mmf_read_end (a view outlives any lock, so writable handles too). */
+  bool pin = atomic_load_explicit(&m->view_misses, memory_order_relaxed) >=
+                 VIEW_MISSES_PIN &&
+             mmf__pin(m) == 0;
   int64_t deadline = 0;
   for (unsigned tries = 0;; tries++) {
     unsigned s;
@@ -368,20 +447,22 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
     if (tries >= MMF__READ_TRIES && !m->readonly && (m->id || m->lost_id)) {
       /* Overtaken again and again: look once with the lock held. */
       if ((r = mmf__writers_lock(m)) < 0)
-        return r;
+        break;
       r = mmf__slot_published(m, true, &s, &g, &len, &seq);
       mmf__writers_unlock(m);
     } else {
       r = mmf__slot_published(m, false, &s, &g, &len, &seq);
     }
     if (r == -EAGAIN) {
-      if (tries >= MMF__READ_TRIES && (r = backoff(tries, &deadline)) < 0)
-        return r;
+      if (tries >= MMF__READ_TRIES && !pin)
+        pin = mmf__pin(m) == 0;
+      if (tries >= MMF__READ_TRIES && (r = backoff(tries, &deadline, pin)) < 0)
+        break;
       mmf__cpu_relax();
       continue;
     }
     if (r < 0)
-      return r;
+      break;
     /* A view trusts the length (mmf.h says so), but filling page tables
      * over holes would allocate them: only where backed. */
     if (slot_backed(m, s, len))
@@ -389,19 +470,32 @@ MMF_EXPORT int mmf_read_begin(mmf_t *m, struct mmf_read_view *ret) {
     ret->data = mmf__slot_data(m, s);
     ret->len = len;
     ret->seq = seq;
-    ret->priv_[0] = s;
+    ret->priv_[0] = s | (pin ? 2u : 0u);
     ret->priv_[1] = g;
     return 0;
   }
+  if (pin)
+    mmf__unpin(m);
+  return r;
 }
 
+/* A view's priv_[0]: its slot, | 2 when it pins the map. */
 MMF_EXPORT int mmf_read_end(mmf_t *m, const struct mmf_read_view *v) {
-  if (!m || !v || m->kind != MMF_KIND_MMF || v->priv_[0] > 1 ||
-      v->data != mmf__slot_data(m, (unsigned)v->priv_[0]))
+  if (!m || !v || m->kind != MMF_KIND_MMF || v->priv_[0] > 3 ||
+      v->data != mmf__slot_data(m, (unsigned)(v->priv_[0] & 1)))
     return -EINVAL;
+  bool whole = mmf__slot_unchanged(m, (unsigned)(v->priv_[0] & 1), v->priv_[1]);
+  if (v->priv_[0] & 2)
+    mmf__unpin(m);
   if (atomic_load_explicit(&m->broken, memory_order_relaxed))
     return -MMF_ECORRUPT;
-  return mmf__slot_unchanged(m, (unsigned)v->priv_[0], v->priv_[1])
-             ? 0
-             : -MMF_EOVERTAKEN;
+  unsigned misses = atomic_load_explicit(&m->view_misses, memory_order_relaxed);
+  if (whole) {
+    if (misses)
+      atomic_store_explicit(&m->view_misses, 0, memory_order_relaxed);
+    return 0;
+  }
+  if (misses < VIEW_MISSES_PIN)
+    atomic_store_explicit(&m->view_misses, misses + 1, memory_order_relaxed);
+  return -MMF_EOVERTAKEN;
 }
