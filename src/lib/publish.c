@@ -270,11 +270,9 @@ static int writable_mmf(struct mmf *m) {
     return -MMF_ERAW;
   if (m->readonly)
     return -MMF_EREADONLY;
-  /* A newer build's map whose words this build would write wrong: looked
-   * at on every write (one load of a read-mostly line), so that a bit set
-   * after this handle opened stops it at its next write. */
-  if (m->foreign_writes ||
-      (__atomic_load_n(&m->hdr->feat_write, __ATOMIC_RELAXED) & ~MMF__FW_KNOWN))
+  /* A newer build's map whose words this build would write wrong (and
+   * begin_with_prev() looks again on every write). */
+  if (m->foreign_writes)
     return -MMF_EVERSION;
   return 0;
 }
@@ -319,6 +317,12 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
     return r;
   if ((r = mmf__writers_lock(m)) < 0)
     return r;
+  /* A write feature set after this handle opened (one load of a
+   * read-mostly line, after the size check): stop at this write. */
+  if (__atomic_load_n(&m->hdr->feat_write, __ATOMIC_RELAXED) & ~MMF__FW_KNOWN) {
+    mmf__writers_unlock(m);
+    return -MMF_EVERSION;
+  }
   mmf__pin_wait(m); /* a reader's pinned copy first, within a bound */
   struct mmf__hdr *h = m->hdr;
   uint64_t state = atomic_load_explicit(&h->state, memory_order_acquire);
