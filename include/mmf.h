@@ -593,25 +593,39 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * mmf_read_fd - write the current content to a file descriptor
  *
  * Writes the current content of the mmf map @m, whole, to @fd, from its
- * current offset on (which then moves past the content).  The kernel first
- * copies the content into a snapshot (a memfd; where it cannot, private
- * memory), checks that no writer overtook it, and only then writes it to
- * @fd (copy_file_range(2) or sendfile(2); write(2) from private memory):
- * only bytes of one whole content ever reach @fd.  A regular file is never
- * truncated: its bytes past the content's end stay as they were.  If the
- * call fails or the caller is killed midway, @fd holds, from the offset
- * on, a prefix of that one content followed by what was there before,
- * never bytes of two contents.
- * The process's own memory (its RSS) stays bounded by a constant (a
- * snapshot that sendfile(2) cannot send goes through a 256 KiB buffer),
- * except on kernels without memfd_create(2), where the content is first
- * copied into private memory (mmf_read_alloc()).  The snapshot itself is
- * the whole content in shared memory (charged to the caller's memory
- * cgroup, counted in Shmem) from its copy until the call returns: a call
- * costs the content's size in memory while it runs.  It stays, because
- * copying straight from the map into @fd could leave bytes of two contents
- * there if a writer overtook the copy and the caller was killed before
- * the copy was made again.
+ * current offset on (which then moves past the content); only bytes of
+ * one whole content ever reach @fd, and a regular file is never cut below
+ * where it ended: its bytes past the content's end stay as they were.
+ *
+ * Into a regular file whose writes land at or past its end (a new or
+ * emptied file, `> file`, `>> file`, an offset at or past the end) the
+ * content is read from the map (pread(2)) and written 128 KiB at a time
+ * through a buffer, each piece checked against the slot before it is
+ * written: the time and memory of cat(1).  If a writer overtakes the copy
+ * or the call fails, the file is first cut back to where it ended (only
+ * bytes this call added; -MMF_EOVERTAKEN, nothing cut, if another writer
+ * changed the file's size meanwhile), then the copy is made again (after
+ * three overtakes, through a snapshot as below); a failed call leaves the
+ * file as it was.  A caller killed midway leaves, past the file's old
+ * end, a prefix of one content.
+ *
+ * Anywhere else (a pipe, a socket, a terminal, the middle of an existing
+ * file), the kernel first copies the content into a snapshot (a memfd;
+ * where it cannot, private memory), checks that no writer overtook it, and
+ * only then writes it to @fd (copy_file_range(2) or sendfile(2); write(2)
+ * from private memory).  If the call fails or the caller is killed
+ * midway, @fd holds, from the offset on, a prefix of that one content
+ * followed by what was there before, never bytes of two contents.  The
+ * process's own memory (its RSS) stays bounded by a constant (a snapshot
+ * that sendfile(2) cannot send goes through a 256 KiB buffer), except on
+ * kernels without memfd_create(2), where the content is first copied into
+ * private memory (mmf_read_alloc()).  The snapshot itself is the whole
+ * content in shared memory (charged to the caller's memory cgroup,
+ * counted in Shmem) from its copy until the call returns: such a call
+ * costs the content's size in memory while it runs, because writing
+ * straight from the map there could leave bytes of two contents if a
+ * writer overtook the copy and the caller was killed before the copy was
+ * made again.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -622,8 +636,10 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_read(), memfd_create(2), write(2), sendfile(2) or
- *   copy_file_range(2).
+ *   -MMF_EOVERTAKEN  overtaken while writing at a file's end that another
+ *                    writer changed meanwhile (not cut).
+ *   any error of mmf_read(), memfd_create(2), pread(2), write(2),
+ *   sendfile(2), copy_file_range(2) or ftruncate(2).
  *
  * Thread safety: MT-Safe.
  */

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Contents to and from file descriptors: mmf_write_fd fills a write loan
  * from a descriptor, mmf_read_fd sends the published content to one.  The
- * kernel copies where it can (a memfd snapshot, then copy_file_range or
- * sendfile), so that no page of the map is faulted in here; a snapshot a
- * writer overtook is dropped and made again, before anything is sent. */
+ * kernel copies where it can (copy_file_range, sendfile, splice; a memfd
+ * snapshot), so that no page of the map is faulted in here.  Into a file's
+ * end a read goes through pread and a buffer, each piece checked before
+ * it is written; elsewhere a snapshot a writer overtook is dropped and
+ * made again, before anything is sent. */
 #include "internal.h"
 #include "slot.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Bytes reserved and copied at a time: a stream costs the storage of what
  * it brings, not of what the loan could hold. */
@@ -98,6 +101,81 @@ MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
   return write_fd(m, fd, m ? m->capacity : 0, true, ret_len, ret_seq);
 }
 
+/* Pieces of a copy into a file's end: as cat's, small enough to stay in
+ * the cache between the read and the write. */
+#define PIECE ((size_t)128 << 10)
+/* Copies into a file's end overtaken before the snapshot is made instead. */
+#define END_TRIES 3
+
+/* mmf_read_fd into a regular file whose writes land at or past its end
+ * (`> file`, `>> file`, mmf_save's new file): straight from the slot,
+ * PIECE bytes at a time through a buffer, each piece checked against the
+ * slot's gen before it is written, so only bytes of one content ever reach
+ * the file; memory and time are cat's.  Overtaken or failed, the file is
+ * cut back to its old end (only bytes this call added), then the next
+ * content is copied.  -EAGAIN after END_TRIES overtakes (nothing added). */
+static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
+                       size_t *ret_len, uint64_t *ret_seq) {
+  uint8_t *buf = malloc(PIECE);
+  if (!buf)
+    return -ENOMEM;
+  int r = -EAGAIN;
+  for (unsigned tries = 0; tries < END_TRIES;) {
+    unsigned s;
+    uint64_t g, len, seq, done = 0;
+    r = mmf__slot_published(m, false, &s, &g, &len, &seq);
+    if (r == -EAGAIN) {
+      tries++;
+      mmf__cpu_relax();
+      continue;
+    }
+    if (r < 0)
+      break;
+    uint64_t off = mmf__slot_off(m, s);
+    bool whole = true;
+    while (r == 0 && done < len) {
+      size_t n = len - done < PIECE ? (size_t)(len - done) : PIECE, got;
+      /* pread: a hole a peer's length covers reads as zeros, never a
+       * fault (the object's size was checked by the caller). */
+      if ((r = mmf__os_pread(m->fd, buf, n, off + done, &got)) < 0)
+        break;
+      if (got < n)
+        memset(buf + got, 0, n - got);
+      if (!mmf__slot_unchanged(m, s, g)) {
+        whole = false;
+        break;
+      }
+      if ((r = mmf__os_write_all(fd, buf, n)) < 0)
+        break;
+      done += n;
+    }
+    if (r == 0 && whole) {
+      free(buf);
+      if (ret_len)
+        *ret_len = len;
+      if (ret_seq)
+        *ret_seq = seq;
+      return 0;
+    }
+    /* A failed write may have written part of its piece: the file's size
+     * says how much, and all of it is taken back. */
+    int64_t made = done ? (pos + (int64_t)done > end ? pos + (int64_t)done : end)
+                        : end;
+    struct stat st;
+    if (r < 0 && mmf__os_fstat(fd, &st) == 0 && st.st_size > made)
+      made = st.st_size;
+    int c = mmf__os_cut_back(fd, pos, end, made);
+    if (r < 0 || c < 0) {
+      r = r < 0 ? r : c;
+      break;
+    }
+    r = -EAGAIN;
+    tries++;
+  }
+  free(buf);
+  return r;
+}
+
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
                            uint64_t *ret_seq) {
   if (!m || fd < 0)
@@ -107,13 +185,19 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
   int r = mmf__check_size(m, false);
   if (r < 0)
     return r;
-  /* Whatever the destination, only a whole content checked beforehand
-   * reaches it: the kernel snapshots the slot (a memfd filled from the
-   * map's file: no page faulted in here, which on some machines costs more
-   * than the copy), the slot's gen is checked, and only then are the bytes
-   * sent.  A regular file is never cut: bytes past the content's end stay
-   * as they were, and a caller killed midway leaves a prefix of one
-   * content, never a mix of two. */
+  int64_t pos, end;
+  if (mmf__os_at_end(fd, &pos, &end)) {
+    r = read_to_end(m, fd, pos, end, ret_len, ret_seq);
+    if (r != -EAGAIN)
+      return r;
+  }
+  /* Anywhere else (a pipe, a terminal, the middle of a file), or
+   * overtaken again and again: only a whole content checked beforehand
+   * reaches fd.  The kernel snapshots the slot (a memfd filled from the
+   * map's file: no page faulted in here), the slot's gen is checked, and
+   * only then are the bytes sent.  A regular file is never cut: bytes past
+   * the content's end stay as they were, and a caller killed midway leaves
+   * a prefix of one content, never a mix of two. */
   bool regular = mmf__os_regular(fd, &(int64_t){0});
   for (unsigned tries = 0; tries < MMF__READ_TRIES; tries++) {
     unsigned s;

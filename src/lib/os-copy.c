@@ -124,6 +124,34 @@ bool mmf__os_regular(int fd, int64_t *ret_off) {
   return true;
 }
 
+bool mmf__os_at_end(int fd, int64_t *ret_pos, int64_t *ret_end) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return false;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0)
+    return false;
+  off_t o = (fl & O_APPEND) ? st.st_size : lseek(fd, 0, SEEK_CUR);
+  if (o < 0 || o < st.st_size)
+    return false;
+  *ret_pos = o;
+  *ret_end = st.st_size;
+  return true;
+}
+
+int mmf__os_cut_back(int fd, int64_t pos, int64_t end, int64_t made) {
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  /* Someone else wrote to the file meanwhile: what is past `end` is no
+   * longer all ours to take back. */
+  if (st.st_size != made)
+    return -MMF_EOVERTAKEN;
+  if (made != end && ftruncate(fd, end) < 0)
+    return -errno;
+  return lseek(fd, pos, SEEK_SET) < 0 ? -errno : 0;
+}
+
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd) {
   int fd = memfd_create("mmf-snapshot", MFD_CLOEXEC);
   if (fd < 0)

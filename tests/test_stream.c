@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* Streams between maps and descriptors: mmf_read_fd straight into a file's
+ * end (only bytes of one content ever land there, a failed or overtaken
+ * copy is taken back), mmf_append_fd from pipes and files in bounded
+ * memory, and mmf_write_fd giving back the storage it reserved and did
+ * not fill.  Behaviour, never timing. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+#include "util.h"
+
+#define MiB ((size_t)1 << 20)
+
+/* ---- mmf_read_fd into a file's end ---- */
+
+#define BIG_LEN (4 * MiB)
+#define SMALL_LEN ((size_t)64 << 10)
+#define HEAD "head of the file\n"
+
+struct flipper {
+  const char *name;
+  atomic_bool stop;
+  atomic_uint writes;
+  int err;
+};
+
+/* Alternates a big content of 'b' and a small one of 'a' as fast as it
+ * can: copies of the big one are overtaken by the small one again and
+ * again, which a file's end must never keep. */
+static void *flip(void *arg) {
+  struct flipper *p = arg;
+  mmf_t *m;
+  if ((p->err = mmf_open(p->name, 0, &m)) < 0)
+    return NULL;
+  uint8_t *big = malloc(BIG_LEN), *small = malloc(SMALL_LEN);
+  memset(big, 'b', BIG_LEN);
+  memset(small, 'a', SMALL_LEN);
+  for (unsigned i = 0; !atomic_load(&p->stop) && !p->err; i++) {
+    p->err = i & 1 ? mmf_write(m, small, SMALL_LEN) : mmf_write(m, big, BIG_LEN);
+    atomic_fetch_add(&p->writes, 1);
+  }
+  free(big);
+  free(small);
+  mmf_close(m);
+  return NULL;
+}
+
+/* Does fd hold HEAD, then `len` bytes of one content ('b' for the big one,
+ * 'a' for the small), and nothing more? */
+static bool head_then_one_content(int fd, size_t len, bool exact) {
+  static uint8_t buf[BIG_LEN + sizeof HEAD];
+  ssize_t got = pread(fd, buf, sizeof buf, 0);
+  size_t h = sizeof HEAD - 1;
+  if (got < (ssize_t)h || memcmp(buf, HEAD, h) != 0)
+    return false;
+  size_t n = (size_t)got - h;
+  for (size_t i = 0; i < n; i++)
+    if (buf[h + i] != buf[h])
+      return false;
+  size_t whole = n == 0          ? 0
+                 : buf[h] == 'b' ? BIG_LEN
+                 : buf[h] == 'a' ? SMALL_LEN
+                                 : SIZE_MAX;
+  if (whole == SIZE_MAX)
+    return false;
+  return exact ? n == len && (n == 0 || whole == len) : n <= whole || !n;
+}
+
+static int start_flipper(struct flipper *p, pthread_t *t, mmf_t **ret_m) {
+  assert_int_equal(mmf_create(p->name, BIG_LEN, 0, 0600, ret_m), 0);
+  assert_int_equal(mmf_write(*ret_m, "x", 0), 0);
+  return pthread_create(t, NULL, flip, p);
+}
+
+static int open_with_head(const char *path, int extra) {
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | extra, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, HEAD, sizeof HEAD - 1), sizeof HEAD - 1);
+  return fd;
+}
+
+/* Into a file's end (an offset at its end, and O_APPEND), with writers
+ * overtaking: every call leaves the file's head as it was, then exactly
+ * one whole content, and the offset past it. */
+static void read_fd_into_a_files_end_keeps_one_content(void **s) {
+  (void)s;
+  struct flipper p = {.name = tname("st-end")};
+  pthread_t t;
+  mmf_t *m;
+  assert_int_equal(start_flipper(&p, &t, &m), 0);
+  char path[] = "/var/tmp/mmftest-end-XXXXXX";
+  close(mkstemp(path));
+  int bad = 0, r = 0, calls = 0;
+  int64_t until = now_ns() + 2000000000ll;
+  for (int k = 0; k < 2; k++) {
+    int fd = open_with_head(path, k ? O_APPEND : 0);
+    for (int i = 0; i < 400 && now_ns() < until && !bad && !r; i++, calls++) {
+      size_t len = 0;
+      assert_int_equal(ftruncate(fd, sizeof HEAD - 1), 0);
+      assert_int_equal(lseek(fd, sizeof HEAD - 1, SEEK_SET), sizeof HEAD - 1);
+      if ((r = mmf_read_fd(m, fd, &len, NULL)) < 0)
+        break;
+      bad = !head_then_one_content(fd, len, true) ||
+            lseek(fd, 0, SEEK_CUR) != (off_t)(sizeof HEAD - 1 + len);
+    }
+    close(fd);
+  }
+  atomic_store(&p.stop, true);
+  pthread_join(t, NULL);
+  unlink(path);
+  printf("# %d reads into a file's end beside %u writes\n", calls,
+         atomic_load(&p.writes));
+  mmf_close(m);
+  mmf_remove(p.name);
+  assert_int_equal(p.err, 0);
+  assert_int_equal(r, 0);
+  assert_int_equal(bad, 0);
+}
+
+struct killed {
+  const char *name;
+  const char *path;
+};
+
+static int read_forever(void *arg) {
+  struct killed *a = arg;
+  mmf_t *m;
+  if (mmf_open(a->name, MMF_READONLY, &m) < 0)
+    return 1;
+  for (;;) {
+    int fd = open(a->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, sizeof HEAD - 1) < 0 ||
+        mmf_read_fd(m, fd, NULL, NULL) < 0)
+      return 2;
+    close(fd);
+  }
+}
+
+/* A reader killed midway leaves, past the file's old end, a prefix of one
+ * content, never bytes of two. */
+static void a_killed_reader_leaves_a_prefix_of_one_content(void **s) {
+  (void)s;
+  struct flipper p = {.name = tname("st-kill")};
+  pthread_t t;
+  mmf_t *m;
+  assert_int_equal(start_flipper(&p, &t, &m), 0);
+  char path[] = "/var/tmp/mmftest-kill-XXXXXX";
+  close(mkstemp(path));
+  uint64_t seed = (uint64_t)now_ns();
+  int bad = 0;
+  for (int i = 0; i < 40 && !bad; i++) {
+    close(open_with_head(path, 0));
+    struct killed a = {p.name, path};
+    pid_t c = spawn(read_forever, &a);
+    usleep(2000 + (useconds_t)(rnd(&seed) % 20000));
+    kill(c, SIGKILL);
+    assert_int_equal(reap(c, 10000), 128 + SIGKILL);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bad = !head_then_one_content(fd, BIG_LEN, false);
+    close(fd);
+  }
+  atomic_store(&p.stop, true);
+  pthread_join(t, NULL);
+  unlink(path);
+  mmf_close(m);
+  mmf_remove(p.name);
+  assert_int_equal(p.err, 0);
+  assert_int_equal(bad, 0);
+}
+
+static int read_past_the_limit(void *arg) {
+  struct killed *a = arg;
+  mmf_t *m;
+  if (mmf_open(a->name, MMF_READONLY, &m) < 0)
+    return 1;
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit rl = {sizeof HEAD - 1 + MiB, sizeof HEAD - 1 + MiB};
+  if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+    return 2;
+  int fd = open(a->path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || lseek(fd, 0, SEEK_END) < 0)
+    return 3;
+  int r = mmf_read_fd(m, fd, NULL, NULL);
+  /* Failed, and nothing of it stays: the file as it was, its offset where
+   * it was. */
+  if (r != -EFBIG)
+    return 4;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_size != sizeof HEAD - 1 ||
+      lseek(fd, 0, SEEK_CUR) != sizeof HEAD - 1)
+    return 5;
+  return 0;
+}
+
+/* A copy into a file's end that fails midway (here: past `ulimit -f`)
+ * takes back what it wrote. */
+static void a_failed_read_into_a_files_end_leaves_it_as_it_was(void **s) {
+  (void)s;
+  const char *n = tname("st-fail");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, BIG_LEN, 0, 0600, &m), 0);
+  uint8_t *big = malloc(BIG_LEN);
+  memset(big, 'b', BIG_LEN);
+  assert_int_equal(mmf_write(m, big, BIG_LEN), 0);
+  free(big);
+  char path[] = "/var/tmp/mmftest-fail-XXXXXX";
+  close(mkstemp(path));
+  close(open_with_head(path, 0));
+  struct killed a = {n, path};
+  assert_int_equal(reap(spawn(read_past_the_limit, &a), 30000), 0);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  assert_true(head_then_one_content(fd, 0, true));
+  close(fd);
+  unlink(path);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(read_fd_into_a_files_end_keeps_one_content),
+      T(a_killed_reader_leaves_a_prefix_of_one_content),
+      T(a_failed_read_into_a_files_end_leaves_it_as_it_was),
+  };
+  return run_cases("stream", tests, NULL, NULL);
+}
