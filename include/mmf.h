@@ -567,9 +567,11 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * sendfile(2) from another one), without faulting the map's pages into
  * this process; from a pipe it moves them (splice(2)); other descriptors
  * (terminals, sockets) are read through a 256 KiB buffer.  Storage is
- * reserved 8 MiB at a time ahead of the bytes that fill it, so a stream
- * costs the storage of what it brings, not of @len, and the process's
- * memory is bounded by a constant.  If @fd ends before @len bytes, what
+ * reserved ahead of the bytes that fill it, 256 KiB (or what a regular
+ * file holds) at first and doubling up to 8 MiB at a time, and what was
+ * reserved and not filled is given back before the content is published,
+ * so a stream costs the storage of what it brings, not of @len, and the
+ * process's memory is bounded by a constant.  If @fd ends before @len bytes, what
  * was read is published; files whose size reads 0 (/proc, /sys) are read
  * to their end.
  *
@@ -1282,6 +1284,53 @@ enum {
 MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
 MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
                                     uint64_t *ret_seq);
+
+/*
+ * mmf_append_fd, mmf_append_fd_seq - extend the content with bytes read
+ * from a file descriptor
+ *
+ * Adds @sep (only when the content is not empty) and then at most @len
+ * bytes read from @fd, from its current offset, to the content of the
+ * mmf map @m, and publishes the result as one new content (since 1.2):
+ * mmf_append() whose data comes from @fd, streamed as mmf_write_fd() streams it
+ * (copy_file_range(2), sendfile(2), splice(2), else a 256 KiB buffer,
+ * storage reserved a piece at a time and what was not filled given back),
+ * so that the process's memory is bounded by a constant whatever @fd
+ * brings, and the time follows the bytes appended as mmf_append()'s does.
+ * Readers see the old content or the new one, never a part.  If the bytes
+ * read, at most @len, do not fit the capacity after the content and @sep
+ * (one byte past the room is read to know), nothing is published and
+ * -MMF_ETOOBIG is returned; the bytes read from @fd are gone then.  Give
+ * SIZE_MAX as @len to append everything @fd holds (what mmf write NAME
+ * --append < INPUT does).  mmf_append_fd_seq() also stores the seq it
+ * published, as mmf_append_seq() does.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to read; the caller keeps owning it.
+ * @len: the most bytes to read from @fd.
+ * @sep: a separator put before the bytes when the content is not empty
+ *   (also when @fd brings none); may be NULL when @sep_len is 0.
+ * @sep_len: its length.
+ * @ret_len: receives the number of bytes appended from @fd (@sep not
+ *   counted); may be NULL.
+ * @ret_seq: (mmf_append_fd_seq) receives the seq published; may be NULL;
+ *   untouched on failure.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW     @m is a raw map or a mapped file.
+ *   -MMF_ETOOBIG  what was read does not fit; nothing is published.
+ *   any error of mmf_append() or mmf_write_fd(); nothing is published
+ *   then.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_append_fd(mmf_t *m, int fd, size_t len, const void *sep,
+                             size_t sep_len, size_t *ret_len);
+MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len,
+                                 const void *sep, size_t sep_len,
+                                 size_t *ret_len, uint64_t *ret_seq);
 
 /*
  * mmf_footprint - the most storage a map of a capacity holds

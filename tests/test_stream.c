@@ -291,12 +291,222 @@ static void a_failed_read_into_a_files_end_leaves_it_as_it_was(void **s) {
   mmf_remove(n);
 }
 
+/* ---- mmf_append_fd ---- */
+
+static size_t max_rss(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (size_t)ru.ru_maxrss * 1024;
+}
+
+static uint64_t blocks_of(mmf_t *m) {
+  struct stat st;
+  assert_int_equal(fstat(mmf_fd(m), &st), 0);
+  return (uint64_t)st.st_blocks * 512;
+}
+
+/* A child that writes `len` bytes of byte (i * 7) % 251 into fd. */
+static pid_t feed(int fd, size_t len) {
+  fflush(NULL);
+  pid_t p = fork();
+  if (p == 0) {
+    static uint8_t buf[1 << 16];
+    for (size_t done = 0; done < len;) {
+      size_t n = len - done < sizeof buf ? len - done : sizeof buf;
+      for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)((done + i) * 7 % 251);
+      if (write(fd, buf, n) != (ssize_t)n)
+        _exit(1);
+      done += n;
+    }
+    _exit(0);
+  }
+  close(fd);
+  return p;
+}
+
+static bool fed_bytes(const uint8_t *p, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (p[i] != (uint8_t)(i * 7 % 251))
+      return false;
+  return true;
+}
+
+struct app {
+  const char *name;
+  int fd;
+  size_t len;
+};
+
+static int append_it(void *arg) {
+  struct app *a = arg;
+  mmf_t *m;
+  if (mmf_open(a->name, 0, &m) < 0)
+    return 1;
+  size_t before = max_rss(), got = 0;
+  uint64_t seq = 0;
+  int r = mmf_append_fd_seq(m, a->fd, SIZE_MAX, "|", 1, &got, &seq);
+  size_t grew = max_rss() - before;
+  mmf_close(m);
+  printf("# mmf_append_fd of %zu bytes: max RSS +%zu KiB\n", got, grew >> 10);
+  return r < 0              ? 2
+         : got != a->len    ? 3
+         : seq != 3         ? 4
+         : grew >= 64 * MiB ? 5
+                            : 0;
+}
+
+/* 256 MiB from a pipe after a 256 MiB content: the content, the separator
+ * and every byte, in memory bounded by a constant (the process neither
+ * buffers the input nor maps the content it keeps). */
+static void append_fd_from_a_pipe_in_bounded_memory(void **s) {
+  (void)s;
+  const char *n = tname("st-app");
+  size_t big = 256 * MiB;
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 2 * big + 1, 0, 0600, &m), 0);
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  pid_t f = feed(p[1], big);
+  assert_int_equal(mmf_write_fd_all(m, p[0], NULL), 0);
+  close(p[0]);
+  assert_int_equal(reap(f, 60000), 0);
+  assert_int_equal(mmf_append(m, "", 0, NULL, 0), 0); /* seq 2 */
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  f = feed(p[1], big);
+  struct app a = {n, p[0], big};
+  assert_int_equal(reap(spawn(append_it, &a), 60000), 0);
+  close(p[0]);
+  assert_int_equal(reap(f, 60000), 0);
+  struct mmf_read_view v;
+  assert_int_equal(mmf_read_begin(m, &v), 0);
+  assert_int_equal(v.len, 2 * big + 1);
+  assert_true(fed_bytes(v.data, big));
+  assert_int_equal(((const uint8_t *)v.data)[big], '|');
+  assert_true(fed_bytes((const uint8_t *)v.data + big + 1, big));
+  assert_int_equal(mmf_read_end(m, &v), 0);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
+/* What does not fit publishes nothing; `len` bounds what is read; an
+ * empty content takes no separator; from a regular file at its offset. */
+static void append_fd_limits(void **s) {
+  (void)s;
+  const char *n = tname("st-lim");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 100, 0, 0600, &m), 0);
+  char path[] = "/var/tmp/mmftest-app-XXXXXX";
+  int fd = mkstemp(path);
+  unlink(path);
+  char text[200];
+  for (int i = 0; i < 200; i++)
+    text[i] = (char)('a' + i % 26);
+  assert_int_equal(write(fd, text, 200), 200);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  size_t got = 7;
+  uint64_t seq = 0;
+  /* Empty: no separator; 60 bytes of the file. */
+  assert_int_equal(mmf_append_fd_seq(m, fd, 60, "--", 2, &got, &seq), 0);
+  assert_int_equal(got, 60);
+  assert_int_equal(seq, 1);
+  /* 40 more do not fit after "--": nothing. */
+  got = 7;
+  assert_int_equal(mmf_append_fd(m, fd, 40, "--", 2, &got), -MMF_ETOOBIG);
+  assert_int_equal(got, 7);
+  char buf[128];
+  size_t len;
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, &seq), 0);
+  assert_int_equal(len, 60);
+  assert_int_equal(seq, 1);
+  assert_memory_equal(buf, text, 60);
+  /* Exactly what fits, from where the file's offset is (past the 40
+   * bytes the refused call read), then a full map that takes nothing more
+   * but an empty input. */
+  assert_int_equal(lseek(fd, 100, SEEK_SET), 100);
+  assert_int_equal(mmf_append_fd(m, fd, SIZE_MAX, "--", 2, &got), -MMF_ETOOBIG);
+  assert_int_equal(lseek(fd, 100, SEEK_SET), 100);
+  assert_int_equal(mmf_append_fd(m, fd, 38, "--", 2, &got), 0);
+  assert_int_equal(got, 38);
+  assert_int_equal(mmf_read(m, buf, sizeof buf, &len, NULL), 0);
+  assert_int_equal(len, 100);
+  assert_memory_equal(buf + 60, "--", 2);
+  assert_memory_equal(buf + 62, text + 100, 38);
+  assert_int_equal(lseek(fd, 200, SEEK_SET), 200);
+  assert_int_equal(mmf_append_fd(m, fd, SIZE_MAX, NULL, 0, &got), 0);
+  assert_int_equal(got, 0);
+  assert_int_equal(mmf_append_fd(m, -1, 1, NULL, 0, &got), -EINVAL);
+  close(fd);
+  mmf_close(m);
+  mmf_remove(n);
+  mmf_t *raw;
+  n = tname("st-raw");
+  assert_int_equal(mmf_create(n, 100, MMF_RAW, 0600, &raw), 0);
+  assert_int_equal(mmf_append_fd(raw, 0, 1, NULL, 0, NULL), -MMF_ERAW);
+  mmf_close(raw);
+  mmf_remove(n);
+}
+
+/* ---- storage a stream reserved and did not fill is given back ---- */
+
+/* 100 bytes from a pipe cost a page or so of storage, not the chunk
+ * reserved ahead of them (8 MiB before 1.2); pages another write filled
+ * before (which its handle trusts) stay. */
+static void a_short_stream_gives_back_its_reservation(void **s) {
+  (void)s;
+  const char *n = tname("st-give");
+  mmf_t *m, *other;
+  assert_int_equal(mmf_create(n, 64 * MiB, 0, 0600, &m), 0);
+  uint64_t empty = blocks_of(m);
+  int p[2];
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid_t f = feed(p[1], 100);
+    size_t got;
+    if (k == 0)
+      assert_int_equal(mmf_write_fd(m, p[0], 64 * MiB, &got), 0);
+    else
+      assert_int_equal(mmf_append_fd(m, p[0], SIZE_MAX, NULL, 0, &got), 0);
+    close(p[0]);
+    assert_int_equal(reap(f, 10000), 0);
+    assert_int_equal(got, 100);
+    printf("# %s of 100 bytes from a pipe: %llu KiB of storage\n",
+           k ? "mmf_append_fd" : "mmf_write_fd",
+           (unsigned long long)(blocks_of(m) - empty) >> 10);
+    assert_true(blocks_of(m) - empty <= 3 * 4096);
+  }
+  /* Another handle fills 16 MiB of both slots; a short stream into either
+   * slot then leaves those pages where they were. */
+  assert_int_equal(mmf_open(n, 0, &other), 0);
+  uint8_t *big = calloc(1, 16 * MiB);
+  assert_int_equal(mmf_write(other, big, 16 * MiB), 0);
+  assert_int_equal(mmf_write(other, big, 16 * MiB), 0);
+  uint64_t full = blocks_of(m);
+  assert_true(full >= 32 * MiB);
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid_t f = feed(p[1], 100);
+    assert_int_equal(mmf_write_fd(m, p[0], 64 * MiB, NULL), 0);
+    close(p[0]);
+    assert_int_equal(reap(f, 10000), 0);
+    assert_int_equal(blocks_of(m), full);
+  }
+  assert_int_equal(mmf_write(other, big, 16 * MiB), 0);
+  free(big);
+  mmf_close(other);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_fd_into_a_files_end_keeps_one_content),
       T(an_overtaken_read_into_a_files_end_takes_back_what_it_wrote),
       T(a_killed_reader_leaves_a_prefix_of_one_content),
       T(a_failed_read_into_a_files_end_leaves_it_as_it_was),
+      T(append_fd_from_a_pipe_in_bounded_memory),
+      T(append_fd_limits),
+      T(a_short_stream_gives_back_its_reservation),
   };
   return run_cases("stream", tests, NULL, NULL);
 }

@@ -13,11 +13,95 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes reserved and copied at a time: a stream costs the storage of what
- * it brings, not of what the loan could hold. */
-#define CHUNK ((size_t)8 << 20)
+/* Bytes reserved and copied at a time, from FIRST_CHUNK (a small input
+ * pays a small reservation) doubling to CHUNK: a stream costs the storage
+ * of what it brings, not of what the loan could hold. */
+#define CHUNK ((uint64_t)8 << 20)
+#define FIRST_CHUNK ((uint64_t)256 << 10)
 /* The buffer of descriptors the kernel cannot copy from (terminals). */
 #define BUF ((size_t)256 << 10)
+
+/* Stream at most `len` bytes of fd into slot s of m from `at` on (the
+ * caller holds the slot open under the writers' lock, reserved up to
+ * `at`), reserving storage ahead of the bytes a chunk at a time; what the
+ * last chunk reserved and the stream did not fill is given back.
+ * *ret_done: the bytes copied, fewer than len only at the end of fd. */
+static int stream_in(struct mmf *m, int fd, unsigned s, uint64_t at,
+                     uint64_t len, uint64_t *ret_done) {
+  uint64_t off = mmf__slot_off(m, s), chunk = FIRST_CHUNK;
+  /* From a regular file on another file system the kernel copies with
+   * sendfile, which writes at a descriptor's offset: one of our own. */
+  int own = -1;
+  struct stat st;
+  if (mmf__os_fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    (void)mmf__os_reopen(m->fd, true, -1, "", &own);
+    /* Its size (0 for /proc's files) tells how much is likely to come. */
+    int64_t pos;
+    if (mmf__os_regular(fd, &pos) && st.st_size > pos) {
+      uint64_t left = (uint64_t)(st.st_size - pos);
+      chunk = left > CHUNK ? CHUNK : left < FIRST_CHUNK ? FIRST_CHUNK : left;
+    }
+  }
+  int way = MMF__IN_RANGE, r = 0;
+  uint64_t done = 0, reserved = at;
+  /* [give_from, give_to): storage this stream allocated itself, which it
+   * may give back.  Not what the slot held before, whatever it holds
+   * (fallocated pages read as holes to SEEK_DATA): another handle may
+   * trust pages it reserved there.  Under the writers' lock, the file's
+   * allocated blocks grow only by what this stream allocates. */
+  uint64_t give_from = 0, give_to = 0;
+  /* Untouched (no memory) unless the kernel cannot copy from fd. */
+  void *buf = malloc(BUF);
+  if (!buf)
+    r = -ENOMEM;
+  while (r == 0 && done < len) {
+    uint64_t n = len - done < chunk ? len - done : chunk;
+    size_t got;
+    if (at + done + n > reserved) {
+      uint64_t a0 =
+          atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
+      struct stat b0, b1;
+      bool known = mmf__os_fstat(m->fd, &b0) == 0;
+      if ((r = mmf__slot_reserve(m, s, at + done + n)) < 0)
+        break;
+      reserved = at + done + n;
+      uint64_t a1 =
+          atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
+      if (a1 > a0) {
+        if (known && mmf__os_fstat(m->fd, &b1) == 0 &&
+            (uint64_t)(b1.st_blocks - b0.st_blocks) * 512 == a1 - a0) {
+          if (give_to != a0)
+            give_from = a0;
+          give_to = a1;
+        } else {
+          give_from = give_to = 0;
+        }
+      }
+    }
+    if ((r = mmf__os_copy_in(fd, m->fd, own, off + at + done, (size_t)n, buf,
+                             BUF, &way, &got)) < 0)
+      break;
+    done += got;
+    if (got < n)
+      break; /* the end of fd */
+    chunk = chunk * 2 > CHUNK ? CHUNK : chunk * 2;
+  }
+  mmf__os_close(own);
+  free(buf);
+  if (give_to > give_from)
+    mmf__slot_give_back(m, s, at + done > give_from ? at + done : give_from,
+                        give_to);
+  *ret_done = done;
+  return r;
+}
+
+/* Does fd hold more (one byte is read to know)? 1, 0 or a negative code. */
+static int has_more(int fd) {
+  uint8_t extra;
+  size_t got;
+  int r = mmf__os_read(fd, &extra, 1, &got);
+  return r < 0 ? r : got > 0;
+}
 
 /* Publish what fd holds, at most len bytes; with `whole`, fd must end
  * there (-MMF_ETOOBIG, nothing published, if it holds more). */
@@ -27,46 +111,18 @@ static int write_fd_locked(struct mmf *m, int fd, size_t len, bool whole,
   int r = mmf__write_begin(m, len, 0, &w);
   if (r < 0)
     return r;
-  uint64_t off = mmf__slot_off(m, (unsigned)(w.priv_[0] & 1));
-  /* From a regular file on another file system the kernel copies with
-   * sendfile, which writes at a descriptor's offset: one of our own. */
-  int own = -1;
-  struct stat st;
-  if (mmf__os_fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    (void)mmf__os_reopen(m->fd, true, -1, "", &own);
-  int way = MMF__IN_RANGE;
-  size_t done = 0;
-  /* Untouched (no memory) unless the kernel cannot copy from fd. */
-  void *buf = malloc(BUF);
-  if (!buf)
-    r = -ENOMEM;
-  while (r == 0 && done < len) {
-    size_t n = len - done < CHUNK ? len - done : CHUNK, got;
-    if ((r = mmf__loan_reserve(m, &w, done + n)) < 0 ||
-        (r = mmf__os_copy_in(fd, m->fd, own, off + done, n, buf, BUF, &way,
-                             &got)) < 0)
-      break;
-    done += got;
-    if (got < n)
-      break; /* the end of fd */
-  }
-  mmf__os_close(own);
-  free(buf);
-  if (r == 0 && whole && done == len) {
-    /* Full: one more byte says whether fd had more. */
-    uint8_t extra;
-    size_t got;
-    if ((r = mmf__os_read(fd, &extra, 1, &got)) == 0 && got)
-      r = -MMF_ETOOBIG;
-  }
+  uint64_t done = 0;
+  r = stream_in(m, fd, (unsigned)(w.priv_[0] & 1), 0, len, &done);
+  if (r == 0 && whole && done == len && (r = has_more(fd)) > 0)
+    r = -MMF_ETOOBIG; /* full, and fd had more */
   if (r < 0) {
     mmf_write_abort(m, &w);
     return r;
   }
-  if ((r = mmf__write_commit(m, &w, done, ret_seq)) < 0)
+  if ((r = mmf__write_commit(m, &w, (size_t)done, ret_seq)) < 0)
     return r;
   if (ret_len)
-    *ret_len = done;
+    *ret_len = (size_t)done;
   return 0;
 }
 
@@ -99,6 +155,58 @@ MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len) {
 MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
                                     uint64_t *ret_seq) {
   return write_fd(m, fd, m ? m->capacity : 0, true, ret_len, ret_seq);
+}
+
+/* mmf_append_fd: the bytes of fd after the separator, at most `len` and
+ * only as many as fit (more: -MMF_ETOOBIG, nothing published). */
+struct append_ctx {
+  int fd;
+  uint64_t len, done;
+};
+
+static int append_fill(void *vctx, struct mmf *m, unsigned s, uint64_t at,
+                       uint64_t room, uint64_t *ret_got) {
+  struct append_ctx *c = vctx;
+  uint64_t want = c->len < room ? c->len : room;
+  int r = stream_in(m, c->fd, s, at, want, &c->done);
+  if (r == 0 && c->done == want && want < c->len && (r = has_more(c->fd)) > 0)
+    r = -MMF_ETOOBIG;
+  *ret_got = c->done;
+  return r < 0 ? r : 0;
+}
+
+/* The content an append keeps, copied by the kernel within the map's
+ * file: a large content costs no memory of this process. */
+static int copy_kept(struct mmf *m, uint64_t from, uint64_t to, uint64_t len) {
+  return mmf__os_copy_within(m->fd, from, to, len);
+}
+
+static int append_fd(struct mmf *m, int fd, size_t len, const void *sep,
+                     size_t sep_len, size_t *ret_len, uint64_t *ret_seq) {
+  if (!m || fd < 0 || (!sep && sep_len))
+    return -EINVAL;
+  if (m->kind != MMF_KIND_MMF)
+    return -MMF_ERAW;
+  struct append_ctx c = {.fd = fd, .len = len};
+  struct mmf__fill fill = {append_fill, &c, copy_kept};
+  /* read() with the writers' lock held: deferred, not cancelled there. */
+  int cs = mmf__os_cancel_off();
+  int r = mmf__append_fill(m, sep, sep_len, &fill, ret_seq);
+  mmf__os_cancel_restore(cs);
+  if (r == 0 && ret_len)
+    *ret_len = (size_t)c.done;
+  return r;
+}
+
+MMF_EXPORT int mmf_append_fd(mmf_t *m, int fd, size_t len, const void *sep,
+                             size_t sep_len, size_t *ret_len) {
+  return append_fd(m, fd, len, sep, sep_len, ret_len, NULL);
+}
+
+MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len, const void *sep,
+                                 size_t sep_len, size_t *ret_len,
+                                 uint64_t *ret_seq) {
+  return append_fd(m, fd, len, sep, sep_len, ret_len, ret_seq);
 }
 
 /* Pieces of a copy into a file's end: as cat's, small enough to stay in
@@ -159,8 +267,8 @@ static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
     }
     /* A failed write may have written part of its piece: the file's size
      * says how much, and all of it is taken back. */
-    int64_t made = done ? (pos + (int64_t)done > end ? pos + (int64_t)done : end)
-                        : end;
+    int64_t made =
+        done ? (pos + (int64_t)done > end ? pos + (int64_t)done : end) : end;
     struct stat st;
     if (r < 0 && mmf__os_fstat(fd, &st) == 0 && st.st_size > made)
       made = st.st_size;

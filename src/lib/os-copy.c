@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -122,6 +123,41 @@ bool mmf__os_regular(int fd, int64_t *ret_off) {
     return false;
   *ret_off = o;
   return true;
+}
+
+int mmf__os_copy_within(int fd, uint64_t from, uint64_t to, uint64_t len) {
+  uint64_t done = 0;
+  while (done < len) {
+    loff_t i = (loff_t)(from + done), o = (loff_t)(to + done);
+    ssize_t n = copy_file_range(fd, &i, fd, &o, len - done, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && done == 0 && cannot(errno))
+      break; /* an older kernel: through a buffer */
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      return -EIO;
+    done += (uint64_t)n;
+  }
+  if (done == len)
+    return 0;
+  static const size_t buf_len = 256u << 10;
+  uint8_t *buf = malloc(buf_len);
+  if (!buf)
+    return -ENOMEM;
+  int r = 0;
+  while (r == 0 && done < len) {
+    size_t want = len - done < buf_len ? (size_t)(len - done) : buf_len, got;
+    if ((r = mmf__os_pread(fd, buf, want, from + done, &got)) < 0)
+      break;
+    if (got < want)
+      memset(buf + got, 0, want - got);
+    if ((r = mmf__os_pwrite_all(fd, buf, want, to + done)) == 0)
+      done += want;
+  }
+  free(buf);
+  return r;
 }
 
 bool mmf__os_at_end(int fd, int64_t *ret_pos, int64_t *ret_end) {

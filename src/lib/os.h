@@ -120,6 +120,9 @@ int mmf__os_read(int fd, void *buf, size_t len, size_t *ret_got);
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
 /* Is fd a regular file not opened O_APPEND, and where is its offset? */
 bool mmf__os_regular(int fd, int64_t *ret_off);
+/* Copy len bytes of file fd from `from` to `to` (ranges apart), in the
+ * kernel where it can: no page of it is mapped in here. */
+int mmf__os_copy_within(int fd, uint64_t from, uint64_t to, uint64_t len);
 /* Is fd a regular file whose next write lands at or past its end
  * (O_APPEND, or an offset there)?  Its offset (*ret_pos, the end for
  * O_APPEND) and size (*ret_end). */
