@@ -654,13 +654,14 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * Writes the content of @m (raw maps and files: all their bytes) to the
  * file at @path, atomically: the bytes go to a temporary file in the same
  * folder, which is synced and then renamed over @path, so a crash never
- * leaves a half-written file.  The kernel copies the bytes from the map's
- * file (as mmf_read_fd() does into a regular file: a copy that a writer
- * overtook is made again), then fsync(2) makes them durable: the
- * process's own memory is bounded by a constant, and the time is that of
- * cp followed by sync; an mmf map's content goes through mmf_read_fd()'s
- * snapshot, which holds the content's size in shared memory while the
- * call runs.  A new file gets the map's read and write
+ * leaves a half-written file.  An mmf map's content is copied as
+ * mmf_read_fd() copies into a file's end (128 KiB pieces, each checked
+ * before it is written; a copy that a writer overtook is taken back and
+ * made again), with the disk given each 8 MiB as soon as it is copied
+ * (sync_file_range(2)), then fsync(2) makes it durable; raw maps and
+ * files are copied by the kernel from the map's file.  The process's own
+ * memory is bounded by a constant and no snapshot is made; the time is
+ * that of cp followed by sync.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a

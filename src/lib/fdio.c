@@ -212,6 +212,8 @@ MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len, const void *sep,
 /* Pieces of a copy into a file's end: as cat's, small enough to stay in
  * the cache between the read and the write. */
 #define PIECE ((size_t)128 << 10)
+/* Bytes a save hands to the disk at a time. */
+#define WRITE_BEHIND ((uint64_t)8 << 20)
 /* Copies into a file's end overtaken before the snapshot is made instead. */
 #define END_TRIES 3
 
@@ -223,7 +225,7 @@ MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len, const void *sep,
  * cut back to its old end (only bytes this call added), then the next
  * content is copied.  -EAGAIN after END_TRIES overtakes (nothing added). */
 static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
-                       size_t *ret_len, uint64_t *ret_seq) {
+                       bool write_behind, size_t *ret_len, uint64_t *ret_seq) {
   uint8_t *buf = malloc(PIECE);
   if (!buf)
     return -ENOMEM;
@@ -256,6 +258,12 @@ static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
       if ((r = mmf__os_write_all(fd, buf, n)) < 0)
         break;
       done += n;
+      /* For a save: the disk writes what was copied while the rest is
+       * copied, so that the fsync after has little left to wait for. */
+      if (write_behind && (done % WRITE_BEHIND == 0 || done == len))
+        mmf__os_write_behind(
+            fd, pos + (int64_t)(done - 1) / WRITE_BEHIND * WRITE_BEHIND,
+            WRITE_BEHIND);
     }
     if (r == 0 && whole) {
       free(buf);
@@ -286,6 +294,11 @@ static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
 
 MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
                            uint64_t *ret_seq) {
+  return mmf__read_fd(m, fd, false, ret_len, ret_seq);
+}
+
+int mmf__read_fd(struct mmf *m, int fd, bool write_behind, size_t *ret_len,
+                 uint64_t *ret_seq) {
   if (!m || fd < 0)
     return -EINVAL;
   if (m->kind != MMF_KIND_MMF)
@@ -295,7 +308,7 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
     return r;
   int64_t pos, end;
   if (mmf__os_at_end(fd, &pos, &end)) {
-    r = read_to_end(m, fd, pos, end, ret_len, ret_seq);
+    r = read_to_end(m, fd, pos, end, write_behind, ret_len, ret_seq);
     if (r != -EAGAIN)
       return r;
   }

@@ -232,6 +232,12 @@ struct mmf__fill {
 int mmf__append_fill(struct mmf *m, const void *sep, size_t sep_len,
                      const struct mmf__fill *fill, uint64_t *ret_seq);
 
+/* ---- fdio.c ---- */
+/* mmf_read_fd(); with `write_behind`, into a file's end the disk is given
+ * each piece as it is copied (mmf_save, which then fsyncs). */
+int mmf__read_fd(struct mmf *m, int fd, bool write_behind, size_t *ret_len,
+                 uint64_t *ret_seq);
+
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);

@@ -188,6 +188,10 @@ int mmf__os_cut_back(int fd, int64_t pos, int64_t end, int64_t made) {
   return lseek(fd, pos, SEEK_SET) < 0 ? -errno : 0;
 }
 
+void mmf__os_write_behind(int fd, int64_t off, uint64_t len) {
+  (void)sync_file_range(fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd) {
   int fd = memfd_create("mmf-snapshot", MFD_CLOEXEC);
   if (fd < 0)

@@ -131,6 +131,9 @@ bool mmf__os_at_end(int fd, int64_t *ret_pos, int64_t *ret_end);
  * move its offset to `pos`, if it is `made` bytes long, as the writes made
  * it; -MMF_EOVERTAKEN (nothing cut) if another writer changed its size. */
 int mmf__os_cut_back(int fd, int64_t pos, int64_t end, int64_t made);
+/* Start the disk's writing of [off, off+len) of fd, without waiting (a
+ * hint: sync_file_range SYNC_FILE_RANGE_WRITE). */
+void mmf__os_write_behind(int fd, int64_t off, uint64_t len);
 /* A copy of `len` bytes of `from` at `off` in a new memfd (*ret_fd), made
  * by the kernel: no page is faulted in here.  -EXDEV where it cannot. */
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);
