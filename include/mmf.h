@@ -563,17 +563,16 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * Publishes at most @len bytes read from @fd, from its current offset, as
  * the new content of the mmf map @m, with the guarantees of mmf_write().
  * From a regular file the kernel copies the bytes straight into the map's
- * unpublished slot (copy_file_range(2) on the same file system,
- * sendfile(2) from another one), without faulting the map's pages into
- * this process; from a pipe it moves them (splice(2)); other descriptors
- * (terminals, sockets) are read through a 256 KiB buffer.  Storage is
- * reserved ahead of the bytes that fill it, 256 KiB (or what a regular
- * file holds) at first and doubling up to 8 MiB at a time, and what was
- * reserved and not filled is given back before the content is published,
- * so a stream costs the storage of what it brings, not of @len, and the
- * process's memory is bounded by a constant.  If @fd ends before @len bytes, what
- * was read is published; files whose size reads 0 (/proc, /sys) are read
- * to their end.
+ * unpublished slot (copy_file_range(2) on the same file system, sendfile(2)
+ * from another one), without faulting the map's pages into this process;
+ * from a pipe it moves them (splice(2)); other descriptors (terminals,
+ * sockets) are read through a 256 KiB buffer.  Storage is reserved ahead of
+ * the bytes that fill it, 256 KiB (or what a regular file holds) at first
+ * and doubling up to 8 MiB at a time, and what was reserved and not filled
+ * is given back before the content is published, so a stream costs the
+ * storage of what it brings, not of @len, and the process's memory is
+ * bounded by a constant.  If @fd ends before @len bytes, what was read is
+ * published; files whose size reads 0 (/proc, /sys) are read to their end.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
@@ -600,16 +599,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * where it ended: its bytes past the content's end stay as they were.
  *
  * Into a regular file whose writes land at or past its end (a new or
- * emptied file, `> file`, `>> file`, an offset at or past the end) the
- * content is read from the map (pread(2)) and written 128 KiB at a time
+ * emptied file, a shell's > FILE or >> FILE, an offset at or past the end)
+ * the content is read from the map (pread(2)) and written 128 KiB at a time
  * through a buffer, each piece checked against the slot before it is
  * written: the time and memory of cat(1).  If a writer overtakes the copy
  * or the call fails, the file is first cut back to where it ended (only
  * bytes this call added; -MMF_EOVERTAKEN, nothing cut, if another writer
  * changed the file's size meanwhile), then the copy is made again (after
  * three overtakes, through a snapshot as below); a failed call leaves the
- * file as it was.  A caller killed midway leaves, past the file's old
- * end, a prefix of one content.
+ * file as it was.  A caller killed midway leaves, past the file's old end,
+ * a prefix of one content.
  *
  * Anywhere else (a pipe, a socket, a terminal, the middle of an existing
  * file), the kernel first copies the content into a snapshot (a memfd;
