@@ -432,6 +432,12 @@ static void append_fd_limits(void **s) {
   assert_int_equal(len, 100);
   assert_memory_equal(buf + 60, "--", 2);
   assert_memory_equal(buf + 62, text + 100, 38);
+  /* An append as any other: a follower of the first 60 bytes gets the
+   * tail only. */
+  assert_int_equal(mmf_read_since(m, 1, 60, buf, sizeof buf, &len, &seq), 0);
+  assert_int_equal(len, 40);
+  assert_int_equal(seq, 2);
+  assert_memory_equal(buf, "--", 2);
   assert_int_equal(lseek(fd, 200, SEEK_SET), 200);
   assert_int_equal(mmf_append_fd(m, fd, SIZE_MAX, NULL, 0, &got), 0);
   assert_int_equal(got, 0);
