@@ -226,7 +226,8 @@ MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len, const void *sep,
  * content is copied.  -EAGAIN after END_TRIES overtakes (nothing added). */
 static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
                        bool write_behind, size_t *ret_len, uint64_t *ret_seq) {
-  uint8_t *buf = malloc(PIECE);
+  /* Page-aligned: the kernel's copies to and from it run faster. */
+  uint8_t *buf = aligned_alloc(4096, PIECE);
   if (!buf)
     return -ENOMEM;
   int r = -EAGAIN;
