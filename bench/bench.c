@@ -1039,8 +1039,8 @@ static int large_api(const char *op, const char *name, const char *path) {
 }
 
 static void large(void) {
-  section("10. a 1 GiB content: write from a disk file, save, read to a file "
-          "and as JSON");
+  section("10. a 1 GiB content: write (and append) from a disk file, save, "
+          "read to a file and as JSON");
   size_t big = (size_t)1 << 30;
   const char *disk = "/var/tmp/mmfbench-large-src";
   const char *out = "/var/tmp/mmfbench-large-out";
@@ -1056,8 +1056,8 @@ static void large(void) {
   char *mm = (char *)mmf_path;
   long rss;
   run_ru((char *[]){mm, "new", nn, "--size", "1025M", NULL}, NULL, NULL, &rss);
-  struct lrow cp = {0}, cw = {0}, aw = {0}, cps = {0}, cs = {0}, as = {0},
-              cat = {0}, cr = {0}, ar = {0}, cj = {0};
+  struct lrow cp = {0}, cw = {0}, aw = {0}, ca = {0}, cps = {0}, cs = {0},
+              as = {0}, cat = {0}, cr = {0}, ar = {0}, cj = {0};
   /* read --json streams its encoding: through sh, whose children's max RSS
    * wait4 reports with its own. */
   char json_cmd[256];
@@ -1066,6 +1066,10 @@ static void large(void) {
     large_row(&cp, i, (char *[]){"cp", (char *)disk, (char *)shm, NULL}, NULL,
               NULL);
     unlink(shm);
+    /* An append streamed after an empty content: the same bytes. */
+    run_ru((char *[]){mm, "write", nn, "", NULL}, NULL, NULL, &rss);
+    large_row(&ca, i, (char *[]){mm, "write", nn, "--append", NULL}, disk,
+              NULL);
     large_row(&cw, i, (char *[]){mm, "write", nn, NULL}, disk, NULL);
     large_row(&aw, i,
               (char *[]){self_path, "--large", "write", nn, (char *)disk, NULL},
@@ -1101,6 +1105,7 @@ static void large(void) {
   large_report("cp disk-file /dev/shm/x", &cp, 0, NULL);
   large_report("mmf write N < disk-file", &cw, pcp, "cp");
   large_report("mmf_write_fd_all (C API)", &aw, pcp, "cp");
+  large_report("mmf write --append N < disk-file", &ca, pcp, "cp");
   large_report("cp /dev/shm/x file && sync file", &cps, 0, NULL);
   large_report("mmf save N file", &cs, pcps, "cp+sync");
   large_report("mmf_save (C API)", &as, pcps, "cp+sync");

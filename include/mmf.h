@@ -563,15 +563,16 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * Publishes at most @len bytes read from @fd, from its current offset, as
  * the new content of the mmf map @m, with the guarantees of mmf_write().
  * From a regular file the kernel copies the bytes straight into the map's
- * unpublished slot (copy_file_range(2) on the same file system,
- * sendfile(2) from another one), without faulting the map's pages into
- * this process; from a pipe it moves them (splice(2)); other descriptors
- * (terminals, sockets) are read through a 256 KiB buffer.  Storage is
- * reserved 8 MiB at a time ahead of the bytes that fill it, so a stream
- * costs the storage of what it brings, not of @len, and the process's
- * memory is bounded by a constant.  If @fd ends before @len bytes, what
- * was read is published; files whose size reads 0 (/proc, /sys) are read
- * to their end.
+ * unpublished slot (copy_file_range(2) on the same file system, sendfile(2)
+ * from another one), without faulting the map's pages into this process;
+ * from a pipe it moves them (splice(2)); other descriptors (terminals,
+ * sockets) are read through a 256 KiB buffer.  Storage is reserved ahead of
+ * the bytes that fill it, 256 KiB (or what a regular file holds) at first
+ * and doubling up to 8 MiB at a time, and what was reserved and not filled
+ * is given back before the content is published, so a stream costs the
+ * storage of what it brings, not of @len, and the process's memory is
+ * bounded by a constant.  If @fd ends before @len bytes, what was read is
+ * published; files whose size reads 0 (/proc, /sys) are read to their end.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
@@ -593,25 +594,39 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * mmf_read_fd - write the current content to a file descriptor
  *
  * Writes the current content of the mmf map @m, whole, to @fd, from its
- * current offset on (which then moves past the content).  The kernel first
- * copies the content into a snapshot (a memfd; where it cannot, private
- * memory), checks that no writer overtook it, and only then writes it to
- * @fd (copy_file_range(2) or sendfile(2); write(2) from private memory):
- * only bytes of one whole content ever reach @fd.  A regular file is never
- * truncated: its bytes past the content's end stay as they were.  If the
- * call fails or the caller is killed midway, @fd holds, from the offset
- * on, a prefix of that one content followed by what was there before,
- * never bytes of two contents.
- * The process's own memory (its RSS) stays bounded by a constant (a
- * snapshot that sendfile(2) cannot send goes through a 256 KiB buffer),
- * except on kernels without memfd_create(2), where the content is first
- * copied into private memory (mmf_read_alloc()).  The snapshot itself is
- * the whole content in shared memory (charged to the caller's memory
- * cgroup, counted in Shmem) from its copy until the call returns: a call
- * costs the content's size in memory while it runs.  It stays, because
- * copying straight from the map into @fd could leave bytes of two contents
- * there if a writer overtook the copy and the caller was killed before
- * the copy was made again.
+ * current offset on (which then moves past the content); only bytes of
+ * one whole content ever reach @fd, and a regular file is never cut below
+ * where it ended: its bytes past the content's end stay as they were.
+ *
+ * Into a regular file whose writes land at or past its end (a new or
+ * emptied file, a shell's > FILE or >> FILE, an offset at or past the end)
+ * the content is read from the map (pread(2)) and written 128 KiB at a time
+ * through a buffer, each piece checked against the slot before it is
+ * written: the time and memory of cat(1).  If a writer overtakes the copy
+ * or the call fails, the file is first cut back to where it ended (only
+ * bytes this call added; -MMF_EOVERTAKEN, nothing cut, if another writer
+ * changed the file's size meanwhile), then the copy is made again (after
+ * three overtakes, through a snapshot as below); a failed call leaves the
+ * file as it was.  A caller killed midway leaves, past the file's old end,
+ * a prefix of one content.
+ *
+ * Anywhere else (a pipe, a socket, a terminal, the middle of an existing
+ * file), the kernel first copies the content into a snapshot (a memfd;
+ * where it cannot, private memory), checks that no writer overtook it, and
+ * only then writes it to @fd (copy_file_range(2) or sendfile(2); write(2)
+ * from private memory).  If the call fails or the caller is killed
+ * midway, @fd holds, from the offset on, a prefix of that one content
+ * followed by what was there before, never bytes of two contents.  The
+ * process's own memory (its RSS) stays bounded by a constant (a snapshot
+ * that sendfile(2) cannot send goes through a 256 KiB buffer), except on
+ * kernels without memfd_create(2), where the content is first copied into
+ * private memory (mmf_read_alloc()).  The snapshot itself is the whole
+ * content in shared memory (charged to the caller's memory cgroup,
+ * counted in Shmem) from its copy until the call returns: such a call
+ * costs the content's size in memory while it runs, because writing
+ * straight from the map there could leave bytes of two contents if a
+ * writer overtook the copy and the caller was killed before the copy was
+ * made again.
  *
  * @m: the handle.
  * @fd: the descriptor to write; the caller keeps owning it.
@@ -622,8 +637,10 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  *
  * Errors:
  *   -MMF_ERAW  @m is a raw map or a mapped file.
- *   any error of mmf_read(), memfd_create(2), write(2), sendfile(2) or
- *   copy_file_range(2).
+ *   -MMF_EOVERTAKEN  overtaken while writing at a file's end that another
+ *                    writer changed meanwhile (not cut).
+ *   any error of mmf_read(), memfd_create(2), pread(2), write(2),
+ *   sendfile(2), copy_file_range(2) or ftruncate(2).
  *
  * Thread safety: MT-Safe.
  */
@@ -636,13 +653,14 @@ MMF_EXPORT int mmf_read_fd(mmf_t *m, int fd, size_t *ret_len,
  * Writes the content of @m (raw maps and files: all their bytes) to the
  * file at @path, atomically: the bytes go to a temporary file in the same
  * folder, which is synced and then renamed over @path, so a crash never
- * leaves a half-written file.  The kernel copies the bytes from the map's
- * file (as mmf_read_fd() does into a regular file: a copy that a writer
- * overtook is made again), then fsync(2) makes them durable: the
- * process's own memory is bounded by a constant, and the time is that of
- * cp followed by sync; an mmf map's content goes through mmf_read_fd()'s
- * snapshot, which holds the content's size in shared memory while the
- * call runs.  A new file gets the map's read and write
+ * leaves a half-written file.  An mmf map's content is copied as
+ * mmf_read_fd() copies into a file's end (128 KiB pieces, each checked
+ * before it is written; a copy that a writer overtook is taken back and
+ * made again), with the disk given each 8 MiB as soon as it is copied
+ * (sync_file_range(2)), then fsync(2) makes it durable; raw maps and
+ * files are copied by the kernel from the map's file.  The process's own
+ * memory is bounded by a constant and no snapshot is made; the time is
+ * that of cp followed by sync.  A new file gets the map's read and write
  * permission bits (an owner-only map is not saved readable by all); an
  * existing regular file is replaced keeping its mode and, where the caller
  * may, its owner.  Anything else at @path (a device such as /dev/null, a
@@ -1266,6 +1284,53 @@ enum {
 MMF_EXPORT int mmf_write_fd_all(mmf_t *m, int fd, size_t *ret_len);
 MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
                                     uint64_t *ret_seq);
+
+/*
+ * mmf_append_fd, mmf_append_fd_seq - extend the content with bytes read
+ * from a file descriptor
+ *
+ * Adds @sep (only when the content is not empty) and then at most @len
+ * bytes read from @fd, from its current offset, to the content of the
+ * mmf map @m, and publishes the result as one new content (since 1.2):
+ * mmf_append() whose data comes from @fd, streamed as mmf_write_fd() streams it
+ * (copy_file_range(2), sendfile(2), splice(2), else a 256 KiB buffer,
+ * storage reserved a piece at a time and what was not filled given back),
+ * so that the process's memory is bounded by a constant whatever @fd
+ * brings, and the time follows the bytes appended as mmf_append()'s does.
+ * Readers see the old content or the new one, never a part.  If the bytes
+ * read, at most @len, do not fit the capacity after the content and @sep
+ * (one byte past the room is read to know), nothing is published and
+ * -MMF_ETOOBIG is returned; the bytes read from @fd are gone then.  Give
+ * SIZE_MAX as @len to append everything @fd holds (what mmf write NAME
+ * --append < INPUT does).  mmf_append_fd_seq() also stores the seq it
+ * published, as mmf_append_seq() does.
+ *
+ * @m: the handle.
+ * @fd: the descriptor to read; the caller keeps owning it.
+ * @len: the most bytes to read from @fd.
+ * @sep: a separator put before the bytes when the content is not empty
+ *   (also when @fd brings none); may be NULL when @sep_len is 0.
+ * @sep_len: its length.
+ * @ret_len: receives the number of bytes appended from @fd (@sep not
+ *   counted); may be NULL.
+ * @ret_seq: (mmf_append_fd_seq) receives the seq published; may be NULL;
+ *   untouched on failure.
+ *
+ * Returns: 0 on success, a negative error code on failure.
+ *
+ * Errors:
+ *   -MMF_ERAW     @m is a raw map or a mapped file.
+ *   -MMF_ETOOBIG  what was read does not fit; nothing is published.
+ *   any error of mmf_append() or mmf_write_fd(); nothing is published
+ *   then.
+ *
+ * Thread safety: MT-Safe.
+ */
+MMF_EXPORT int mmf_append_fd(mmf_t *m, int fd, size_t len, const void *sep,
+                             size_t sep_len, size_t *ret_len);
+MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len,
+                                 const void *sep, size_t sep_len,
+                                 size_t *ret_len, uint64_t *ret_seq);
 
 /*
  * mmf_footprint - the most storage a map of a capacity holds

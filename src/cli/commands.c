@@ -181,6 +181,36 @@ static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
   return EXIT_OK;
 }
 
+/* Standard input appended after SEP, streamed by the library into the
+ * unpublished slot: memory bounded by a constant, and nothing published
+ * unless all of it fits after the content. */
+static int append_stdin(mmf_t *m, const char *name, const char *sep,
+                        uint64_t cap, size_t *ret_len, uint64_t *ret_seq) {
+  struct stat in = {0};
+  off_t pos;
+  uint64_t total = 0;
+  if (fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) &&
+      (pos = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0 && in.st_size > pos)
+    total = (uint64_t)(in.st_size - pos);
+  progress_begin("write", total);
+  int r = mmf_append_fd_seq(m, STDIN_FILENO, SIZE_MAX, sep, strlen(sep),
+                            ret_len, ret_seq);
+  progress_end();
+  if (r == -MMF_ETOOBIG)
+    return fail("write", name,
+                "appending standard input would pass the %llu-byte capacity; "
+                "nothing was written",
+                (unsigned long long)cap);
+  if (r == -MMF_ESTUCK || r == -MMF_EREADONLY || r == -MMF_ECORRUPT ||
+      r == -ENOSPC || r == -MMF_ENAME)
+    return fail_code("write", name, r);
+  if (r < 0)
+    return fail("write", name,
+                "reading standard input: %s; nothing was written",
+                mmf_strerror(r));
+  return EXIT_OK;
+}
+
 int cmd_write(const struct verb *v, const struct opts *o) {
   const char *name = o->args[0];
   bool append = o->given & OPT_APPEND;
@@ -224,15 +254,16 @@ int cmd_write(const struct verb *v, const struct opts *o) {
         data[len++] = ' ';
     }
   } else {
-    if (!append && !st.raw) {
+    if (!st.raw) {
       uint64_t seq = 0;
-      rc = write_stdin(m, name, st.capacity, &len, &seq);
+      rc = append ? append_stdin(m, name, o->sep, st.capacity, &len, &seq)
+                  : write_stdin(m, name, st.capacity, &len, &seq);
       if (rc == EXIT_OK && (o->given & OPT_JSON))
         print_written_json(stdout, name, len, false, seq);
       mmf_close(m);
       return rc;
     }
-    /* An append, or a raw map: through a buffer of what stdin holds. */
+    /* A raw map: through a buffer of what stdin holds. */
     bool too_big;
     r = slurp_stdin(st.capacity, &data, &len, &too_big);
     if (r < 0) {

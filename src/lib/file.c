@@ -57,7 +57,7 @@ fail:
  * copied again: mmf_read_fd); a private mapping's own bytes from memory. */
 static int save_into(struct mmf *m, int fd) {
   if (m->kind == MMF_KIND_MMF)
-    return mmf_read_fd(m, fd, NULL, NULL);
+    return mmf__read_fd(m, fd, true, NULL, NULL);
   if (!m->copy_on_write) {
     int r = mmf__os_copy_out(m->fd, 0, fd, m->map_len);
     if (r != -EXDEV)

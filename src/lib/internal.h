@@ -204,13 +204,39 @@ void mmf__writers_unlock(struct mmf *m);
 int mmf__write_commit(struct mmf *m, struct mmf_write_loan *w, size_t len,
                       uint64_t *ret_seq);
 /* mmf_write_begin() that allocates only the loan's first `reserve_now`
- * bytes: the caller reserves the rest with mmf__loan_reserve() before it
+ * bytes: the caller reserves the rest with mmf__slot_reserve() before it
  * stores there (a stream of unknown length costs what it brings). */
 int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
                      struct mmf_write_loan *ret);
-/* Allocate the loan's first `len` bytes (a full store: -ENOSPC). */
-int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
-                      size_t len);
+/* Allocate the first `len` bytes of slot s, which the caller holds open
+ * (a full store: -ENOSPC). */
+int mmf__slot_reserve(struct mmf *m, unsigned s, uint64_t len);
+/* Give back the storage of [from, to) of slot s (from rounded up to a
+ * page), which the caller holds open and reserved but did not fill: only
+ * what it allocated itself (another handle may trust pages it reserved
+ * earlier, and fallocated pages read as holes to SEEK_DATA). */
+void mmf__slot_give_back(struct mmf *m, unsigned s, uint64_t from, uint64_t to);
+/* Bytes an append brings from elsewhere (mmf_append_fd): fn stores at most
+ * `room` bytes at `at` in slot s (held open under the writers' lock,
+ * reserved up to `at`; it reserves the rest with mmf__slot_reserve()),
+ * and says how many in *ret_got; a negative code abandons the append. */
+struct mmf__fill {
+  int (*fn)(void *ctx, struct mmf *m, unsigned s, uint64_t at, uint64_t room,
+            uint64_t *ret_got);
+  void *ctx;
+  /* If not NULL, copies the kept content (len bytes at `from` of the map's
+   * file to `to`) instead of memcpy, which maps the pages in. */
+  int (*copy)(struct mmf *m, uint64_t from, uint64_t to, uint64_t len);
+};
+/* mmf_append_seq() whose data `fill` brings, after the separator. */
+int mmf__append_fill(struct mmf *m, const void *sep, size_t sep_len,
+                     const struct mmf__fill *fill, uint64_t *ret_seq);
+
+/* ---- fdio.c ---- */
+/* mmf_read_fd(); with `write_behind`, into a file's end the disk is given
+ * each piece as it is copied (mmf_save, which then fsyncs). */
+int mmf__read_fd(struct mmf *m, int fd, bool write_behind, size_t *ret_len,
+                 uint64_t *ret_seq);
 
 /* ---- read.c: readers ---- */
 /* The current content's length and seq, without copying it. */

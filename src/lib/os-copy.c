@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -122,6 +123,73 @@ bool mmf__os_regular(int fd, int64_t *ret_off) {
     return false;
   *ret_off = o;
   return true;
+}
+
+int mmf__os_copy_within(int fd, uint64_t from, uint64_t to, uint64_t len) {
+  uint64_t done = 0;
+  while (done < len) {
+    loff_t i = (loff_t)(from + done), o = (loff_t)(to + done);
+    ssize_t n = copy_file_range(fd, &i, fd, &o, len - done, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && done == 0 && cannot(errno))
+      break; /* an older kernel: through a buffer */
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      return -EIO;
+    done += (uint64_t)n;
+  }
+  if (done == len)
+    return 0;
+  static const size_t buf_len = 256u << 10;
+  uint8_t *buf = malloc(buf_len);
+  if (!buf)
+    return -ENOMEM;
+  int r = 0;
+  while (r == 0 && done < len) {
+    size_t want = len - done < buf_len ? (size_t)(len - done) : buf_len, got;
+    if ((r = mmf__os_pread(fd, buf, want, from + done, &got)) < 0)
+      break;
+    if (got < want)
+      memset(buf + got, 0, want - got);
+    if ((r = mmf__os_pwrite_all(fd, buf, want, to + done)) == 0)
+      done += want;
+  }
+  free(buf);
+  return r;
+}
+
+bool mmf__os_at_end(int fd, int64_t *ret_pos, int64_t *ret_end) {
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return false;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0)
+    return false;
+  off_t o = (fl & O_APPEND) ? st.st_size : lseek(fd, 0, SEEK_CUR);
+  if (o < 0 || o < st.st_size)
+    return false;
+  *ret_pos = o;
+  *ret_end = st.st_size;
+  return true;
+}
+
+int mmf__os_cut_back(int fd, int64_t pos, int64_t end, int64_t made) {
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  /* Someone else wrote to the file meanwhile: what is past `end` is no
+   * longer all ours to take back. */
+  if (st.st_size != made)
+    return -MMF_EOVERTAKEN;
+  if (made != end && ftruncate(fd, end) < 0)
+    return -errno;
+  return lseek(fd, pos, SEEK_SET) < 0 ? -errno : 0;
+}
+
+void mmf__os_write_behind(int fd, int64_t off, uint64_t len) {
+  (void)sync_file_range(fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
 }
 
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd) {

@@ -120,6 +120,20 @@ int mmf__os_read(int fd, void *buf, size_t len, size_t *ret_got);
 int mmf__os_copy_out(int from, uint64_t from_off, int to, size_t len);
 /* Is fd a regular file not opened O_APPEND, and where is its offset? */
 bool mmf__os_regular(int fd, int64_t *ret_off);
+/* Copy len bytes of file fd from `from` to `to` (ranges apart), in the
+ * kernel where it can: no page of it is mapped in here. */
+int mmf__os_copy_within(int fd, uint64_t from, uint64_t to, uint64_t len);
+/* Is fd a regular file whose next write lands at or past its end
+ * (O_APPEND, or an offset there)?  Its offset (*ret_pos, the end for
+ * O_APPEND) and size (*ret_end). */
+bool mmf__os_at_end(int fd, int64_t *ret_pos, int64_t *ret_end);
+/* Undo writes made at or past a file's old end: cut it back to `end` and
+ * move its offset to `pos`, if it is `made` bytes long, as the writes made
+ * it; -MMF_EOVERTAKEN (nothing cut) if another writer changed its size. */
+int mmf__os_cut_back(int fd, int64_t pos, int64_t end, int64_t made);
+/* Start the disk's writing of [off, off+len) of fd, without waiting (a
+ * hint: sync_file_range SYNC_FILE_RANGE_WRITE). */
+void mmf__os_write_behind(int fd, int64_t off, uint64_t len);
 /* A copy of `len` bytes of `from` at `off` in a new memfd (*ret_fd), made
  * by the kernel: no page is faulted in here.  -EXDEV where it cannot. */
 int mmf__os_snapshot(int from, uint64_t off, size_t len, int *ret_fd);

@@ -235,6 +235,20 @@ static void copy_current(struct mmf *m, unsigned s, unsigned cur,
   copy_range(dst, src, u->keep, cur_len, skip_lo, skip_hi);
 }
 
+/* copy_current() through fill->copy (mmf_append_fd: in the kernel, so that
+ * no page of either slot is mapped into the process). */
+static int copy_current_by(struct mmf *m, unsigned s, unsigned cur,
+                           uint64_t cur_len, const struct reuse *u,
+                           const struct mmf__fill *fill) {
+  uint64_t to = mmf__slot_off(m, s), from = mmf__slot_off(m, cur);
+  int r = 0;
+  if (u->hi > u->lo)
+    r = fill->copy(m, from + u->lo, to + u->lo, u->hi - u->lo);
+  if (r == 0 && cur_len > u->keep)
+    r = fill->copy(m, from + u->keep, to + u->keep, cur_len - u->keep);
+  return r;
+}
+
 /* MMF_COMPACT: give back the storage of slot s, which the caller holds
  * open (gen odd, seq invalid) under the writers' lock.  The whole slot, not
  * only its last length: an aborted loan, a write that failed after copying,
@@ -360,9 +374,11 @@ static int begin(struct mmf *m, uint64_t size, unsigned *ret_s,
 }
 
 /* Fill the unpublished slot with the current content (when `append`, else
- * nothing), sep and data, and publish it. */
+ * nothing), sep and data, then what `fill` brings (if not NULL), and
+ * publish it. */
 static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
-                   const void *data, size_t len, uint64_t *ret_seq) {
+                   const void *data, size_t len, const struct mmf__fill *fill,
+                   uint64_t *ret_seq) {
   int r = writable_mmf(m);
   if (r < 0)
     return r;
@@ -414,11 +430,28 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     return r;
   }
   uint8_t *dst = mmf__slot_data(m, s);
-  copy_current(m, s, cur, old_len, &u, 0, 0);
+  if (fill && fill->copy)
+    r = copy_current_by(m, s, cur, old_len, &u, fill);
+  else
+    copy_current(m, s, cur, old_len, &u, 0, 0);
+  if (r < 0) {
+    abandon(m, s, odd);
+    mmf__writers_unlock(m);
+    return r;
+  }
   if (sep_len)
     memcpy(dst + old_len, sep, sep_len);
   if (len)
     memcpy(dst + old_len + sep_len, data, len);
+  if (fill) {
+    uint64_t got = 0;
+    if ((r = fill->fn(fill->ctx, m, s, total, m->capacity - total, &got)) < 0) {
+      abandon(m, s, odd);
+      mmf__writers_unlock(m);
+      return r;
+    }
+    total += got;
+  }
   slot_close_and_publish(m, s, odd, total, seq + 1, chain, old_len, total);
   release_unpublished(m, cur);
   mmf__writers_unlock(m);
@@ -442,7 +475,7 @@ static int write_whole(struct mmf *m, const void *data, size_t len,
   }
   /* No cancellation point is reached with the writers' lock held: the
    * kernel calls that would be one defer pthread_cancel (os.h). */
-  return publish(m, false, NULL, 0, data, len, ret_seq);
+  return publish(m, false, NULL, 0, data, len, NULL, ret_seq);
 }
 
 MMF_EXPORT int mmf_write(mmf_t *m, const void *data, size_t len) {
@@ -458,7 +491,14 @@ static int append(struct mmf *m, const void *data, size_t len, const void *sep,
                   size_t sep_len, uint64_t *ret_seq) {
   if (!m || (!data && len) || (!sep && sep_len))
     return -EINVAL;
-  return publish(m, true, sep, sep_len, data, len, ret_seq);
+  return publish(m, true, sep, sep_len, data, len, NULL, ret_seq);
+}
+
+int mmf__append_fill(struct mmf *m, const void *sep, size_t sep_len,
+                     const struct mmf__fill *fill, uint64_t *ret_seq) {
+  if (!m || (!sep && sep_len) || !fill)
+    return -EINVAL;
+  return publish(m, true, sep, sep_len, NULL, 0, fill, ret_seq);
 }
 
 MMF_EXPORT int mmf_append(mmf_t *m, const void *data, size_t len,
@@ -569,10 +609,20 @@ MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
   return mmf__write_begin(m, size, size, ret);
 }
 
-int mmf__loan_reserve(struct mmf *m, const struct mmf_write_loan *w,
-                      size_t len) {
-  unsigned s = (unsigned)(w->priv_[0] & 1);
-  return reserve(m, s, mmf__slot_off(m, s), len < w->size ? len : w->size);
+int mmf__slot_reserve(struct mmf *m, unsigned s, uint64_t len) {
+  return reserve(m, s, mmf__slot_off(m, s),
+                 len < m->capacity ? len : m->capacity);
+}
+
+void mmf__slot_give_back(struct mmf *m, unsigned s, uint64_t from,
+                         uint64_t to) {
+  uint64_t page = mmf__os_page_size();
+  from = (from + page - 1) & ~(page - 1);
+  if (from >= to ||
+      mmf__os_release(m->fd, mmf__slot_off(m, s) + from, to - from) < 0)
+    return;
+  if (atomic_load_explicit(&m->allocated[s], memory_order_relaxed) > from)
+    atomic_store_explicit(&m->allocated[s], from, memory_order_relaxed);
 }
 
 /* Is w a loan of m that is still open? */

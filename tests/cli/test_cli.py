@@ -1844,6 +1844,63 @@ class Large(Base):
                             "nothing was written")
         self.assertEqual(self.ok("read", n), b"before")
 
+    def test_append_from_a_pipe_and_a_file(self):
+        # Streamed into the slot after the content: bounded memory, and the
+        # content then the separator then every byte of the input.
+        n = self.map()
+        self.ok("write", n, "head")
+        feeder = subprocess.Popen(["cat", self.src], stdout=subprocess.PIPE)
+        rc, err, rss = measured(["write", n, "--append", "--separator", "|"],
+                                stdin=feeder.stdout)
+        feeder.stdout.close()
+        feeder.wait()
+        self.assertEqual(rc, 0, err)
+        self.assertBounded(rss, "write --append from a pipe")
+        out = os.path.join(self.tmp.name, "appended")
+        with open(out, "wb") as f:
+            self.assertEqual(subprocess.run([MMF, "read", n], stdout=f)
+                             .returncode, 0)
+        with open(out, "rb") as a, open(self.src, "rb") as b:
+            self.assertEqual(a.read(5), b"head|")
+            while True:
+                x, y = a.read(1 << 22), b.read(1 << 22)
+                self.assertEqual(x, y)
+                if not x:
+                    break
+        # From a file, into a map it no longer fits: nothing written.
+        with open(self.src, "rb") as f:
+            rc, err, rss = measured(["write", n, "--append"], stdin=f)
+        self.assertEqual(rc, 1)
+        self.assertBounded(rss, "write --append from a file")
+        self.one_line_error(err, "would pass the %d-byte capacity" % self.SIZE,
+                            "nothing was written")
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["length"],
+                         self.length + 5)
+
+    def test_append_too_big_from_a_pipe_writes_nothing(self):
+        n = name()
+        self.ok("new", n, "--size", "1M")
+        self.ok("write", n, "before")
+        feeder = subprocess.Popen(["head", "-c", "1048570", "/dev/zero"],
+                                  stdout=subprocess.PIPE)
+        rc, err, rss = measured(["write", n, "--append"], stdin=feeder.stdout)
+        feeder.stdout.close()
+        feeder.wait()
+        self.assertEqual(rc, 1)
+        self.one_line_error(err, "would pass the 1048576-byte capacity",
+                            "nothing was written")
+        self.assertEqual(self.ok("read", n), b"before")
+        # Exactly what fits: "before", the newline and the rest.
+        feeder = subprocess.Popen(["head", "-c", "1048569", "/dev/zero"],
+                                  stdout=subprocess.PIPE)
+        rc, err, rss = measured(["write", n, "--append", "--json"],
+                                stdin=feeder.stdout, stdout=subprocess.PIPE)
+        feeder.stdout.close()
+        feeder.wait()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(self.ok("info", n, "--json"))["length"],
+                         1 << 20)
+
 
 class Streamed(Base):
     """Contents go through pieces: what crosses a piece's edge is kept."""
