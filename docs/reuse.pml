@@ -12,8 +12,9 @@
  * tests/spin.sh runs, each exhaustive:
  *   spin -a reuse.pml; cc -O2 -DSAFETY -DNOCLAIM -o pan pan.c; ./pan
  *     every assertion, and no invalid end state;
- *   spin -a reuse.pml; cc -O2 -o pan pan.c; ./pan -a
- *     claim `term`: the reader gets both copies on every run;
+ *   spin -DNW=1 -a reuse.pml; cc -O2 -o pan pan.c; ./pan -a
+ *     claim `term`: the reader gets both copies on every run (on one
+ *     write after content 1's: the default instance takes minutes);
  *   the safety run with -DFOREIGN: writer 2 is a peer that publishes whole
  *     and correct contents but never updates chain, delta_lo/hi or tag (a
  *     buggy or older build: format 3 builds refuse format 2 maps, so this
@@ -22,8 +23,11 @@
  *     chain_seq was (tag stores the seq, counts when tag == seq); spin must
  *     find that an appender killed after closing its slot and the peer's
  *     write of the same seq into it make a tail or a reuse wrong;
- *   -DBUG_NOVOID: opening a slot does not void its seq; spin must find
- *     that an aborted write's slot is then reused as the content before.
+ *   -DBUG_NOVOID: opening a slot does not void its seq; spin must find an
+ *     aborted write's bytes taken for a content (by a reader, as version
+ *     1's bug in publish.pml, or by a writer's reuse).
+ * (tests/spin.sh compiles pan with -DCOLLAPSE: the runs store up to ~25
+ * million states.)
  *
  * What is checked:
  *  (a) an accepted copy (plain read or read_since) is exactly a published
@@ -40,41 +44,51 @@
  *  (e) after TRIES failed tries the reader reads under the lock, and that
  *      cannot fail: both its reads complete (claim `term`).
  *
- * Processes: writer 1 (format 3) may be killed once, at any step; it then
- * goes on as a new handle (id 4), which takes the dead one's lock over, so
- * a killed writer's leftovers meet every later write. Writer 2 is format 3,
- * or the peer (-DFOREIGN); neither is killed. NW writes in all; each picks
- * a whole write (length 0..NC), an append (1..NC-L bytes) or a
- * write_at(off, n) (off + n <= NC, zeros between the old end and off), and
- * may abort before each cell it stores and before closing (a superset of
- * the real aborts: ENOSPC in the reservation, a loan's abort). A compact
- * map's release of the old slot opens it, zeroes it and closes it with seq
- * INVALID: to every other process that is a write that aborts, which the
- * model has. Content bytes are the id of the write that stored them (1..NW),
- * 0 for write_at's gap and GARBAGE for slot 1's bytes before any write.
+ * Processes: a first writer makes content 1 alone (any write; it may
+ * abort), so that the reuse is possible from the next write on. Then writer
+ * 1 (format 3) may be killed once, at any step; it goes on as a new handle
+ * (id 4), which takes the dead one's lock over, so a killed writer's
+ * leftovers meet the later writes. Writer 2 is format 3, or the peer
+ * (-DFOREIGN: whole writes and appends, copying the whole content); it is
+ * not killed. NW writes after content 1's, done or aborted (the killed one
+ * does not count). Each picks a write (PICK) and may abort before its
+ * cells or after them: an aborted or killed write's slot has seq INVALID
+ * or an odd gen, so which of its cells it stored changes nothing later
+ * (no reader accepts that slot, no writer reuses it: the model checks
+ * both), and the cells are one step. A compact map's release of the old
+ * slot opens it, zeroes it and closes it with seq INVALID: to every other
+ * process that is a write that aborts. Content bytes are the id of the
+ * write that stored them, 0 for write_at's gap, FIRST for content 0's one
+ * byte and GARBAGE for slot 1's bytes before any write.
  *
  * Memory order. Spin runs every step sequentially consistent; each step
- * stands for C11 orderings that give it (publish.pml names those of the
- * core; its W2's two stores are one step here, which publish.pml splits):
- *  W0 take wlock (lock.c: acquire; a dead holder's stores are ordered
- *     before the take-over by the kernel's report of its death).
- *  W1 state acquire; slot s's gen and seq (relaxed: under the lock nobody
- *     else stores them); the current slot's len, gen, tag, chain, delta:
- *     relaxed, stable under the lock. One step, since nothing another
- *     process may do between these loads changes them.
+ * stands for C11 orderings that give it. publish.pml checks the core
+ * (the split of W2's stores, readers preempted between any two loads, the
+ * fences that keep a race from looking like corruption); here loads that
+ * the core proves to be one snapshot are one step:
+ *  W0, W1 (one step) take wlock (lock.c: acquire; a dead holder's stores
+ *     are ordered before the take-over by the kernel's report of its
+ *     death); state acquire; slot s's gen, seq, len and the current slot's
+ *     len, gen, tag, chain, delta: relaxed, stable under the lock (only the
+ *     holder stores them); the reuse decision.
  *  W2 open s: gen odd, seq INVALID, release fence (publish.pml W2).
- *  W3 one cell per step: a copy from the current slot (the reuse, or the
- *     whole content) or the writer's own bytes.
- *  W4a len, seq, chain, delta_lo, delta_hi, tag: relaxed stores, one step
- *     (while gen is odd nobody reads them); then gen even (release); then
- *     state (release); then the lock's release.
+ *  W3 the cells: with the reuse, the current slot's [delta_lo, min(
+ *     delta_hi, L)) and [min(len[s], L), L), else all of [0, L); then the
+ *     writer's own bytes (memcpy, under the lock).
+ *  W4a (c) asserted; len, seq, chain, delta_lo, delta_hi, tag: relaxed
+ *     stores, one step (while gen is odd nobody counts them); then gen
+ *     even (release); then state (release); then the lock's release.
  *  W4b abort: gen even (release), seq stays INVALID; the lock's release.
- *  R1 state acquire; R2 gen acquire; R3 len and seq relaxed, acquire
- *     fence, gen again (publish.pml R1-R4).
- *  RS tag and chain: relaxed loads after R3, counted only if R5 finds gen
- *     unchanged: one step, since a writer that stores either opens the
- *     slot (moves gen) first.
- *  R5 the cells from `from` on, one per step; acquire fence, gen again.
+ *  R1 state acquire.
+ *  R2, R3, RS (one step) gen acquire, len, seq, tag, chain relaxed, acquire
+ *     fence, gen again (publish.pml R2-R4 splits these): a writer that
+ *     stores any of them opens the slot (moves gen) first, so what R5 finds
+ *     unchanged is one closure's words; the tail decision.
+ *  R4 gen odd or seq not state's: state loaded again; unchanged would be
+ *     corruption.
+ *  R5 the cells from `from` on, acquire fence, gen again (one step: a
+ *     writer that changes a cell has moved gen before).
+ *  R6 after TRIES failed tries, the lock, and one read under it.
  */
 
 #ifndef NC
