@@ -121,7 +121,7 @@ enum {
   MMF_EBASE = 4000,
   MMF_ENAME = 4001,      /* not a valid map name or path */
   MMF_ENOTMMF = 4002,    /* the object has no mmf header (open it MMF_RAW) */
-  MMF_EVERSION = 4003,   /* another format version (not 3), or features unknown */
+  MMF_EVERSION = 4003,   /* another format version (not 3), new features */
   MMF_ECORRUPT = 4004,   /* header broken or does not fit the object */
   MMF_ETOOBIG = 4005,    /* content larger than the map's capacity */
   MMF_ERAW = 4006,       /* needs an mmf map; this one is raw or a file */
@@ -1328,9 +1328,9 @@ MMF_EXPORT int mmf_write_fd_all_seq(mmf_t *m, int fd, size_t *ret_len,
  */
 MMF_EXPORT int mmf_append_fd(mmf_t *m, int fd, size_t len, const void *sep,
                              size_t sep_len, size_t *ret_len);
-MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len,
-                                 const void *sep, size_t sep_len,
-                                 size_t *ret_len, uint64_t *ret_seq);
+MMF_EXPORT int mmf_append_fd_seq(mmf_t *m, int fd, size_t len, const void *sep,
+                                 size_t sep_len, size_t *ret_len,
+                                 uint64_t *ret_seq);
 
 /*
  * mmf_footprint - the most storage a map of a capacity holds

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "internal.h"
+#include "pin.h"
 #include "util.h"
 
 #if defined(__has_feature)

@@ -242,27 +242,8 @@ int mmf__read_fd(struct mmf *m, int fd, bool write_behind, size_t *ret_len,
 /* The current content's length and seq, without copying it. */
 int mmf__content_peek(struct mmf *m, uint64_t *ret_len, uint64_t *ret_seq);
 
-/* ---- pin.c: readers that make writers wait (docs/FORMAT.md "Pins") ---- */
-/* The byte a pinning reader read-locks: just below the id range, so that
- * neither ids nor a remover's lock over them ever cover it. */
-#define MMF__PIN_BYTE (MMF__ID_BASE - 1)
-/* Pin the map for the copy the caller is about to make (counted: each
- * mmf__pin() is undone by one mmf__unpin()): 0 or a negative error. */
-int mmf__pin(struct mmf *m);
-void mmf__unpin(struct mmf *m);
-void mmf__pin_wait_slow(struct mmf *m);
-/* A writer about to open a slot, under the writers' lock, after its size
- * check: wait, within a bound, while a reader pins the map.  No system
- * call, nor a clock read, unless a pin was seen or the size check's tick
- * of the coarse clock moved since the last probe. */
-static inline void mmf__pin_wait(struct mmf *m) {
-  if (!atomic_load_explicit(&m->pin_seen, memory_order_relaxed) &&
-      !atomic_load_explicit(&m->pins, memory_order_relaxed) &&
-      atomic_load_explicit(&m->pin_checked, memory_order_relaxed) ==
-          atomic_load_explicit(&m->size_checked, memory_order_relaxed))
-    return;
-  mmf__pin_wait_slow(m);
-}
+/* pin.c (readers that make writers wait, docs/FORMAT.md "Pins"): pin.h;
+ * reserve.c (the slots' storage): reserve.h. */
 
 /* ---- map.c ---- */
 int mmf__open_at(const struct mmf__where *w, const char *name, int flags,

@@ -8,6 +8,7 @@
  * within a bound tied to the cost of copying the content, and never more
  * than half of its time overall: a hostile pinner slows writers, it cannot
  * stop them.  docs/FORMAT.md "Pins" is the protocol. */
+#include "pin.h"
 #include "internal.h"
 #include "slot.h"
 

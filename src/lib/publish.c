@@ -9,8 +9,11 @@
  * unpublished slot half-made: the published content stays whole, and the
  * next writer takes the lock over and refills that slot.
  *
- * Readers are in read.c, copies to and from descriptors in fdio.c. */
+ * Readers are in read.c, copies to and from descriptors in fdio.c, the
+ * slots' storage in reserve.c. */
 #include "internal.h"
+#include "pin.h"
+#include "reserve.h"
 #include "slot.h"
 
 #include <errno.h>
@@ -49,78 +52,6 @@ int mmf__writers_lock(struct mmf *m) {
 
 void mmf__writers_unlock(struct mmf *m) {
   (void)mmf__lock_release(m, &m->hdr->wlock);
-}
-
-/* Allocate storage for the first `len` bytes at `off` (slot s, or the raw
- * object for s == 0 of a raw map) before storing into them, so that a full
- * file system is an -ENOSPC here and not a SIGBUS in memcpy: 0, or
- * -EOPNOTSUPP where the file system has no fallocate.  The first `written`
- * bytes hold what a writer stored there before (stored bytes have their
- * storage): only the rest is allocated, so that a fresh handle's append
- * costs what it appends, not the content's size. */
-static int allocate_slow(struct mmf *m, unsigned s, uint64_t off, uint64_t len,
-                         uint64_t written) {
-  uint64_t done = atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
-  uint64_t page = mmf__os_page_size();
-  written &= ~(page - 1);
-  if (written > done && written <= len)
-    done = written;
-  if (len <= done)
-    return 0;
-  if (atomic_load_explicit(&m->no_reserve, memory_order_relaxed))
-    return -EOPNOTSUPP;
-  /* Two threads of one handle may both allocate: harmless. */
-  int r = mmf__os_reserve(m->fd, off + done, len - done);
-  if (r == -EOPNOTSUPP || r == -ENOSYS) {
-    atomic_store_explicit(&m->no_reserve, true, memory_order_relaxed);
-    return -EOPNOTSUPP;
-  }
-  if (r == 0)
-    atomic_store_explicit(&m->allocated[s], len, memory_order_relaxed);
-  return r;
-}
-
-/* The hot path: a range this handle already allocated costs one load. */
-static inline int allocate_after(struct mmf *m, unsigned s, uint64_t off,
-                                 uint64_t len, uint64_t written) {
-  if (len <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
-    return 0;
-  return allocate_slow(m, s, off, len, written);
-}
-
-static int allocate(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
-  return allocate_after(m, s, off, len, 0);
-}
-
-/* allocate() whole pages of an unpublished slot; where there is no
- * fallocate, zeros are written instead, past its first `valid` bytes (which
- * a fast append keeps, and which being written are allocated): the rest
- * holds nothing anyone reads (the caller holds the writers' lock). */
-static int reserve_slow(struct mmf *m, unsigned s, uint64_t off, uint64_t end,
-                        uint64_t valid) {
-  int r = allocate_slow(m, s, off, end, valid);
-  if (r == -EOPNOTSUPP) {
-    uint64_t done =
-        atomic_load_explicit(&m->allocated[s], memory_order_relaxed);
-    if (done < valid)
-      done = valid < end ? valid : end;
-    r = mmf__os_zero_fill(m->fd, off + done, end - done);
-    if (r == 0)
-      atomic_store_explicit(&m->allocated[s], end, memory_order_relaxed);
-  }
-  return r;
-}
-
-static inline int reserve_after(struct mmf *m, unsigned s, uint64_t off,
-                                uint64_t len, uint64_t valid) {
-  uint64_t end = (len + m->hdr_size - 1) & ~(m->hdr_size - 1);
-  if (end <= atomic_load_explicit(&m->allocated[s], memory_order_relaxed))
-    return 0;
-  return reserve_slow(m, s, off, end, valid);
-}
-
-static int reserve(struct mmf *m, unsigned s, uint64_t off, uint64_t len) {
-  return reserve_after(m, s, off, len, 0);
 }
 
 /* Mark slot s busy; returns the odd gen to close it with.  Its seq becomes
@@ -249,15 +180,6 @@ static int copy_current_by(struct mmf *m, unsigned s, unsigned cur,
   return r;
 }
 
-/* MMF_COMPACT: give back the storage of slot s, which the caller holds
- * open (gen odd, seq invalid) under the writers' lock.  The whole slot, not
- * only its last length: an aborted loan, a write that failed after copying,
- * a loan committed shorter or a killed writer leave pages past it. */
-static void punch_slot(struct mmf *m, unsigned s) {
-  (void)mmf__os_release_data(m->fd, mmf__slot_off(m, s), m->stride);
-  atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
-}
-
 /* MMF_COMPACT: after a publication, release the storage of slot `old`, the
  * one no longer published.  It is marked first as holding no content (its
  * seq invalid), so that no writer, of any release, takes its bytes for a
@@ -267,7 +189,7 @@ static void release_unpublished(struct mmf *m, unsigned old) {
   if (!mmf__compact(m))
     return;
   uint64_t odd = slot_open(&m->hdr->slot[old]);
-  punch_slot(m, old);
+  mmf__slot_punch(m, old);
   slot_abort(m, old, odd);
 }
 
@@ -275,7 +197,7 @@ static void release_unpublished(struct mmf *m, unsigned old) {
  * map, what was stored there is given back too. */
 static void abandon(struct mmf *m, unsigned s, uint64_t odd) {
   if (mmf__compact(m))
-    punch_slot(m, s);
+    mmf__slot_punch(m, s);
   slot_abort(m, s, odd);
 }
 
@@ -308,7 +230,7 @@ static int write_raw(struct mmf *m, uint64_t off, const void *data,
   /* The caller's bytes are what is there: allocate without touching them,
    * or, where the file system cannot, let write() allocate (and fail with
    * ENOSPC) instead of a store into a hole. */
-  r = allocate(m, 0, 0, off + len);
+  r = mmf__allocate(m, 0, 0, off + len);
   if (r == -EOPNOTSUPP)
     return mmf__os_pwrite_all(m->fd, data, len, off);
   if (r < 0)
@@ -356,7 +278,7 @@ static int begin_with_prev(struct mmf *m, uint64_t size, unsigned *ret_s,
   if (mmf__compact(m))
     atomic_store_explicit(&m->allocated[s], 0, memory_order_relaxed);
   uint64_t odd = slot_open(&h->slot[s]);
-  if ((r = reserve(m, s, mmf__slot_off(m, s), size)) < 0) {
+  if ((r = mmf__reserve(m, s, mmf__slot_off(m, s), size)) < 0) {
     abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
@@ -424,7 +346,7 @@ static int publish(struct mmf *m, bool append, const void *sep, size_t sep_len,
     mmf__writers_unlock(m);
     return -MMF_ETOOBIG;
   }
-  if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
+  if ((r = mmf__reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
     abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
@@ -549,7 +471,7 @@ static int write_at(struct mmf *m, size_t offset, const void *data, size_t len,
   struct reuse u = plan_reuse(
       m, cur, seq, old_len, prev_seq,
       atomic_load_explicit(&m->hdr->slot[s].len, memory_order_relaxed));
-  if ((r = reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
+  if ((r = mmf__reserve_after(m, s, mmf__slot_off(m, s), total, u.keep)) < 0) {
     abandon(m, s, odd);
     mmf__writers_unlock(m);
     return r;
@@ -607,22 +529,6 @@ int mmf__write_begin(struct mmf *m, size_t size, size_t reserve_now,
 MMF_EXPORT int mmf_write_begin(mmf_t *m, size_t size,
                                struct mmf_write_loan *ret) {
   return mmf__write_begin(m, size, size, ret);
-}
-
-int mmf__slot_reserve(struct mmf *m, unsigned s, uint64_t len) {
-  return reserve(m, s, mmf__slot_off(m, s),
-                 len < m->capacity ? len : m->capacity);
-}
-
-void mmf__slot_give_back(struct mmf *m, unsigned s, uint64_t from,
-                         uint64_t to) {
-  uint64_t page = mmf__os_page_size();
-  from = (from + page - 1) & ~(page - 1);
-  if (from >= to ||
-      mmf__os_release(m->fd, mmf__slot_off(m, s) + from, to - from) < 0)
-    return;
-  if (atomic_load_explicit(&m->allocated[s], memory_order_relaxed) > from)
-    atomic_store_explicit(&m->allocated[s], from, memory_order_relaxed);
 }
 
 /* Is w a loan of m that is still open? */

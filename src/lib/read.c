@@ -4,6 +4,7 @@
  * its slot's gen did not move meanwhile (slot.h); a handle that may write
  * and keeps being overtaken copies under the writers' lock instead. */
 #include "internal.h"
+#include "pin.h"
 #include "slot.h"
 
 #include <errno.h>
