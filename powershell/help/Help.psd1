@@ -65,7 +65,7 @@ Opens /dev/shm/NAME. A map made by New-MemoryMappedFile, the mmf command or a C 
     'Out-MemoryMappedFile' = @{
         Synopsis    = 'Writes a string into the memory-mapped file, as its whole new content, or appends it.'
         Description = @'
-The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile returns it exactly, and readers in other processes see the old content or the new one, never a mix. -Append adds CRLF, as the original does (or -Separator), and the string (so does every write to a map made with -FileMode Append). A string larger than the room left is refused, with an ArgumentOutOfRangeException (ErrorId ContentTooLarge) that says how much fits, and nothing changes. For a raw object or a mapped file, the bytes are written at its start.
+The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile returns it exactly, and readers in other processes see the old content or the new one, never a mix. -Append adds CRLF, as the original does (or -Separator), and the string (so does every write to a map made with -FileMode Append). An append costs what it adds, whatever the content's size, except the first one after a whole write, which copies the content once (about 0.1-0.2 s for 100 MB). A string larger than the room left is refused, with an ArgumentOutOfRangeException (ErrorId ContentTooLarge) that says how much fits, and nothing changes. For a raw object or a mapped file, the bytes are written at its start.
 '@
         Parameters  = @{
             MemoryMappedFile = 'The map, from New- or Open-MemoryMappedFile.'
@@ -131,7 +131,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
             TimeoutSeconds   = 'Give up after this many seconds with an error, 0 or more (0 only checks; default: wait without limit); a negative number or NaN is refused (TimeoutOutOfRange).'
         }
         Inputs      = @('System.IO.MemoryMappedFiles.MemoryMappedFile', 'The map, by value; -After by property name.')
-        Outputs     = @('System.UInt64', 'The seq of the newer content, for one map; for several, an Mmf.MapChange object with MemoryMappedFile, Name, Index (in the list given) and Seq. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
+        Outputs     = @('System.UInt64', 'The seq of the newer content, for one map; for several, a PSCustomObject of type name Mmf.MapChange with MemoryMappedFile, Name, Index (in the list given) and Seq. A timeout is a statement-terminating TimeoutException (ErrorId Timeout).')
         Examples    = @(
             @{ Code = '$seq = Wait-MemoryMappedFile -MemoryMappedFile $map -TimeoutSeconds 30'; Remarks = 'Waits up to 30 seconds for another process to write.' }
             @{ Code = '$map = Open-MemoryMappedFile -Name Test; $null = Wait-MemoryMappedFile $map -After 0; Read-MemoryMappedFile $map'; Remarks = 'A consumer that may start after the producer wrote: -After 0 returns at once if any content was written, and waits for the first one otherwise.' }
@@ -144,7 +144,7 @@ The string is stored as UTF-8, length-framed: a later Read-MemoryMappedFile retu
         Description = 'One object per map the user can see, with Name, Kind (mmf, raw or file), Capacity, Length, Seq, Mode, Owner, Transient, Holders, LockPid and Error. Maps whose holders all died are removed first. Not in the original module.'
         Parameters  = @{ Name = 'Only the maps whose name matches this wildcard pattern, or is this very name (so that a name with [ ] * ? is found as it is). Tab completion offers the names in /dev/shm.' }
         Inputs      = @('System.String', 'The pattern, by value or by property name.')
-        Outputs     = @('Mmf.MapInfo', 'One object per map; the default view shows Name, Kind, Capacity, Length, Seq, Holders and Mode.')
+        Outputs     = @('Mmf.MapInfo', 'One PSCustomObject per map, of type name Mmf.MapInfo (its members are note properties); pipe it to Open-MemoryMappedFile for a map object. The default view shows Name, Kind, Capacity, Length, Seq, Holders and Mode.')
         Examples    = @(
             @{ Code = "Get-MemoryMappedFile | Where-Object Kind -eq 'mmf'"; Remarks = 'The mmf maps.' }
         )
