@@ -6,11 +6,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,7 +95,8 @@ static int exit_status(int status) {
 }
 
 /* In a child of mmf lock: run cmd; return its status for mmf to pass on.
- * We hold mmf's handle too (fork shares it), hence the lock.  Should mmf
+ * We hold mmf's handle too, its life included (fork_sharing_the_handle),
+ * hence the lock.  Should mmf
  * die, the kernel tells us (PDEATHSIG), and we kill the command and what it
  * started, so nothing it runs outlives the lock.  Asked to end (TERM, HUP,
  * INT), we pass it on if the terminal did not send it to the command too,
@@ -153,6 +156,29 @@ static int guard(const char *name, char **cmd, pid_t mmf_pid) {
   return exit_status(status);
 }
 
+/* fork() without the library's atfork handlers: the guard shares mmf's
+ * handle, its life included (a fork()ed child's copy gives it up, so that a
+ * pre-forked worker keeps no writer alive), and so holds the lock while it
+ * lives, after mmf too: what the command left running is killed, or where
+ * it cannot be named (no /proc) waited for, before the lock goes.  mmf is
+ * single-threaded here, so no other thread holds a lock the handlers would
+ * have taken. */
+static pid_t fork_sharing_the_handle(void) {
+#ifdef SYS_clone3
+  struct clone_args args = {.exit_signal = SIGCHLD};
+  long r = syscall(SYS_clone3, &args, sizeof args);
+  if (r >= 0 || errno != ENOSYS)
+    return (pid_t)r;
+#endif
+    /* Every argument but the flags 0: their order differs between
+     * architectures, but not for these. */
+#if defined(__s390__) || defined(__CRIS__)
+  return (pid_t)syscall(SYS_clone, 0, SIGCHLD, 0, 0, 0);
+#else
+  return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
 int run_guarded(const char *name, char **cmd) {
   fflush(NULL);
   /* Blocked before the fork, so that the guard never misses one; SIGCHLD
@@ -163,7 +189,7 @@ int run_guarded(const char *name, char **cmd) {
   sigprocmask(SIG_BLOCK, &set, &old);
   signal(SIGCHLD, SIG_DFL);
   pid_t parent = getpid();
-  pid_t g = fork();
+  pid_t g = fork_sharing_the_handle();
   if (g < 0) {
     int e = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -1283,6 +1283,38 @@ class Environment(Base):
         rc, _, err = run("lock", n, "--timeout", "5", "--", "true")
         self.assertEqual(rc, 0, err)
 
+    def test_lock_held_for_a_leftover_job_without_proc(self):
+        # An adversary's case: without /proc, what the killed holder's
+        # command left running cannot be named, only waited for; the lock
+        # must stay held until it ends (the guard shares the handle).
+        if WRAP:
+            self.skipTest("the wrapper needs /proc")
+        if os.geteuid() != 0 or subprocess.run(
+                ["unshare", "-m", "true"], capture_output=True).returncode:
+            self.skipTest("needs unshare -m (root)")
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        d = tempfile.mkdtemp()
+        started = os.path.join(d, "started")
+        holder = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs none /proc && exec "$@"', "_", MMF, "lock", n,
+             "--", "sh", "-c",
+             "sleep 3 & touch %s; exec sleep 30" % started])
+        for _ in range(1000):
+            if os.path.exists(started):
+                break
+            time.sleep(0.01)
+        time.sleep(0.1)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        t0 = time.monotonic()
+        rc, _, err = run("lock", n, "--timeout", "1", "--", "true")
+        self.assertNotEqual(rc, 0, "the lock was free while the job ran")
+        rc, _, err = run("lock", n, "--timeout", "10", "--", "true")
+        self.assertEqual(rc, 0, err)
+        self.assertGreater(time.monotonic() - t0, 1.5)
+
     def test_read_into_a_pipe_past_ulimit_f(self):
         n = name()
         data = bytes(random.getrandbits(8) for _ in range(300000))
