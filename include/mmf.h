@@ -573,6 +573,12 @@ MMF_EXPORT int mmf_read_alloc(mmf_t *m, void **ret_data, size_t *ret_len,
  * storage of what it brings, not of @len, and the process's memory is
  * bounded by a constant.  If @fd ends before @len bytes, what was read is
  * published; files whose size reads 0 (/proc, /sys) are read to their end.
+ * The writers' lock is held while @fd is read: a slow or idle producer (a
+ * terminal, tail -f, a stalled pipe) keeps every other writer of the map
+ * waiting, and after 5 s they fail with -MMF_ESTUCK; pthread_cancel(3)
+ * does not end the call meanwhile (cancellation is off while the lock is
+ * held).  Give such input through a buffer, or mmf_write(), when others
+ * write the same map.
  *
  * @m: the handle.
  * @fd: the descriptor to read; the caller keeps owning it.
@@ -604,11 +610,16 @@ MMF_EXPORT int mmf_write_fd(mmf_t *m, int fd, size_t len, size_t *ret_len);
  * through a buffer, each piece checked against the slot before it is
  * written: the time and memory of cat(1).  If a writer overtakes the copy
  * or the call fails, the file is first cut back to where it ended (only
- * bytes this call added; -MMF_EOVERTAKEN, nothing cut, if another writer
- * changed the file's size meanwhile), then the copy is made again (after
- * three overtakes, through a snapshot as below); a failed call leaves the
- * file as it was.  A caller killed midway leaves, past the file's old end,
- * a prefix of one content.
+ * the bytes this call's own writes added), then the copy is made again
+ * (after three overtakes, through a snapshot as below); a failed call
+ * leaves the file as it was.  If another process changed the file's size
+ * meanwhile (a second appender to a shared log), nothing is cut: the call
+ * returns -MMF_EOVERTAKEN (or its own error) and what it wrote stays, a
+ * prefix of one content; and the kernel has no "truncate if the size is
+ * still N", so an append landing between the size check and the cut is
+ * cut too.  Give a file that others append to through a pipe (the
+ * snapshot path) when that matters.  A caller killed midway leaves, past
+ * the file's old end, a prefix of one content.
  *
  * Anywhere else (a pipe, a socket, a terminal, the middle of an existing
  * file), the kernel first copies the content into a snapshot (a memfd;

@@ -6,8 +6,10 @@
  * not fill.  Behaviour, never timing. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 #include "util.h"
@@ -504,12 +506,78 @@ static void a_short_stream_gives_back_its_reservation(void **s) {
   mmf_remove(n);
 }
 
+/* A review's case: a read into a shared ">>" log that fails (EFBIG here,
+ * ENOSPC in life) while another process appends lines to it: the failed
+ * call took the file's size for what it had written and cut the other's
+ * lines.  Each must survive. */
+static void a_failed_read_keeps_what_another_appender_wrote(void **state) {
+  (void)state;
+  char path[] = "/tmp/mmftest-logXXXXXX";
+  int init = mkstemp(path);
+  assert_true(init >= 0);
+  assert_int_equal(write(init, "HEAD\n", 5), 5);
+  close(init);
+  const char *n = tname("efcut");
+  mmf_t *m;
+  assert_int_equal(mmf_create(n, 1 << 20, 0, 0, &m), 0);
+  char *b = malloc(512 << 10);
+  memset(b, 'c', 512 << 10);
+  assert_int_equal(mmf_write(m, b, 512 << 10), 0);
+  free(b);
+  enum { LINES = 3000 };
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t app = fork();
+  assert_true(app >= 0);
+  if (app == 0) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    char c;
+    if (fd < 0 || read(go[0], &c, 1) != 1)
+      _exit(1);
+    for (int i = 0; i < LINES; i++) {
+      char line[16];
+      snprintf(line, sizeof line, "OTHER-%06d\n", i);
+      if (write(fd, line, 13) != 13)
+        _exit(2);
+      if (i % 4 == 0)
+        usleep(20);
+    }
+    _exit(0);
+  }
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit rl = {1, RLIM_INFINITY}; /* every write of ours: EFBIG */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(go[1], "g", 1), 1);
+  int calls = 0, st;
+  while (waitpid(app, &st, WNOHANG) != app) {
+    int r = mmf_read_fd(m, fd, NULL, NULL);
+    assert_true(r == -EFBIG || r == -MMF_EOVERTAKEN);
+    calls++;
+  }
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  rl.rlim_cur = RLIM_INFINITY;
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+  struct stat sb;
+  assert_int_equal(fstat(fd, &sb), 0);
+  printf("# %d failed reads beside %d appended lines\n", calls, LINES);
+  assert_int_equal(sb.st_size, 5 + 13 * LINES);
+  close(fd);
+  unlink(path);
+  close(go[0]);
+  close(go[1]);
+  mmf_close(m);
+  mmf_remove(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(read_fd_into_a_files_end_keeps_one_content),
       T(an_overtaken_read_into_a_files_end_takes_back_what_it_wrote),
       T(a_killed_reader_leaves_a_prefix_of_one_content),
       T(a_failed_read_into_a_files_end_leaves_it_as_it_was),
+      T(a_failed_read_keeps_what_another_appender_wrote),
       T(append_fd_from_a_pipe_in_bounded_memory),
       T(append_fd_limits),
       T(a_short_stream_gives_back_its_reservation),

@@ -240,6 +240,10 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
         fflush(stdout);
       } else if (got && (r = prefix ? write_prefixed(f, !whole, *buf, got)
                                     : write_out(*buf, got)) < 0) {
+        /* The reader has gone, with SIGPIPE ignored or blocked: end as
+         * with it, quietly (as tail -f). */
+        if (r == -EPIPE)
+          return EXIT_READER_GONE;
         return fail("read", f->name, "cannot write standard output: %s",
                     strerror(-r));
       }

@@ -256,9 +256,11 @@ static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
         whole = false;
         break;
       }
-      if ((r = mmf__os_write_all(fd, buf, n)) < 0)
+      size_t wrote;
+      r = mmf__os_write_counted(fd, buf, n, &wrote);
+      done += wrote;
+      if (r < 0)
         break;
-      done += n;
       /* For a save: the disk writes what was copied while the rest is
        * copied, so that the fsync after has little left to wait for. */
       if (write_behind && (done % WRITE_BEHIND == 0 || done == len))
@@ -274,13 +276,11 @@ static int read_to_end(struct mmf *m, int fd, int64_t pos, int64_t end,
         *ret_seq = seq;
       return 0;
     }
-    /* A failed write may have written part of its piece: the file's size
-     * says how much, and all of it is taken back. */
+    /* What this call wrote, counted by its own writes (a failed one's part
+     * included), never guessed from the file's size: another process may
+     * be appending to the same file. */
     int64_t made =
         done ? (pos + (int64_t)done > end ? pos + (int64_t)done : end) : end;
-    struct stat st;
-    if (r < 0 && mmf__os_fstat(fd, &st) == 0 && st.st_size > made)
-      made = st.st_size;
     int c = mmf__os_cut_back(fd, pos, end, made);
     if (r < 0 || c < 0) {
       r = r < 0 ? r : c;

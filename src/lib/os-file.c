@@ -360,19 +360,29 @@ int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len) {
   return r;
 }
 
-int mmf__os_write_all(int fd, const void *p, size_t len) {
+int mmf__os_write_counted(int fd, const void *p, size_t len,
+                          size_t *ret_wrote) {
   const uint8_t *b = p;
-  while (len) {
-    ssize_t n = write(fd, b, len > (1u << 30) ? (1u << 30) : len);
+  size_t wrote = 0;
+  int r = 0;
+  while (wrote < len) {
+    size_t k = len - wrote;
+    ssize_t n = write(fd, b + wrote, k > (1u << 30) ? (1u << 30) : k);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return -errno;
+      r = -errno;
+      break;
     }
-    b += n;
-    len -= (size_t)n;
+    wrote += (size_t)n;
   }
-  return 0;
+  if (ret_wrote)
+    *ret_wrote = wrote;
+  return r;
+}
+
+int mmf__os_write_all(int fd, const void *p, size_t len) {
+  return mmf__os_write_counted(fd, p, len, NULL);
 }
 
 int mmf__os_fsync(int fd) {

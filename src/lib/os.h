@@ -73,6 +73,8 @@ int mmf__os_first_hole(int fd, uint64_t off, uint64_t *ret_off);
 /* Write zeros over [off, off+len): allocation where fallocate is missing. */
 int mmf__os_zero_fill(int fd, uint64_t off, uint64_t len);
 int mmf__os_write_all(int fd, const void *p, size_t len);
+/* mmf__os_write_all(), saying how many bytes went out, also on failure. */
+int mmf__os_write_counted(int fd, const void *p, size_t len, size_t *ret_wrote);
 int mmf__os_fsync(int fd);
 int mmf__os_unlink_at(int dirfd, const char *base);
 /* Remove `base` in dirfd if it still names the object st describes (dev,

@@ -55,6 +55,10 @@ static _Atomic uint32_t *pin_word(struct mmf *m) {
   return (_Atomic uint32_t *)(void *)&m->hdr->state;
 }
 
+/* Pins the calling thread holds, on any handle: a writer never waits for
+ * a pin while it holds one itself (its own view cannot end meanwhile). */
+static _Thread_local unsigned my_pins;
+
 int mmf__pin(struct mmf *m) {
   pthread_once(&pin_once, pin_install);
   /* Its life first (outside pin_mu: it takes holders.c's mutex, which
@@ -73,14 +77,18 @@ int mmf__pin(struct mmf *m) {
   unsigned n = atomic_load_explicit(&m->pins, memory_order_relaxed);
   if (n == 0 && m->life >= 0)
     r = mmf__os_range_lock(m->life, true, MMF__PIN_BYTE, 1);
-  if (r == 0)
+  if (r == 0) {
     atomic_store_explicit(&m->pins, n + 1, memory_order_relaxed);
+    my_pins++;
+  }
   pthread_mutex_unlock(&pin_mu);
   return r;
 }
 
 void mmf__unpin(struct mmf *m) {
   bool woke = false;
+  if (my_pins)
+    my_pins--;
   pthread_mutex_lock(&pin_mu);
   unsigned n = atomic_load_explicit(&m->pins, memory_order_relaxed);
   if (atomic_load_explicit(&m->pin_epoch, memory_order_relaxed) ==
@@ -110,6 +118,8 @@ static bool pinned(struct mmf *m) {
 }
 
 void mmf__pin_wait_slow(struct mmf *m) {
+  if (my_pins)
+    return; /* this thread's own view: waiting could only time out */
   int64_t t0 = mmf__os_now_ns();
   if (t0 < atomic_load_explicit(&m->pin_free_until, memory_order_relaxed))
     return; /* it waited lately: its turn to write */

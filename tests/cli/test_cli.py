@@ -772,6 +772,17 @@ class Follow(Base):
             self.assertEqual(mmf_lines(p.stderr.decode()), [], p.stderr)
             self.assertLess(time.time() - t0, 10 * SLOW)
 
+    def test_follow_ends_quietly_with_sigpipe_ignored(self):
+        # An adversary's case: a reader gone before the first content was
+        # printed, SIGPIPE ignored: EPIPE ends it as SIGPIPE would have.
+        n = name()
+        self.ok("new", n, "--size", "1K")
+        self.ok("write", n, "hello")
+        p = sh("trap '' PIPE; $MMF read \"$@\" --follow --timeout 5 | true; "
+               'echo "${PIPESTATUS[0]}"', n, timeout=20 * SLOW)
+        self.assertEqual(p.stdout, b"141\n", p.stderr)
+        self.assertEqual(mmf_lines(p.stderr.decode()), [], p.stderr)
+
     def test_follow_a_map_replaced_then_removed(self):
         n = name()
         self.ok("new", n, "--size", "1K")
