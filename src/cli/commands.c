@@ -143,6 +143,25 @@ static int slurp_stdin(uint64_t limit, uint8_t **ret, size_t *ret_len,
   return 0;
 }
 
+/* The status of a write (or an append) of standard input: EXIT_OK, or
+ * after a message. */
+static int stdin_written(const char *name, int r, uint64_t cap, bool append) {
+  if (r == -MMF_ETOOBIG)
+    return fail("write", name,
+                append ? "appending standard input would pass the %llu-byte "
+                         "capacity; nothing was written"
+                       : "standard input holds more than the %llu-byte "
+                         "capacity; nothing was written",
+                (unsigned long long)cap);
+  if (r == -MMF_ESTUCK || r == -MMF_EREADONLY || r == -MMF_ECORRUPT ||
+      r == -ENOSPC || r == -MMF_ENAME)
+    return fail_code("write", name, r);
+  if (r < 0)
+    return fail("write", name,
+                "reading standard input: %s; nothing was written",
+                mmf_strerror(r));
+  return EXIT_OK;
+}
 /* Standard input, whatever it is (a file, a pipe, a terminal, a /proc
  * file), streamed by the library into the unpublished slot: memory bounded
  * by a constant, and nothing published unless all of it fits. */
@@ -166,19 +185,7 @@ static int write_stdin(mmf_t *m, const char *name, uint64_t cap,
   progress_begin("write", total);
   int r = mmf_write_fd_all_seq(m, STDIN_FILENO, ret_len, ret_seq);
   progress_end();
-  if (r == -MMF_ETOOBIG)
-    return fail("write", name,
-                "standard input holds more than the %llu-byte capacity; "
-                "nothing was written",
-                (unsigned long long)cap);
-  if (r == -MMF_ESTUCK || r == -MMF_EREADONLY || r == -MMF_ECORRUPT ||
-      r == -ENOSPC || r == -MMF_ENAME)
-    return fail_code("write", name, r);
-  if (r < 0)
-    return fail("write", name,
-                "reading standard input: %s; nothing was written",
-                mmf_strerror(r));
-  return EXIT_OK;
+  return stdin_written(name, r, cap, false);
 }
 
 /* Standard input appended after SEP, streamed by the library into the
@@ -196,19 +203,7 @@ static int append_stdin(mmf_t *m, const char *name, const char *sep,
   int r = mmf_append_fd_seq(m, STDIN_FILENO, SIZE_MAX, sep, strlen(sep),
                             ret_len, ret_seq);
   progress_end();
-  if (r == -MMF_ETOOBIG)
-    return fail("write", name,
-                "appending standard input would pass the %llu-byte capacity; "
-                "nothing was written",
-                (unsigned long long)cap);
-  if (r == -MMF_ESTUCK || r == -MMF_EREADONLY || r == -MMF_ECORRUPT ||
-      r == -ENOSPC || r == -MMF_ENAME)
-    return fail_code("write", name, r);
-  if (r < 0)
-    return fail("write", name,
-                "reading standard input: %s; nothing was written",
-                mmf_strerror(r));
-  return EXIT_OK;
+  return stdin_written(name, r, cap, true);
 }
 
 int cmd_write(const struct verb *v, const struct opts *o) {
