@@ -295,13 +295,14 @@ static size_t utf8_lead(unsigned c) {
                                   : 0;
 }
 
-/* Whether fd's [0, len) is UTF-8 without NUL, decided over all of it: a
+/* Whether fd's [from, len) is UTF-8 without NUL, decided over all of it: a
  * character cut by a piece's end is carried into the next.  buf: PIECE + 8
  * bytes.  0 or -errno. */
-static int fd_is_text(int fd, uint64_t len, uint8_t *buf, bool *ret) {
+static int fd_is_text(int fd, uint64_t from, uint64_t len, uint8_t *buf,
+                      bool *ret) {
   size_t carry = 0;
   *ret = false;
-  for (uint64_t off = 0; off < len;) {
+  for (uint64_t off = from; off < len;) {
     size_t n = len - off < PIECE ? (size_t)(len - off) : PIECE;
     int r = pread_full(fd, buf + carry, n, off);
     if (r < 0)
@@ -367,18 +368,30 @@ static size_t base64_into(const uint8_t *p, size_t n, char *out) {
 }
 
 int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len) {
+  return print_range_json_fd(f, NULL, seq, len, false, fd, 0);
+}
+
+int print_range_json_fd(FILE *f, const char *name, uint64_t seq,
+                        uint64_t len, bool appended, int fd, uint64_t from) {
   uint8_t *buf = malloc(PIECE + 8);
   char *out = malloc(6 * PIECE);
   int r = buf && out ? 0 : -ENOMEM;
   bool text = false;
   if (r == 0)
-    r = fd_is_text(fd, len, buf, &text);
+    r = fd_is_text(fd, from, len, buf, &text);
   if (r == 0) {
-    fprintf(f, "{\"seq\":%llu,\"length\":%llu,\"appended\":false,",
-            (unsigned long long)seq, (unsigned long long)len);
+    fputc('{', f);
+    if (name) {
+      fputs("\"name\":", f);
+      json_string(f, name);
+      fputc(',', f);
+    }
+    fprintf(f, "\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
+            (unsigned long long)seq, (unsigned long long)len,
+            appended ? "true" : "false");
     fputs(text ? "\"data\":\"" : "\"data\":null,\"data_base64\":\"", f);
   }
-  for (uint64_t off = 0; r == 0 && off < len;) {
+  for (uint64_t off = from; r == 0 && off < len;) {
     size_t n = len - off < PIECE ? (size_t)(len - off) : PIECE;
     if ((r = pread_full(fd, buf, n, off)) < 0)
       break;

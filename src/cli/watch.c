@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,9 +180,23 @@ struct follow {
   const char *name;
   mmf_t *m;
   uint64_t seq, len;
+  uint64_t hash; /* of the len bytes printed: tells a big tail from a new
+                    content without keeping the bytes */
   bool first;
   bool cut; /* several maps: its last line printed was ended by us */
 };
+
+/* What follow_step() holds in memory at most: more goes through a
+ * snapshot, a piece at a time. */
+#define FOLLOW_CAP ((size_t)1 << 20)
+#define HASH_START 0xcbf29ce484222325ull
+
+/* FNV-1a: the same whatever the pieces it is fed in. */
+static uint64_t hash_more(uint64_t h, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
 
 /* The bytes of a content with "NAME: " before each line, a newline added
  * at the end (several maps share the output: lines must not mix). */
@@ -209,6 +224,79 @@ static int write_prefixed(struct follow *f, bool appended, const uint8_t *p,
   return fflush(stdout) == 0 ? 0 : -errno;
 }
 
+static void print_seq(const struct follow *f, bool prefix, uint64_t seq) {
+  char qn[QUOTED_MAX];
+  if (prefix)
+    fprintf(stderr, "%s: seq %llu\n", quote_name(f->name, qn, sizeof qn),
+            (unsigned long long)seq);
+  else
+    fprintf(stderr, "seq %llu\n", (unsigned long long)seq);
+}
+
+/* Bytes [from, to) of the descriptor fd through buf (cap bytes), hashed
+ * into *h and, if `print`, printed as follow_step() prints a piece. */
+static int snap_pieces(struct follow *f, int fd, uint64_t from, uint64_t to,
+                       uint8_t *buf, size_t cap, bool print, bool prefix,
+                       bool appended, uint64_t *h) {
+  while (from < to) {
+    size_t n = to - from < cap ? (size_t)(to - from) : cap;
+    ssize_t got = pread(fd, buf, n, (off_t)from);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return got < 0 ? -errno : -EIO;
+    *h = hash_more(*h, buf, (size_t)got);
+    int r = 0;
+    if (print)
+      r = prefix ? write_prefixed(f, appended, buf, (size_t)got)
+                 : write_out(buf, (size_t)got);
+    if (r < 0)
+      return r;
+    appended = true;
+    from += (uint64_t)got;
+  }
+  return 0;
+}
+
+/* What is new when it does not fit FOLLOW_CAP: a snapshot of the whole
+ * content, of which only the tail is printed when its first f->len bytes
+ * are what was printed (their hash): memory bounded whatever the sizes. */
+static int follow_big(struct follow *f, bool prefix, bool json, uint8_t *buf,
+                      size_t cap, bool *ret_whole, uint64_t *ret_seq,
+                      uint64_t *ret_len) {
+  int fd = memfd_create("mmf-follow", MFD_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  size_t len;
+  uint64_t seq, h = HASH_START;
+  int r = mmf_read_fd(f->m, fd, &len, &seq);
+  bool whole = true;
+  if (r == 0 && !f->first && len >= f->len) {
+    r = snap_pieces(f, fd, 0, f->len, buf, cap, false, prefix, false, &h);
+    whole = h != f->hash;
+  }
+  uint64_t from = whole ? 0 : f->len;
+  if (whole)
+    h = HASH_START;
+  if (r == 0 && json) {
+    /* The hash first (a second pass), then the JSON a piece at a time. */
+    r = snap_pieces(f, fd, from, len, buf, cap, false, prefix, !whole, &h);
+    if (r == 0)
+      r = print_range_json_fd(stdout, prefix ? f->name : NULL, seq, len, !whole,
+                              fd, from);
+  } else if (r == 0) {
+    r = snap_pieces(f, fd, from, len, buf, cap, true, prefix, !whole, &h);
+  }
+  close(fd);
+  if (r == 0) {
+    f->hash = h;
+    *ret_whole = whole;
+    *ret_seq = seq;
+    *ret_len = len;
+  }
+  return r;
+}
+
 /* Print what is new in f's map: EXIT_OK, or a status after a message. */
 static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
                        uint8_t **buf, size_t *cap) {
@@ -216,6 +304,38 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
     size_t got;
     uint64_t now;
     int r = mmf_read_since(f->m, f->seq, f->len, *buf, *cap, &got, &now);
+    if (r == -ENOBUFS && got > FOLLOW_CAP) {
+      bool whole = true;
+      uint64_t len = 0;
+      if (*cap < FOLLOW_CAP) {
+        uint8_t *bigger = realloc(*buf, FOLLOW_CAP);
+        if (!bigger)
+          return fail("read", f->name, "out of memory for %zu bytes",
+                      FOLLOW_CAP);
+        *buf = bigger;
+        *cap = FOLLOW_CAP;
+      }
+      bool was_first = f->first;
+      r = follow_big(f, prefix, json, *buf, *cap, &whole, &now, &len);
+      if (r == -EPIPE)
+        return EXIT_READER_GONE;
+      if (r < 0)
+        return fail("read", f->name, "cannot print the content: %s",
+                    mmf_strerror(r));
+      if (whole && !was_first)
+        fail("read", f->name,
+             "the content was replaced (seq %llu); printed it whole "
+             "(anything appended just before may be missed)",
+             (unsigned long long)now);
+      if (json)
+        fflush(stdout);
+      if (seqs)
+        print_seq(f, prefix, now);
+      f->len = len;
+      f->seq = now;
+      f->first = false;
+      return EXIT_OK;
+    }
     if (r == -ENOBUFS) {
       uint8_t *bigger = realloc(*buf, got);
       if (!bigger)
@@ -233,6 +353,7 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
            "(anything appended just before may be missed)",
            (unsigned long long)now);
     f->len = whole ? got : f->len + got;
+    f->hash = hash_more(whole ? HASH_START : f->hash, *buf, got);
     if (now != f->seq || f->first) {
       if (json) {
         print_content_json(stdout, prefix ? f->name : NULL, now, f->len, !whole,
@@ -247,13 +368,8 @@ static int follow_step(struct follow *f, bool prefix, bool json, bool seqs,
         return fail("read", f->name, "cannot write standard output: %s",
                     strerror(-r));
       }
-      if (seqs && prefix) {
-        char qn[QUOTED_MAX];
-        fprintf(stderr, "%s: seq %llu\n", quote_name(f->name, qn, sizeof qn),
-                (unsigned long long)now);
-      } else if (seqs) {
-        fprintf(stderr, "seq %llu\n", (unsigned long long)now);
-      }
+      if (seqs)
+        print_seq(f, prefix, now);
     }
     f->seq = now;
     f->first = false;

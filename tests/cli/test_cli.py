@@ -1856,6 +1856,39 @@ class Large(Base):
         self.assertBounded(rss, "read > file")
         self.same_as_src(out)
 
+    def test_follow_in_bounded_memory(self):
+        # An adversary's case: --follow kept a private copy of the whole
+        # content (1.2 GB of heap for a 1.2 GB map).  The first content and
+        # a big tail now go through a snapshot.
+        n = name()
+        self.ok("new", n, "--size", str(self.SIZE + (8 << 20)))
+        with open(self.src, "rb") as f:
+            self.assertEqual(subprocess.run([MMF, "write", n],
+                                            stdin=f).returncode, 0)
+        tail = os.urandom(3 << 20)
+        out = os.path.join(self.tmp.name, "followed")
+        ru = os.path.join(self.tmp.name, "ru")
+        with open(out, "wb") as f:
+            p = subprocess.Popen(
+                [sys.executable, "-c", RSS_RUNNER, ru, MMF, "read", n,
+                 "--follow", "--timeout", str(6 * SLOW)],
+                stdout=f, stderr=subprocess.PIPE)
+            time.sleep(2 * SLOW)
+            self.ok("write", n, "--append", "--separator", "", input=tail)
+            _, err = p.communicate(timeout=60 * SLOW)
+        self.assertEqual(p.returncode, 0, err)
+        with open(ru) as f:
+            rss = int(f.read())
+        self.assertBounded(rss, "read --follow")
+        self.assertEqual(os.path.getsize(out), self.length + len(tail))
+        with open(out, "rb") as a, open(self.src, "rb") as b:
+            while True:
+                x = b.read(1 << 22)
+                self.assertEqual(a.read(len(x)), x)
+                if not x:
+                    break
+            self.assertEqual(a.read(), tail)
+
     def test_read_json_streams(self):
         n = self.map()
         with open(self.src, "rb") as f:
