@@ -153,8 +153,8 @@ void print_content_json(FILE *f, const char *name, uint64_t seq,
 int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len);
 /* The same for the bytes [from, len) of fd, as print_content_json() with
  * name and appended. */
-int print_range_json_fd(FILE *f, const char *name, uint64_t seq,
-                        uint64_t len, bool appended, int fd, uint64_t from);
+int print_range_json_fd(FILE *f, const char *name, uint64_t seq, uint64_t len,
+                        bool appended, int fd, uint64_t from);
 /* Who holds a map (mmf_holders): for `info`; NULL where not asked. */
 struct holders {
   pid_t *pids; /* all n of them */

@@ -371,8 +371,8 @@ int print_content_json_fd(FILE *f, uint64_t seq, int fd, uint64_t len) {
   return print_range_json_fd(f, NULL, seq, len, false, fd, 0);
 }
 
-int print_range_json_fd(FILE *f, const char *name, uint64_t seq,
-                        uint64_t len, bool appended, int fd, uint64_t from) {
+int print_range_json_fd(FILE *f, const char *name, uint64_t seq, uint64_t len,
+                        bool appended, int fd, uint64_t from) {
   uint8_t *buf = malloc(PIECE + 8);
   char *out = malloc(6 * PIECE);
   int r = buf && out ? 0 : -ENOMEM;
