@@ -228,9 +228,9 @@ static void base64(FILE *f, const uint8_t *p, size_t n) {
   }
 }
 
-void print_content_json(FILE *f, const char *name, uint64_t seq,
-                        uint64_t length, bool appended, const uint8_t *data,
-                        size_t len) {
+/* A content object's members before its data. */
+static void content_json_head(FILE *f, const char *name, uint64_t seq,
+                              uint64_t length, bool appended) {
   fputc('{', f);
   if (name) {
     fputs("\"name\":", f);
@@ -240,6 +240,12 @@ void print_content_json(FILE *f, const char *name, uint64_t seq,
   fprintf(f, "\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
           (unsigned long long)seq, (unsigned long long)length,
           appended ? "true" : "false");
+}
+
+void print_content_json(FILE *f, const char *name, uint64_t seq,
+                        uint64_t length, bool appended, const uint8_t *data,
+                        size_t len) {
+  content_json_head(f, name, seq, length, appended);
   /* Text only if it is UTF-8 without NUL: JSON strings carry no NUL that
    * every reader handles. */
   bool text = memchr(data, 0, len) == NULL;
@@ -380,15 +386,7 @@ int print_range_json_fd(FILE *f, const char *name, uint64_t seq, uint64_t len,
   if (r == 0)
     r = fd_is_text(fd, from, len, buf, &text);
   if (r == 0) {
-    fputc('{', f);
-    if (name) {
-      fputs("\"name\":", f);
-      json_string(f, name);
-      fputc(',', f);
-    }
-    fprintf(f, "\"seq\":%llu,\"length\":%llu,\"appended\":%s,",
-            (unsigned long long)seq, (unsigned long long)len,
-            appended ? "true" : "false");
+    content_json_head(f, name, seq, len, appended);
     fputs(text ? "\"data\":\"" : "\"data\":null,\"data_base64\":\"", f);
   }
   for (uint64_t off = from; r == 0 && off < len;) {
